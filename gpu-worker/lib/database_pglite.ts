@@ -1,0 +1,60 @@
+/**
+ * The embedded database: PGlite (PostgreSQL in WASM) with pgvector, owned by this process alone.
+ * PGlite serialises every query on one connection, so an open transaction blocks all others: callers keep
+ * transactions short, and SKIP LOCKED claims still behave (they simply never meet a lock).
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
+import type { Database, Queryable } from "./database.ts";
+import type { SqlQuery } from "./sql.ts";
+import { lockDataDir } from "./data_dir_lock.ts";
+
+interface PgliteLike {
+  query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+function queryable(pg: PgliteLike): Queryable {
+  return {
+    async query<T>(query: SqlQuery): Promise<T[]> {
+      const result = await pg.query<T>(query.text, query.values as unknown[]);
+      return result.rows;
+    },
+  };
+}
+
+/** Opens (creating if needed) the PGlite database in `dataDir`; `undefined` means in memory. */
+export async function openPgliteDatabase(dataDir: string | undefined): Promise<Database> {
+  const release = dataDir ? lockDataDir(dataDir) : () => {};
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create(dataDir ? { dataDir, extensions: { vector } } : { extensions: { vector } });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const base = queryable(pg);
+  let closed = false;
+  return {
+    kind: "pglite",
+    query: base.query,
+    transaction: (fn) => pg.transaction((tx) => fn(queryable(tx))),
+    async executeScript(script) {
+      await pg.exec(script);
+    },
+    async listen(channel, onNotify) {
+      const unlisten = await pg.listen(channel, onNotify);
+      return async () => {
+        if (!closed) await unlisten();
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await pg.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}

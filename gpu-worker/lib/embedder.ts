@@ -1,0 +1,61 @@
+/**
+ * Sentence embeddings with @huggingface/transformers (ONNX Runtime): mean pooling, L2-normalised, so
+ * cosine similarity is a dot product and pgvector's `<=>` ranks neighbours correctly.
+ */
+import { env, type FeatureExtractionPipeline, pipeline } from "@huggingface/transformers";
+
+/** Something that turns texts into unit vectors. */
+export interface Embedder {
+  /** The model id stored beside every vector, so vectors of different models never mix. */
+  readonly modelId: string;
+  /** Vector length; 384 for all-MiniLM-L6-v2. */
+  readonly dimensions: number;
+  /** Embeds `texts` in order. */
+  embed(texts: string[]): Promise<number[][]>;
+}
+
+/** Options for {@link loadEmbedder}. */
+export interface EmbedderOptions {
+  modelId: string;
+  /** Folder that holds `<modelId>/config.json`, `<modelId>/onnx/model.onnx`, … */
+  localModelPath: string;
+  /** Whether a model missing locally may be fetched from the Hugging Face hub. */
+  allowRemoteModels: boolean;
+  dtype?: "fp32" | "fp16" | "q8" | "int8" | "uint8" | "q4";
+  /** ONNX Runtime execution provider, e.g. "cpu" or "cuda". */
+  device?: "cpu" | "cuda" | "auto";
+}
+
+/** Loads the model (from the local folder first) and returns an {@link Embedder}. */
+export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> {
+  env.localModelPath = options.localModelPath.endsWith("/")
+    ? options.localModelPath
+    : `${options.localModelPath}/`;
+  env.allowLocalModels = true;
+  env.allowRemoteModels = options.allowRemoteModels;
+  let extractor: FeatureExtractionPipeline;
+  try {
+    extractor = await pipeline("feature-extraction", options.modelId, {
+      dtype: options.dtype ?? "fp32",
+      device: options.device ?? "cpu",
+    });
+  } catch (error) {
+    throw new Error(
+      `Cannot load embedding model "${options.modelId}" from "${env.localModelPath}"` +
+        (options.allowRemoteModels ? " or the hub" : " (remote models disabled)") +
+        `: ${(error as Error).message}. Run scripts/ensure_model.sh to build it offline`,
+      { cause: error },
+    );
+  }
+  const probe = await extractor(["probe"], { pooling: "mean", normalize: true });
+  const dimensions = probe.dims[1];
+  return {
+    modelId: options.modelId,
+    dimensions,
+    async embed(texts) {
+      if (texts.length === 0) return [];
+      const output = await extractor(texts, { pooling: "mean", normalize: true });
+      return output.tolist() as number[][];
+    },
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * The worker loop, the same module under Deno (embedded, in the web process) and Node (separate worker
+ * processes): wake on NOTIFY, also poll (a lost notification delays work, never loses it), claim a batch
+ * of products, embed, write vectors and suggestions, report progress.
+ */
+import os from "node:os";
+import process from "node:process";
+import { PROGRESS_CHANNEL, type ProgressNotice, WORK_CHANNEL } from "../../contract/schemas.ts";
+import type { Database } from "./database.ts";
+import type { Embedder } from "./embedder.ts";
+import {
+  claimProducts,
+  completeEmbeddings,
+  enqueueMissingEmbeddings,
+  failEmbeddings,
+  MAX_ATTEMPTS,
+} from "./embedding_queue.ts";
+import { productsMissingSuggestion, refreshAroundLabels, refreshSuggestions } from "./suggestions.ts";
+import { sql } from "./sql.ts";
+
+/** Options for {@link startWorker}. */
+export interface WorkerOptions {
+  batchSize: number;
+  pollMs: number;
+  leaseSeconds: number;
+  /** Identifies this worker in leases and logs; defaults to host:pid:random. */
+  workerId?: string;
+  log?: (message: string) => void;
+}
+
+/** A running worker. */
+export interface WorkerHandle {
+  readonly workerId: string;
+  /** Resolves once every product queued so far is embedded (or has failed for good). */
+  idle(): Promise<void>;
+  /** Stops after the batch in flight; resolves when the loop has exited. */
+  stop(): Promise<void>;
+  /** Counters since start. */
+  readonly stats: { embedded: number; failed: number; batches: number };
+}
+
+function defaultWorkerId(): string {
+  return `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Starts the loop; it runs until `stop()` is called. */
+export async function startWorker(
+  db: Database,
+  embedder: Embedder,
+  options: WorkerOptions,
+): Promise<WorkerHandle> {
+  const workerId = options.workerId ?? defaultWorkerId();
+  const log = options.log ?? ((message: string) => console.log(`[worker ${workerId}] ${message}`));
+  const stats = { embedded: 0, failed: 0, batches: 0 };
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let idleWaiters: (() => void)[] = [];
+
+  const requeued = await enqueueMissingEmbeddings(db, embedder.modelId);
+  if (requeued > 0) log(`queued ${requeued} products that have no ${embedder.modelId} vector`);
+
+  const unlisten = await db.listen(WORK_CHANNEL, () => wake?.());
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function runBatch(): Promise<boolean> {
+    const claimed = await claimProducts(db, {
+      modelId: embedder.modelId,
+      workerId,
+      limit: options.batchSize,
+      leaseSeconds: options.leaseSeconds,
+    });
+    if (claimed.length === 0) return false;
+    const productIds = claimed.map((product) => product.product_id);
+    try {
+      const vectors = await embedder.embed(claimed.map((product) => product.text));
+      await db.transaction((tx) =>
+        completeEmbeddings(tx, { modelId: embedder.modelId, workerId, productIds, vectors })
+      );
+      await refreshSuggestions(db, { modelId: embedder.modelId, productIds });
+      const labelled = await db.query<{ product_id: number }>(sql`
+        SELECT product_id FROM product_labels WHERE product_id = ANY(${productIds}::int[])`);
+      if (labelled.length > 0) {
+        await refreshAroundLabels(db, {
+          modelId: embedder.modelId,
+          labelledIds: labelled.map((row) => row.product_id),
+        });
+      }
+      stats.embedded += claimed.length;
+    } catch (error) {
+      stats.failed += claimed.length;
+      log(`batch of ${claimed.length} failed: ${(error as Error).message}`);
+      await failEmbeddings(db, {
+        modelId: embedder.modelId,
+        workerId,
+        productIds,
+        error: (error as Error).message,
+      });
+    }
+    stats.batches++;
+    const notice: ProgressNotice = { worker: workerId, embedded: stats.embedded, failed: stats.failed };
+    await db.query(sql`SELECT pg_notify(${PROGRESS_CHANNEL}, ${JSON.stringify(notice)})`);
+    return true;
+  }
+
+  async function sweepMissingSuggestions(): Promise<boolean> {
+    const ids = await productsMissingSuggestion(db, { modelId: embedder.modelId, limit: 200 });
+    if (ids.length === 0) return false;
+    return (await refreshSuggestions(db, { modelId: embedder.modelId, productIds: ids })) > 0;
+  }
+
+  async function hasPendingWork(): Promise<boolean> {
+    const rows = await db.query(sql`
+      SELECT 1 FROM embedding_queue
+      WHERE model_id = ${embedder.modelId} AND attempts < ${MAX_ATTEMPTS} LIMIT 1`);
+    return rows.length > 0;
+  }
+
+  const loop = (async () => {
+    let lastReport = Date.now();
+    let sinceReport = 0;
+    while (!stopping) {
+      let worked = false;
+      try {
+        const before = stats.embedded;
+        worked = await runBatch();
+        sinceReport += stats.embedded - before;
+        if (!worked) worked = await sweepMissingSuggestions();
+      } catch (error) {
+        log(`cannot reach the database: ${(error as Error).message}; retrying`);
+        await sleep(options.pollMs);
+        continue;
+      }
+      const now = Date.now();
+      if (sinceReport > 0 && (now - lastReport > 5000 || !worked)) {
+        const rate = sinceReport / ((now - lastReport) / 1000);
+        log(`embedded ${stats.embedded} products (${rate.toFixed(1)}/s), ${stats.failed} failed`);
+        lastReport = now;
+        sinceReport = 0;
+      }
+      if (worked) continue;
+      if (idleWaiters.length > 0 && !(await hasPendingWork().catch(() => true))) {
+        for (const resolve of idleWaiters) resolve();
+        idleWaiters = [];
+      }
+      await sleep(options.pollMs);
+    }
+  })();
+
+  return {
+    workerId,
+    stats,
+    idle() {
+      return new Promise((resolve) => {
+        idleWaiters.push(resolve);
+        wake?.();
+      });
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await loop;
+      await unlisten();
+      for (const resolve of idleWaiters) resolve();
+      idleWaiters = [];
+    },
+  };
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `npm test`: format check, lint, type check, then every suite — the worker module under Node AND Deno,
+# the web server under Deno, the browser test under Node with Debian's Chromium. Ends with the one line
+# CI reads: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export ONNXRUNTIME_NODE_INSTALL=skip ALLOW_REMOTE_MODELS=0
+deno=./node_modules/.bin/deno
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+step() { # name, command...
+  local name=$1
+  shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); else echo "!! $name failed"; failed=$((failed + 1)); fi
+}
+
+suite() { # name, runner (node|deno), command...
+  local name=$1 runner=$2
+  shift 2
+  echo "== $name"
+  "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]} p=0 f=0
+  if [[ $runner == node ]]; then
+    p=$(grep -E '^(ℹ|#) pass [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || echo 0)
+    f=$(grep -E '^(ℹ|#) fail [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || echo 0)
+  else
+    local line
+    line=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1)
+    p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+    f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+  fi
+  p=${p:-0}
+  f=${f:-0}
+  # A runner that crashed before counting still counts as a failure.
+  if [[ $status -ne 0 && $f -eq 0 ]]; then f=1; fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+step "build" node --import tsx web/build.ts
+step "deno fmt --check" "$deno" fmt --check
+step "deno lint" "$deno" lint
+step "deno check" "$deno" check web/ gpu-worker/ contract/ bench/
+
+mapfile -t worker_tests < <(find gpu-worker -name '*_test.ts' | sort)
+mapfile -t web_tests < <(find web contract -name '*_test.ts' | sort)
+mapfile -t e2e_tests < <(find web/e2e -name '*_e2e.ts' 2>/dev/null | sort)
+
+suite "worker tests under Node" node node --import tsx --test --test-concurrency=1 "${worker_tests[@]}"
+suite "worker tests under Deno" deno "$deno" test -A --no-check "${worker_tests[@]}"
+suite "web tests under Deno" deno "$deno" test -A --no-check "${web_tests[@]}"
+if [[ ${#e2e_tests[@]} -gt 0 ]]; then
+  suite "browser tests" node node --import tsx --test --test-concurrency=1 "${e2e_tests[@]}"
+fi
+
+echo
+echo "${passed} passed, ${failed} failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,44 @@
+/** The page frame: navigation, stylesheet, and the island loader script. */
+import type { ComponentChildren } from "preact";
+
+/** Props of {@link Layout}. */
+export interface LayoutProps {
+  title: string;
+  active: "imports" | "review";
+  children: ComponentChildren;
+}
+
+/** Wraps a page; the island bundle hydrates every `[data-island]` element inside. */
+export function Layout({ title, active, children }: LayoutProps) {
+  const link = (href: string, label: string, key: LayoutProps["active"]) => (
+    <a
+      href={href}
+      class={`px-3 py-2 rounded-md text-sm font-medium ${
+        active === key ? "bg-slate-900 text-white" : "text-slate-700 hover:bg-slate-200"
+      }`}
+    >
+      {label}
+    </a>
+  );
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · CSV-Sorter`}</title>
+        <link rel="stylesheet" href="/static/build/app.css" />
+        <script type="module" src="/static/build/islands.js" />
+      </head>
+      <body class="bg-slate-50 text-slate-900 min-h-screen">
+        <header class="border-b border-slate-200 bg-white">
+          <nav class="mx-auto max-w-6xl flex items-center gap-2 px-4 py-3">
+            <span class="font-semibold mr-4">CSV-Sorter</span>
+            {link("/", "Imports", "imports")}
+            {link("/review", "Review", "review")}
+          </nav>
+        </header>
+        <main class="mx-auto max-w-6xl px-4 py-6">{children}</main>
+      </body>
+    </html>
+  );
+}

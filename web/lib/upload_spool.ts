@@ -1,0 +1,145 @@
+/**
+ * Receives an upload (multipart field `file`, or a raw CSV body) into a temp file. Spooling first keeps
+ * memory constant for any file size and, above all, keeps the slow part (the client's upload) outside
+ * the import transaction: PGlite runs one query at a time, so a transaction held open for a slow upload
+ * would stall the worker and every reviewer.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import busboy from "busboy";
+import { ImportError } from "./import_error.ts";
+
+/** A received upload: the spooled file, its original name and the form fields sent with it. */
+export interface SpooledUpload {
+  path: string;
+  fileName: string | undefined;
+  bytes: number;
+  fields: Record<string, string>;
+  /** Deletes the temp file. */
+  dispose(): void;
+}
+
+const CSV_TYPES = new Set([
+  "text/csv",
+  "application/csv",
+  "text/plain",
+  "text/tab-separated-values",
+  "application/vnd.ms-excel", // what Windows browsers call a .csv file
+  "application/octet-stream",
+]);
+
+function tooLarge(limit: number): ImportError {
+  return new ImportError(413, `Cannot import file: it is larger than the limit of ${limit} bytes`);
+}
+
+function tempPath(): string {
+  return path.join(os.tmpdir(), `csv-sorter-upload-${crypto.randomUUID()}.csv`);
+}
+
+/** Counts bytes and fails the stream once `limit` is passed. */
+function byteLimit(limit: number, counter: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      counter.bytes += chunk.length;
+      if (counter.bytes > limit) callback(tooLarge(limit));
+      else callback(null, chunk);
+    },
+  });
+}
+
+/** Spools the request body; throws {@link ImportError} for a wrong type or a body over `maxBytes`. */
+export async function spoolUpload(request: Request, maxBytes: number): Promise<SpooledUpload> {
+  const contentType = request.headers.get("content-type") ?? "";
+  const mediaType = contentType.split(";")[0].trim().toLowerCase();
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  // Multipart framing adds a little; refuse early only what cannot fit.
+  if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge(maxBytes);
+  if (!request.body) throw new ImportError(422, "Cannot import file: the request has no body");
+  const target = tempPath();
+  const dispose = () => fs.rmSync(target, { force: true });
+  try {
+    if (mediaType === "multipart/form-data") {
+      return { ...(await spoolMultipart(request, contentType, target, maxBytes)), path: target, dispose };
+    }
+    if (!CSV_TYPES.has(mediaType)) {
+      throw new ImportError(
+        415,
+        `Cannot import a body of type "${mediaType || "none"}": send text/csv, or multipart/form-data ` +
+          `with the file in the field "file"`,
+      );
+    }
+    const counter = { bytes: 0 };
+    await pipeline(
+      Readable.fromWeb(request.body as import("node:stream/web").ReadableStream),
+      byteLimit(maxBytes, counter),
+      fs.createWriteStream(target),
+    );
+    return { path: target, fileName: undefined, bytes: counter.bytes, fields: {}, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
+
+function spoolMultipart(
+  request: Request,
+  contentType: string,
+  target: string,
+  maxBytes: number,
+): Promise<Omit<SpooledUpload, "path" | "dispose">> {
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    let fileName: string | undefined;
+    let bytes = 0;
+    let sawFile = false;
+    let fileWritten: Promise<void> = Promise.resolve();
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { "content-type": contentType },
+        limits: { files: 1, fields: 20, fieldSize: 64 * 1024, fileSize: maxBytes, parts: 30 },
+      });
+    } catch (error) {
+      reject(new ImportError(400, `Cannot read the form: ${(error as Error).message}`));
+      return;
+    }
+    parser.on("field", (name, value) => {
+      fields[name] = value;
+    });
+    parser.on("file", (name, stream, info) => {
+      if (name !== "file" || sawFile) {
+        stream.resume();
+        return;
+      }
+      sawFile = true;
+      fileName = info.filename;
+      let truncated = false;
+      stream.on("limit", () => {
+        truncated = true;
+      });
+      stream.on("data", (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      fileWritten = pipeline(stream, fs.createWriteStream(target)).then(() => {
+        if (truncated) throw tooLarge(maxBytes);
+      });
+    });
+    parser.on(
+      "error",
+      (error) => reject(new ImportError(400, `Cannot read the form: ${(error as Error).message}`)),
+    );
+    parser.on("close", () => {
+      if (!sawFile) {
+        reject(new ImportError(422, 'Cannot import: the form has no file in the field "file"'));
+        return;
+      }
+      fileWritten.then(() => resolve({ fileName, bytes, fields }), reject);
+    });
+    Readable.fromWeb(request.body as import("node:stream/web").ReadableStream)
+      .on("error", (error) => reject(new ImportError(400, `Cannot read the upload: ${error.message}`)))
+      .pipe(parser);
+  });
+}

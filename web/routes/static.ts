@@ -1,0 +1,33 @@
+/** Static assets: the compiled stylesheet and island bundles, built by `npm run build`. */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { Hono } from "hono";
+
+const STATIC_DIR = path.resolve(import.meta.dirname ?? ".", "../static");
+
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".map": "application/json",
+  ".csv": "text/csv; charset=utf-8",
+};
+
+/** Serves files below web/static by exact relative path; no directory listings, no `..`. */
+export function staticRoutes(): Hono {
+  const routes = new Hono();
+  routes.get("/*", async (c) => {
+    const relative = decodeURIComponent(c.req.path.replace(/^\/static\//, ""));
+    if (!/^[a-zA-Z0-9_\-/]+\.[a-z]+$/.test(relative) || relative.includes("..")) return c.notFound();
+    const file = path.join(STATIC_DIR, relative);
+    const type = TYPES[path.extname(file)];
+    if (!type) return c.notFound();
+    try {
+      const content = await fs.readFile(file);
+      return c.body(content, 200, { "content-type": type, "cache-control": "no-cache" });
+    } catch {
+      return c.notFound();
+    }
+  });
+  return routes;
+}
