@@ -28,16 +28,25 @@ function isAlive(pid: number): boolean {
   }
 }
 
+// Dirs locked by this process: a lock file naming our own pid is ours only if we took it in this life;
+// otherwise it was left by an earlier process that had the same pid (pid 1 in every container).
+const heldHere = new Set<string>();
+
 /** Takes the lock on `dataDir` (creating the dir) and returns a function that releases it. */
 export function lockDataDir(dataDir: string): () => void {
   fs.mkdirSync(dataDir, { recursive: true });
-  const lockPath = path.join(dataDir, "csv-sorter.lock");
+  const lockPath = path.join(fs.realpathSync(dataDir), "csv-sorter.lock");
+  if (heldHere.has(lockPath)) throw new DataDirLockedError(dataDir, process.pid);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = fs.openSync(lockPath, "wx");
       fs.writeSync(fd, String(process.pid));
       fs.closeSync(fd);
-      return () => fs.rmSync(lockPath, { force: true });
+      heldHere.add(lockPath);
+      return () => {
+        heldHere.delete(lockPath);
+        fs.rmSync(lockPath, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number(fs.readFileSync(lockPath, "utf8").trim());

@@ -26,6 +26,7 @@ export function Layout({ title, active, children }: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · CSV-Sorter`}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/static/build/app.css" />
         <script type="module" src="/static/build/islands.js" />
       </head>

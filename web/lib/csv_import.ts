@@ -179,13 +179,15 @@ export async function importCsvFile(
     await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`import:${created.import_id}`})`);
     return created;
   } catch (error) {
-    if (error instanceof ImportError) {
-      await db.query(sql`
-        INSERT INTO imports (file_name, status, error)
-        VALUES (${options.fileName}, 'failed', ${error.message})`);
-    }
+    if (error instanceof ImportError) await recordFailedImport(db, options.fileName, error.message);
     throw error;
   }
+}
+
+/** Records a refused upload as a failed import, with its reason, for the upload history. */
+export async function recordFailedImport(db: Queryable, fileName: string, message: string): Promise<void> {
+  await db.query(sql`
+    INSERT INTO imports (file_name, status, error) VALUES (${fileName}, 'failed', ${message})`);
 }
 
 async function importInTransaction(

@@ -31,8 +31,13 @@ const CSV_TYPES = new Set([
   "application/octet-stream",
 ]);
 
-function tooLarge(limit: number): ImportError {
-  return new ImportError(413, `Cannot import file: it is larger than the limit of ${limit} bytes`);
+function tooLarge(limit: number, fileName?: string): ImportError {
+  return new ImportError(
+    413,
+    `Cannot import file: it is larger than the limit of ${limit} bytes`,
+    undefined,
+    fileName,
+  );
 }
 
 function tempPath(): string {
@@ -124,7 +129,7 @@ function spoolMultipart(
         bytes += chunk.length;
       });
       fileWritten = pipeline(stream, fs.createWriteStream(target)).then(() => {
-        if (truncated) throw tooLarge(maxBytes);
+        if (truncated) throw tooLarge(maxBytes, fileName);
       });
     });
     parser.on(

@@ -1,13 +1,15 @@
 /** The JSON API: upload, import progress, the review queue and feedback. */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { FeedbackInput, type ImportCreated, ReviewQuery, UploadOptions } from "../../contract/schemas.ts";
 import type { Database } from "../../gpu-worker/lib/database.ts";
 import { ApiProblem, parseInput } from "../lib/api_error.ts";
-import { importCsvFile } from "../lib/csv_import.ts";
+import { importCsvFile, recordFailedImport } from "../lib/csv_import.ts";
 import { saveFeedback } from "../lib/feedback.ts";
+import { ImportError } from "../lib/import_error.ts";
 import { readImportProgress } from "../lib/import_progress.ts";
 import { readReviewPage } from "../lib/review_queue.ts";
-import { spoolUpload } from "../lib/upload_spool.ts";
+import { type SpooledUpload, spoolUpload } from "../lib/upload_spool.ts";
 
 /** What the API needs from the running app. */
 export interface ApiDependencies {
@@ -24,7 +26,6 @@ async function readJson(request: Request): Promise<unknown> {
     throw new ApiProblem(415, `Cannot read a body of type "${type || "none"}": send application/json`);
   }
   const text = await request.text();
-  if (text.length > MAX_JSON_BYTES) throw new ApiProblem(413, `Request body is over ${MAX_JSON_BYTES} bytes`);
   try {
     return JSON.parse(text);
   } catch {
@@ -37,7 +38,17 @@ export function apiRoutes(deps: ApiDependencies): Hono {
   const api = new Hono();
 
   api.post("/upload-csv", async (c) => {
-    const upload = await spoolUpload(c.req.raw, deps.maxUploadBytes);
+    let upload: SpooledUpload;
+    try {
+      upload = await spoolUpload(c.req.raw, deps.maxUploadBytes);
+    } catch (error) {
+      // Refused before the import began (type, size, form): still part of the upload history.
+      if (error instanceof ImportError) {
+        const named = new URL(c.req.url).searchParams.get("file_name")?.trim().slice(0, 255);
+        await recordFailedImport(deps.db, error.fileName || named || "upload.csv", error.message);
+      }
+      throw error;
+    }
     try {
       const options = parseInput(
         UploadOptions,
@@ -77,9 +88,17 @@ export function apiRoutes(deps: ApiDependencies): Hono {
     return c.json(await readReviewPage(deps.db, query, deps.modelId));
   });
 
-  api.post("/submit-feedback", async (c) => {
+  // bodyLimit counts bytes as they arrive, so an oversized body is refused without being buffered.
+  const jsonLimit = bodyLimit({
+    maxSize: MAX_JSON_BYTES,
+    onError: () => {
+      throw new ApiProblem(413, `Request body is over ${MAX_JSON_BYTES} bytes`);
+    },
+  });
+
+  api.post("/submit-feedback", jsonLimit, async (c) => {
     const input = parseInput(FeedbackInput, await readJson(c.req.raw), "feedback");
-    const reviewer = input.reviewer ?? c.req.header("x-reviewer")?.trim().slice(0, 100) ?? "anonymous";
+    const reviewer = input.reviewer ?? (c.req.header("x-reviewer")?.trim().slice(0, 100) || "anonymous");
     return c.json(await saveFeedback(deps.db, input, { modelId: deps.modelId, reviewer }), 201);
   });
 

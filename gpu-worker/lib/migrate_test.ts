@@ -1,0 +1,58 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { openPgliteDatabase } from "./database_pglite.ts";
+import { listMigrations, migrate } from "./migrate.ts";
+import { sql } from "./sql.ts";
+
+test("migrate() applies every migration once and records it", async () => {
+  const db = await openPgliteDatabase(undefined);
+  try {
+    const first = await migrate(db);
+    assert.deepEqual(first, listMigrations().map((m) => m.name));
+    assert.deepEqual(await migrate(db), []);
+    const tables = await db.query<{ name: string }>(sql`
+      SELECT table_name AS name FROM information_schema.tables
+      WHERE table_schema = 'public' ORDER BY table_name`);
+    for (
+      const name of [
+        "embedding_queue",
+        "embeddings",
+        "feedback",
+        "imports",
+        "product_labels",
+        "products",
+        "suggestions",
+      ]
+    ) {
+      assert.ok(tables.some((table) => table.name === name), `missing table ${name}`);
+    }
+    const [hnsw] = await db.query<{ indexdef: string }>(sql`
+      SELECT indexdef FROM pg_indexes WHERE indexname = 'embeddings_embedding_hnsw'`);
+    assert.match(hnsw.indexdef, /hnsw \(embedding vector_cosine_ops\)/);
+  } finally {
+    await db.close();
+  }
+});
+
+test("a failing migration is rolled back whole and named in the error", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-migrations-"));
+  fs.writeFileSync(path.join(dir, "0001_good.sql"), "CREATE TABLE good (id int);");
+  fs.writeFileSync(path.join(dir, "0002_bad.sql"), "CREATE TABLE half (id int);\nSELECT no_such_function();");
+  const db = await openPgliteDatabase(undefined);
+  try {
+    await assert.rejects(() => migrate(db, dir), /Cannot apply migration "0002_bad.sql"/);
+    const tables = await db.query<{ name: string }>(sql`
+      SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`);
+    const names = tables.map((table) => table.name);
+    assert.ok(names.includes("good"));
+    assert.ok(!names.includes("half"), "the failed migration's first statement must be rolled back");
+    const applied = await db.query<{ name: string }>(sql`SELECT name FROM schema_migrations ORDER BY name`);
+    assert.deepEqual(applied.map((row) => row.name), ["0001_good.sql"]);
+  } finally {
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

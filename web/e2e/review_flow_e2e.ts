@@ -1,0 +1,278 @@
+/**
+ * Browser end-to-end test: starts the app exactly as production does (Deno, embedded PGlite, worker in
+ * process) on a temp data dir and a free port, uploads a CSV of real products through the import page,
+ * reviews two cards with the keyboard alone, then stops the app and checks what it stored.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import { type Browser, chromium, type Page } from "playwright-core";
+import type { Database } from "../../gpu-worker/lib/database.ts";
+import { openPgliteDatabase } from "../../gpu-worker/lib/database_pglite.ts";
+import { sql } from "../../gpu-worker/lib/sql.ts";
+import { DATASET_DIR, datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib/testing.ts";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const ROW_COUNT = 60;
+const CORRECTION = "hand tools";
+const SCREENSHOT = path.join(REPO_ROOT, "test-results/review.png");
+
+let tempDir: string;
+let dataDir: string;
+let csvPath: string;
+let baseUrl: string;
+let app: ChildProcess | undefined;
+let appExit: Promise<number | null> | undefined;
+let appOutput = "";
+let browser: Browser | undefined;
+let db: Database | undefined;
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the app logs that it listens; rejects if it exits first or takes longer than `ms`. */
+function waitForListening(child: ChildProcess, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`The app did not start within ${ms} ms. Its output:\n${appOutput}`));
+    }, ms);
+    const onData = () => {
+      if (appOutput.includes("CSV-Sorter on http://")) {
+        cleanup();
+        resolve();
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      cleanup();
+      reject(new Error(`The app exited (code ${code}, signal ${signal}) before listening:\n${appOutput}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.stderr?.off("data", onData);
+      child.off("exit", onExit);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", onExit);
+    onData();
+  });
+}
+
+/** Lets Preact run its effects (it defers them to the next frame), as any human pause would. */
+async function settle(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(), 0)))
+  );
+}
+
+/** The sample file: real products, `category` blanked on every third row so those rows need review. */
+function writeSampleCsv(file: string): { labelled: number; unlabelled: number } {
+  const rows = datasetRows(ROW_COUNT).map((row, index) => ({
+    ...row,
+    category: index % 3 === 1 ? "" : row.category,
+  }));
+  assert.equal(rows.length, ROW_COUNT, `expected ${ROW_COUNT} rows in ${DATASET_DIR}/tableB.csv`);
+  fs.writeFileSync(file, toCsv(rows as unknown as Record<string, string>[]));
+  const labelled = rows.filter((row) => row.category.trim() !== "").length;
+  return { labelled, unlabelled: rows.length - labelled };
+}
+
+let sample: { labelled: number; unlabelled: number };
+
+before(async () => {
+  if (!fs.existsSync(path.join(REPO_ROOT, "web/static/build/islands.js"))) {
+    const build = spawnSync(process.execPath, ["--import", "tsx", "web/build.ts"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    assert.equal(build.status, 0, `web/build.ts failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-e2e-"));
+  dataDir = path.join(tempDir, "data");
+  csvPath = path.join(tempDir, "amazon_products.csv");
+  sample = writeSampleCsv(csvPath);
+
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  app = spawn(path.join(REPO_ROOT, "node_modules/.bin/deno"), ["run", "-A", "web/main.ts"], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ALLOW_REMOTE_MODELS: "0",
+      WORKER_POLL_MS: "200",
+      NO_COLOR: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const child = app;
+  appExit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (appOutput += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (appOutput += chunk));
+  await waitForListening(child, 60_000);
+
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}, { timeout: 180_000 });
+
+after(async () => {
+  await db?.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  if (app && app.exitCode === null && app.signalCode === null) {
+    app.kill("SIGKILL");
+    await appExit;
+  }
+  if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+});
+
+test("a reviewer uploads a CSV and approves and corrects cards with the keyboard", {
+  timeout: 300_000,
+}, async () => {
+  assert.ok(browser && app);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const pageErrors: string[] = [];
+  page.on("pageerror", (error) => pageErrors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") {
+      pageErrors.push(`console: ${message.text()} (${message.location().url || "no url"})`);
+    }
+  });
+
+  // Import: choose the file, check the preview, pick the label column, upload, wait for the embedding.
+  await page.goto(`${baseUrl}/`);
+  await page.locator('[data-island="UploadForm"][data-hydrated="true"]').waitFor();
+  await page.locator("#csv-file").setInputFiles(csvPath);
+  const labelSelect = page.locator("#label-column");
+  await labelSelect.waitFor();
+  const offered = await labelSelect.locator("option").evaluateAll((options) =>
+    options.map((option) => (option as HTMLOptionElement).value)
+  );
+  assert.deepEqual(offered, ["", "id", "title", "category", "brand", "modelno", "price"]);
+  const textColumns = await page.locator('input[name="text_columns"]').evaluateAll((boxes) =>
+    boxes.map((box) => (box as HTMLInputElement).value)
+  );
+  assert.deepEqual(textColumns, ["id", "title", "category", "brand", "modelno", "price"]);
+  await labelSelect.selectOption("category");
+  assert.equal(await page.locator('input[name="text_columns"][value="title"]').isChecked(), true);
+  await page.locator("[data-testid=upload-button]").click();
+  const status = page.locator("[data-testid=upload-status]");
+  await status.filter({ hasText: "Done" }).waitFor({ timeout: 120_000 });
+  assert.match(await status.innerText(), new RegExp(`Done: ${ROW_COUNT} rows embedded`));
+
+  // Review: approve the first card with A, then correct the next one with C, typing, Enter.
+  await page.goto(`${baseUrl}/review`);
+  const card = page.locator("[data-testid=review-card]");
+  await card.waitFor();
+  await settle(page);
+  assert.match(
+    await page.locator("[data-testid=queue-position]").innerText(),
+    new RegExp(`${sample.unlabelled} waiting`),
+  );
+  for (let step = 0; (await card.locator("[data-testid=card-suggestion]").innerText()) === "—"; step++) {
+    assert.ok(step < ROW_COUNT, "no card in the queue has a suggestion");
+    const before = await card.getAttribute("data-product-id");
+    await page.keyboard.press("j");
+    await page.locator(`[data-testid=review-card]:not([data-product-id="${before}"])`).waitFor();
+    await settle(page);
+  }
+  const approvedId = Number(await card.getAttribute("data-product-id"));
+  const approvedValue = (await card.locator("[data-testid=card-suggestion]").innerText()).trim();
+  assert.notEqual(approvedValue, "");
+
+  await page.keyboard.press("a");
+  await page.locator(`[data-testid=review-card]:not([data-product-id="${approvedId}"])`).waitFor();
+  await page.locator("ol li button", { hasText: `✓ ${approvedValue}` }).waitFor();
+  await settle(page);
+
+  const correctedId = Number(await card.getAttribute("data-product-id"));
+  await page.keyboard.press("c");
+  const correction = card.locator("[data-testid=correction]");
+  assert.equal(await correction.evaluate((input) => input === document.activeElement), true);
+  await page.keyboard.type(CORRECTION);
+  await page.keyboard.press("Enter");
+  await page.locator("ol li button", { hasText: `✓ ${CORRECTION}` }).waitFor();
+  await settle(page);
+
+  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await context.close();
+  assert.deepEqual(pageErrors, [], "the pages reported errors");
+
+  // Stop the app as Ctrl-C would: it finishes, releases the data-dir lock, exits 0.
+  app.kill("SIGINT");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const code = await Promise.race([
+    appExit,
+    new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), 30_000))),
+  ]);
+  clearTimeout(timer);
+  assert.equal(code, 0, `the app did not stop cleanly on SIGINT (${code}):\n${appOutput}`);
+
+  db = await openPgliteDatabase(dataDir);
+  const feedback = await db.query<{
+    product_id: number;
+    approved: boolean;
+    corrected_text: string | null;
+    value: string;
+  }>(sql`SELECT product_id, approved, corrected_text, value FROM feedback ORDER BY id`);
+  assert.equal(feedback.length, 2, JSON.stringify(feedback));
+  assert.deepEqual(feedback[0], {
+    product_id: approvedId,
+    approved: true,
+    corrected_text: null,
+    value: approvedValue,
+  });
+  assert.deepEqual(feedback[1], {
+    product_id: correctedId,
+    approved: false,
+    corrected_text: CORRECTION,
+    value: CORRECTION,
+  });
+
+  const labels = await db.query<{ product_id: number; value: string; source: string }>(sql`
+    SELECT product_id, value, source FROM product_labels
+    WHERE product_id = ANY(${[approvedId, correctedId]}::int[]) ORDER BY product_id`);
+  assert.deepEqual(
+    labels,
+    [
+      { product_id: approvedId, value: approvedValue, source: "human" },
+      { product_id: correctedId, value: CORRECTION, source: "human" },
+    ].sort((a, b) => a.product_id - b.product_id),
+  );
+
+  const [counts] = await db.query<{ products: number; embeddings: number; seeds: number }>(sql`
+    SELECT (SELECT count(*)::int FROM products) AS products,
+           (SELECT count(*)::int FROM embeddings) AS embeddings,
+           (SELECT count(*)::int FROM product_labels WHERE source = 'seed') AS seeds`);
+  assert.deepEqual(counts, { products: ROW_COUNT, embeddings: ROW_COUNT, seeds: sample.labelled });
+  await db.close();
+  db = undefined;
+});

@@ -1,0 +1,359 @@
+/**
+ * POST /submit-feedback against the real database, the real worker and the real embedding model:
+ * approvals, corrections, history, reviewers, refusals, and the neighbours' suggestions a decision moves.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import type {
+  ApiError,
+  FeedbackSaved,
+  ImportCreated,
+  ReviewItem,
+  ReviewPage,
+} from "../../contract/schemas.ts";
+import type { Database } from "../../gpu-worker/lib/database.ts";
+import { sql } from "../../gpu-worker/lib/sql.ts";
+import {
+  datasetRows,
+  openTestDatabase,
+  TEST_MODEL_ID,
+  testEmbedder,
+  toCsv,
+} from "../../gpu-worker/lib/testing.ts";
+import { startWorker, type WorkerHandle } from "../../gpu-worker/lib/worker_loop.ts";
+import { createApp } from "../app.ts";
+
+type App = ReturnType<typeof createApp>;
+type Row = Record<string, string>;
+
+const embedder = await testEmbedder();
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** A fresh database with `rows` imported (label column `category`) and embedded by a running worker. */
+async function setup(
+  rows: Row[],
+): Promise<{ db: Database; app: App; created: ImportCreated; worker: WorkerHandle }> {
+  const db = await openTestDatabase();
+  cleanups.push(() => db.close());
+  const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+  const response = await app.request("/upload-csv?label_column=category", {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: toCsv(rows),
+  });
+  const created = await response.json() as ImportCreated;
+  assert.equal(response.status, 201, JSON.stringify(created));
+  const worker = await startWorker(db, embedder, {
+    batchSize: 32,
+    pollMs: 100,
+    leaseSeconds: 30,
+    log: () => {},
+  });
+  cleanups.push(() => worker.stop());
+  await worker.idle();
+  return { db, app, created, worker };
+}
+
+const catalogue = datasetRows(150).map((row, index) => ({
+  ...row,
+  category: index % 3 === 2 ? "" : row.category,
+}));
+const main = await setup(catalogue);
+const { db, app } = main;
+
+function submit(body: unknown, headers: Record<string, string> = {}, target: App = app): Promise<Response> {
+  return Promise.resolve(target.request("/submit-feedback", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  }));
+}
+
+async function saved(response: Response): Promise<FeedbackSaved> {
+  const body = await response.json();
+  assert.equal(response.status, 201, JSON.stringify(body));
+  return body as FeedbackSaved;
+}
+
+/** Checks an error answer: status, the one error shape, and the message. */
+async function assertError(response: Response, status: number, message: RegExp): Promise<ApiError> {
+  const body = await response.json() as ApiError;
+  assert.equal(response.status, status, JSON.stringify(body));
+  assert.deepEqual(Object.keys(body), ["error"]);
+  assert.equal(body.error.status, status);
+  assert.match(body.error.message, message);
+  return body;
+}
+
+/** Takes the next unreviewed products of the queue, each with a suggestion. */
+async function nextItems(count: number): Promise<ReviewItem[]> {
+  const response = await app.request(`/products-for-review?limit=${count}`);
+  const page = await response.json() as ReviewPage;
+  assert.equal(page.items.length, count);
+  assert.ok(page.items.every((item) => item.suggestion !== null));
+  return page.items;
+}
+
+async function feedbackOf(productId: number) {
+  return await db.query<Row & { approved: boolean; corrected_text: string | null }>(sql`
+    SELECT approved, corrected_text, value, suggested_value, reviewer
+    FROM feedback WHERE product_id = ${productId} ORDER BY id`);
+}
+
+async function labelOf(productId: number) {
+  return (await db.query<{ value: string; source: string }>(sql`
+    SELECT value, source FROM product_labels WHERE product_id = ${productId}`))[0];
+}
+
+async function feedbackCount(): Promise<number> {
+  return (await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM feedback`))[0].n;
+}
+
+test("POST /submit-feedback approval stores the suggestion as the product's value, approved", async () => {
+  const [item] = await nextItems(1);
+  const before = (await (await app.request("/products-for-review")).json() as ReviewPage).total;
+  const body = await saved(await submit({ product_id: item.product_id, approved: true }));
+  assert.deepEqual(
+    { feedback_id: typeof body.feedback_id, product_id: body.product_id, value: body.value },
+    { feedback_id: "number", product_id: item.product_id, value: item.suggestion },
+  );
+  assert.ok(body.refreshed_neighbours > 0);
+  assert.deepEqual(await feedbackOf(item.product_id), [
+    {
+      approved: true,
+      corrected_text: null,
+      value: item.suggestion,
+      suggested_value: item.suggestion,
+      reviewer: "anonymous",
+    },
+  ]);
+  const [{ confidence }] = await db.query<{ confidence: number }>(sql`
+    SELECT suggested_confidence AS confidence FROM feedback WHERE id = ${body.feedback_id}`);
+  assert.equal(confidence, item.confidence);
+  assert.deepEqual(await labelOf(item.product_id), { value: item.suggestion, source: "human" });
+  const after = await (await app.request("/products-for-review?limit=200")).json() as ReviewPage;
+  assert.equal(after.total, before - 1);
+  assert.ok(!after.items.some((queued) => queued.product_id === item.product_id));
+});
+
+test("POST /submit-feedback correction stores the trimmed corrected_text as the value", async () => {
+  const [item] = await nextItems(1);
+  const body = await saved(
+    await submit({ product_id: item.product_id, approved: false, corrected_text: "  Camera Lenses  " }),
+  );
+  assert.equal(body.value, "Camera Lenses");
+  assert.deepEqual(await feedbackOf(item.product_id), [
+    {
+      approved: false,
+      corrected_text: "Camera Lenses",
+      value: "Camera Lenses",
+      suggested_value: item.suggestion,
+      reviewer: "anonymous",
+    },
+  ]);
+  assert.deepEqual(await labelOf(item.product_id), { value: "Camera Lenses", source: "human" });
+});
+
+test("POST /submit-feedback keeps every decision and the latest one is the product's label", async () => {
+  const [item] = await nextItems(1);
+  const first = await saved(
+    await submit({ product_id: item.product_id, approved: false, corrected_text: "mice" }),
+  );
+  const second = await saved(
+    await submit({ product_id: item.product_id, approved: false, corrected_text: "trackballs" }),
+  );
+  assert.ok(second.feedback_id > first.feedback_id);
+  assert.deepEqual((await feedbackOf(item.product_id)).map((row) => row.value), ["mice", "trackballs"]);
+  assert.deepEqual(await labelOf(item.product_id), { value: "trackballs", source: "human" });
+  // An approval after that takes the suggestion shown, and becomes the label in turn.
+  await saved(await submit({ product_id: item.product_id, approved: true }));
+  assert.deepEqual((await feedbackOf(item.product_id)).map((row) => [row.approved, row.value]), [
+    [false, "mice"],
+    [false, "trackballs"],
+    [true, item.suggestion],
+  ]);
+  assert.deepEqual(await labelOf(item.product_id), { value: item.suggestion, source: "human" });
+});
+
+test("POST /submit-feedback on a seed-labelled product replaces the seed label with the human one", async () => {
+  const [seeded] = await db.query<{ id: number; seed_label: string }>(sql`
+    SELECT products.id, products.seed_label FROM products
+    JOIN product_labels ON product_labels.product_id = products.id AND product_labels.source = 'seed'
+    ORDER BY products.id LIMIT 1`);
+  await saved(
+    await submit({ product_id: seeded.id, approved: false, corrected_text: `${seeded.seed_label} (fixed)` }),
+  );
+  assert.deepEqual(await labelOf(seeded.id), { value: `${seeded.seed_label} (fixed)`, source: "human" });
+  const [{ seed_label }] = await db.query<{ seed_label: string }>(sql`
+    SELECT seed_label FROM products WHERE id = ${seeded.id}`);
+  assert.equal(seed_label, seeded.seed_label, "the file's value stays as it was imported");
+});
+
+test("POST /submit-feedback stores the reviewer from the body, else the x-reviewer header, else anonymous", async () => {
+  const items = await nextItems(5);
+  const cases: [Record<string, unknown>, Record<string, string>, string][] = [
+    [{ reviewer: "  alice  " }, {}, "alice"],
+    [{}, { "x-reviewer": " bob " }, "bob"],
+    [{ reviewer: "carol" }, { "x-reviewer": "bob" }, "carol"],
+    [{}, { "x-reviewer": "   " }, "anonymous"],
+    [{}, { "x-reviewer": "r".repeat(150) }, "r".repeat(100)],
+  ];
+  for (const [index, [extra, headers, reviewer]] of cases.entries()) {
+    const item = items[index];
+    await saved(await submit({ product_id: item.product_id, approved: true, ...extra }, headers));
+    assert.deepEqual((await feedbackOf(item.product_id)).map((row) => row.reviewer), [reviewer]);
+  }
+});
+
+test("POST /submit-feedback answers 404 for an unknown product and stores nothing", async () => {
+  const before = await feedbackCount();
+  await assertError(
+    await submit({ product_id: 99_999_999, approved: false, corrected_text: "mice" }),
+    404,
+    /^Cannot store feedback: no product with id 99999999$/,
+  );
+  await assertError(
+    await submit({ product_id: 99_999_999, approved: true }),
+    404,
+    /no product with id 99999999/,
+  );
+  assert.equal(await feedbackCount(), before);
+});
+
+test("POST /submit-feedback refuses a correction without corrected_text with 422 and stores nothing", async () => {
+  const [item] = await nextItems(1);
+  const before = await feedbackCount();
+  for (const corrected of [undefined, null, "", "   "]) {
+    await assertError(
+      await submit({ product_id: item.product_id, approved: false, corrected_text: corrected }),
+      422,
+      /^Cannot store a correction without corrected_text$/,
+    );
+  }
+  assert.equal(await feedbackCount(), before);
+  assert.equal(await labelOf(item.product_id), undefined);
+});
+
+test("POST /submit-feedback refuses other body types (415), malformed JSON (400) and bad fields (422)", async () => {
+  const [item] = await nextItems(1);
+  const before = await feedbackCount();
+  const valid = JSON.stringify({ product_id: item.product_id, approved: true });
+  await assertError(
+    await submit(valid, { "content-type": "text/plain" }),
+    415,
+    /^Cannot read a body of type "text\/plain": send application\/json$/,
+  );
+  await assertError(
+    await app.request("/submit-feedback", { method: "POST", body: new Uint8Array([1, 2]) }),
+    415,
+    /type "none"/,
+  );
+  await assertError(await submit("{product_id: 1,"), 400, /^Request body is not valid JSON$/);
+  await assertError(await submit(""), 400, /^Request body is not valid JSON$/);
+  await assertError(
+    await submit(
+      JSON.stringify({ product_id: item.product_id, approved: false, corrected_text: "x".repeat(70_000) }),
+    ),
+    413,
+    /over 65536 bytes/,
+  );
+  for (
+    const [body, field] of [
+      [{ product_id: String(item.product_id), approved: true }, "product_id"],
+      [{ product_id: -1, approved: true }, "product_id"],
+      [{ product_id: 1.5, approved: true }, "product_id"],
+      [{ approved: true }, "product_id"],
+      [{ product_id: item.product_id, approved: "yes" }, "approved"],
+      [{ product_id: item.product_id }, "approved"],
+      [{ product_id: item.product_id, approved: false, corrected_text: 42 }, "corrected_text"],
+      [{ product_id: item.product_id, approved: false, corrected_text: "x".repeat(501) }, "corrected_text"],
+      [{ product_id: item.product_id, approved: true, reviewer: 7 }, "reviewer"],
+    ] as const
+  ) {
+    const error = await assertError(await submit(body), 422, new RegExp(`^Invalid feedback: ${field}: `));
+    assert.ok(error.error.details?.some((detail) => detail.startsWith(`${field}: `)), JSON.stringify(body));
+  }
+  const array = await assertError(await submit("[1, 2]"), 422, /^Invalid feedback: /);
+  assert.ok(array.error.details!.length > 0);
+  assert.equal(await feedbackCount(), before);
+  assert.equal(await labelOf(item.product_id), undefined);
+});
+
+test("POST /submit-feedback: a correction to a new value at once becomes the suggestion of near-duplicate rows", async () => {
+  // A small catalogue: one labelled product per category, a product with two near duplicates, other rows.
+  const pool = datasetRows(600);
+  const camera = pool.find((row) => row.category === "point shoot digital cameras" && row.title.length > 30)!;
+  const labelledRows = new Map<string, Row>();
+  for (const row of pool) {
+    if (row.category && row.category !== camera.category && !labelledRows.has(row.category)) {
+      labelledRows.set(row.category, { ...row });
+    }
+    if (labelledRows.size === 12) break;
+  }
+  const others = pool.filter((row) => !row.category).slice(0, 10).map((row) => ({ ...row }));
+  const cluster = [
+    { ...camera, category: "" },
+    { ...camera, id: "dup-1", title: `${camera.title} - refurbished`, category: "" },
+    { ...camera, id: "dup-2", title: `new ${camera.title} bundle`, category: "" },
+  ];
+  const { db: local, app: localApp, created } = await setup([
+    ...labelledRows.values(),
+    ...others,
+    ...cluster,
+  ]);
+  const clusterIds = await local.query<{ id: number; row_number: number }>(sql`
+    SELECT id, row_number FROM products WHERE import_id = ${created.import_id} AND data->>'id' = ANY(${[
+    camera.id,
+    "dup-1",
+    "dup-2",
+  ]}::text[]) ORDER BY row_number`);
+  assert.equal(clusterIds.length, 3);
+  const [target, ...duplicates] = clusterIds.map((row) => row.id);
+  const suggestionsOf = async () =>
+    await local.query<{ product_id: number; value: string; updated_at: number }>(sql`
+      SELECT product_id, value, extract(epoch FROM updated_at)::float8 AS updated_at FROM suggestions
+      WHERE product_id = ANY(${duplicates}::int[]) ORDER BY product_id`);
+  const before = await suggestionsOf();
+  assert.equal(before.length, 2, "the duplicates had a suggestion before");
+  const newValue = "Compact cameras (reviewed)";
+  assert.ok(before.every((row) => row.value !== newValue));
+  const [{ known }] = await local.query<{ known: number }>(sql`
+    SELECT count(*)::int AS known FROM product_labels WHERE value = ${newValue}`);
+  assert.equal(known, 0, "nobody has the new value yet");
+
+  const body = await saved(
+    await submit({ product_id: target, approved: false, corrected_text: newValue }, {}, localApp),
+  );
+  assert.ok(body.refreshed_neighbours >= 2);
+  const afterwards = await suggestionsOf();
+  assert.deepEqual(
+    afterwards.map((row) => [row.product_id, row.value]),
+    duplicates.map((id) => [id, newValue]),
+    "both near duplicates now suggest the new value",
+  );
+  afterwards.forEach((row, index) => assert.ok(row.updated_at > before[index].updated_at));
+  // And the review queue shows it right away.
+  const page = await (await localApp.request("/products-for-review?limit=200")).json() as ReviewPage;
+  const shown = page.items.filter((item) => duplicates.includes(item.product_id));
+  assert.ok(shown.some((item) => item.suggestion === newValue && item.source === "knn"));
+  assert.ok(!page.items.some((item) => item.product_id === target));
+});
+
+test("POST /submit-feedback refuses a body over 64 KiB with 413", async () => {
+  const db = await openTestDatabase();
+  cleanups.push(() => db.close());
+  const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1_000_000 });
+  const response = await app.request("/submit-feedback", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ product_id: 1, approved: false, corrected_text: "x".repeat(70_000) }),
+  });
+  assert.equal(response.status, 413);
+  const body = await response.json();
+  assert.equal(body.error.status, 413);
+  const [{ count }] = await db.query<{ count: number }>(sql`SELECT count(*)::int AS count FROM feedback`);
+  assert.equal(count, 0);
+});

@@ -1,0 +1,306 @@
+/**
+ * GET /products-for-review and GET /imports against the real database, the real worker and the real
+ * embedding model. The tests run in order and build on each other: an unlabelled import with no labels
+ * anywhere, one human correction, then an import with seed labels.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import type {
+  ApiError,
+  FeedbackSaved,
+  ImportCreated,
+  ImportProgress,
+  ReviewPage,
+} from "../../contract/schemas.ts";
+import { sql } from "../../gpu-worker/lib/sql.ts";
+import {
+  datasetRows,
+  openTestDatabase,
+  TEST_MODEL_ID,
+  testEmbedder,
+  toCsv,
+} from "../../gpu-worker/lib/testing.ts";
+import { startWorker, type WorkerHandle } from "../../gpu-worker/lib/worker_loop.ts";
+import { createApp } from "../app.ts";
+
+const db = await openTestDatabase();
+const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+const embedder = await testEmbedder();
+let worker: WorkerHandle | undefined;
+
+after(async () => {
+  await worker?.stop();
+  await db.close();
+});
+
+async function runWorkerUntilIdle(): Promise<void> {
+  worker ??= await startWorker(db, embedder, { batchSize: 32, pollMs: 100, leaseSeconds: 30, log: () => {} });
+  await worker.idle();
+}
+
+async function stopWorker(): Promise<void> {
+  await worker?.stop();
+  worker = undefined;
+}
+
+async function getJson<T>(path: string, status = 200): Promise<T> {
+  const response = await app.request(path);
+  const body = await response.json();
+  assert.equal(response.status, status, JSON.stringify(body));
+  return body as T;
+}
+
+async function upload(rows: Record<string, string>[], query: string): Promise<ImportCreated> {
+  const response = await app.request(`/upload-csv${query}`, {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: toCsv(rows),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 201, JSON.stringify(body));
+  return body as ImportCreated;
+}
+
+/** The queue as the database sees it: embedded, unlabelled, no suggestion first, then by confidence. */
+async function expectedQueue(importId: number | null = null): Promise<number[]> {
+  const rows = await db.query<{ id: number }>(sql`
+    SELECT products.id FROM products
+    JOIN embeddings ON embeddings.product_id = products.id AND embeddings.model_id = ${TEST_MODEL_ID}
+    LEFT JOIN suggestions ON suggestions.product_id = products.id
+    WHERE NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = products.id)
+      AND (${importId}::int IS NULL OR products.import_id = ${importId}::int)
+    ORDER BY suggestions.confidence ASC NULLS FIRST, products.id`);
+  return rows.map((row) => row.id);
+}
+
+function assertAscending(values: number[]): void {
+  values.slice(1).forEach((value, index) =>
+    assert.ok(values[index] <= value, `${values[index]} <= ${value}`)
+  );
+}
+
+const walmart = datasetRows(40, "tableA").map((row) => ({ id: row.id, title: row.title, brand: row.brand }));
+let unlabelled: ImportCreated;
+let labelled: ImportCreated;
+const amazon = datasetRows(60).map((row, index) => ({
+  ...row,
+  category: index % 4 === 3 ? "" : row.category,
+}));
+/** Row numbers of the Amazon rows without a seed label (every fourth, and those the dataset leaves blank). */
+const amazonUnlabelled = amazon.flatMap((row, index) => row.category.trim() === "" ? [index + 1] : []);
+
+test("GET /products-for-review lists only embedded products; with no labels anywhere none has a suggestion", async () => {
+  unlabelled = await upload(walmart, "?file_name=walmart.csv");
+  assert.equal(unlabelled.labelled_count, 0);
+  // Not embedded yet: nothing to review.
+  assert.deepEqual(await getJson<ReviewPage>("/products-for-review"), {
+    items: [],
+    total: 0,
+    limit: 20,
+    offset: 0,
+  });
+
+  await runWorkerUntilIdle();
+  const page = await getJson<ReviewPage>("/products-for-review?limit=200");
+  assert.equal(page.total, 40);
+  const [{ embedded, suggested }] = await db.query<{ embedded: number; suggested: number }>(sql`
+    SELECT (SELECT count(*)::int FROM embeddings WHERE model_id = ${TEST_MODEL_ID}) AS embedded,
+           (SELECT count(*)::int FROM suggestions) AS suggested`);
+  assert.deepEqual({ embedded, suggested }, { embedded: 40, suggested: 0 });
+  assert.deepEqual(page.items.map((item) => item.row_number), walmart.map((_, index) => index + 1));
+  page.items.forEach((item, index) => {
+    assert.deepEqual(
+      { import_id: item.import_id, data: item.data, text: item.text, suggestion: item.suggestion },
+      { import_id: unlabelled.import_id, data: walmart[index], text: walmart[index].title, suggestion: null },
+    );
+    assert.equal(item.confidence, null);
+    assert.equal(item.source, null);
+  });
+});
+
+test("GET /products-for-review puts rows with no suggestion first, then the rest by ascending confidence", async () => {
+  // Stopped, the worker cannot sweep the rows that a new label leaves without a suggestion.
+  await stopWorker();
+  const [first] = (await getJson<ReviewPage>("/products-for-review?limit=1")).items;
+  const noSuggestion = await app.request("/submit-feedback", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ product_id: first.product_id, approved: true }),
+  });
+  const refused = await noSuggestion.json() as ApiError;
+  assert.equal(noSuggestion.status, 422);
+  assert.match(
+    refused.error.message,
+    new RegExp(`Cannot approve product ${first.product_id}: it has no suggestion`),
+  );
+
+  const response = await app.request("/submit-feedback", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ product_id: first.product_id, approved: false, corrected_text: "wall mounts" }),
+  });
+  const saved = await response.json() as FeedbackSaved;
+  assert.equal(response.status, 201, JSON.stringify(saved));
+  assert.equal(saved.refreshed_neighbours, 20); // the 20 nearest unlabelled rows, at once
+
+  const page = await getJson<ReviewPage>("/products-for-review?limit=200");
+  assert.equal(page.total, 39);
+  assert.ok(
+    !page.items.some((item) => item.product_id === first.product_id),
+    "the reviewed row left the queue",
+  );
+  assert.deepEqual(page.items.map((item) => item.product_id), await expectedQueue());
+  const withNone = page.items.slice(0, 19);
+  const withSuggestion = page.items.slice(19);
+  assert.ok(withNone.every((item) => item.suggestion === null && item.confidence === null));
+  assertAscending(withNone.map((item) => item.product_id));
+  assert.ok(withSuggestion.every((item) => item.suggestion === "wall mounts" && item.source === "knn"));
+  assertAscending(withSuggestion.map((item) => item.confidence!));
+  assert.ok(withSuggestion[0].confidence! < withSuggestion.at(-1)!.confidence!);
+  const stored = await db.query<{ product_id: number; confidence: number }>(sql`
+    SELECT product_id, confidence FROM suggestions ORDER BY confidence, product_id`);
+  assert.deepEqual(
+    withSuggestion.map((item) => ({ product_id: item.product_id, confidence: item.confidence })),
+    stored,
+  );
+});
+
+test("GET /products-for-review leaves seed-labelled rows out and, once swept, shows every row with a suggestion", async () => {
+  labelled = await upload(amazon, "?file_name=amazon.csv&label_column=category");
+  assert.ok(amazonUnlabelled.length >= 15);
+  assert.equal(labelled.labelled_count, 60 - amazonUnlabelled.length);
+  await runWorkerUntilIdle();
+
+  const page = await getJson<ReviewPage>("/products-for-review?limit=200");
+  assert.equal(page.total, 39 + amazonUnlabelled.length);
+  assert.deepEqual(page.items.map((item) => item.product_id), await expectedQueue());
+  assert.ok(page.items.every((item) => item.suggestion !== null && item.confidence !== null));
+  assertAscending(page.items.map((item) => item.confidence!));
+  const seeded = await db.query<{ id: number }>(sql`
+    SELECT id FROM products WHERE import_id = ${labelled.import_id} AND seed_label IS NOT NULL`);
+  assert.equal(seeded.length, labelled.labelled_count);
+  const listed = new Set(page.items.map((item) => item.product_id));
+  assert.ok(seeded.every((row) => !listed.has(row.id)), "no seed-labelled row is listed");
+});
+
+test("GET /products-for-review pages with limit and offset and filters by import_id", async () => {
+  const all = await getJson<ReviewPage>("/products-for-review?limit=200");
+  const total = 39 + amazonUnlabelled.length;
+  assert.equal(all.total, total);
+  const pages: ReviewPage[] = [];
+  for (const offset of [0, 7, 14]) {
+    pages.push(await getJson<ReviewPage>(`/products-for-review?limit=7&offset=${offset}`));
+  }
+  assert.deepEqual(pages.map((page) => [page.total, page.limit, page.offset]), [
+    [total, 7, 0],
+    [total, 7, 7],
+    [total, 7, 14],
+  ]);
+  assert.deepEqual(pages.flatMap((page) => page.items), all.items.slice(0, 21));
+  assert.deepEqual(await getJson<ReviewPage>(`/products-for-review?limit=5&offset=${total}`), {
+    items: [],
+    total,
+    limit: 5,
+    offset: total,
+  });
+  const defaults = await getJson<ReviewPage>("/products-for-review");
+  assert.deepEqual([defaults.items.length, defaults.limit, defaults.offset], [20, 20, 0]);
+
+  const filtered = await getJson<ReviewPage>(
+    `/products-for-review?import_id=${labelled.import_id}&limit=200`,
+  );
+  assert.equal(filtered.total, amazonUnlabelled.length);
+  assert.deepEqual(filtered.items.map((item) => item.product_id), await expectedQueue(labelled.import_id));
+  assert.ok(filtered.items.every((item) => item.import_id === labelled.import_id));
+  assert.deepEqual(
+    filtered.items.map((item) => item.row_number).sort((a, b) => a - b),
+    amazonUnlabelled,
+  );
+  assert.equal((await getJson<ReviewPage>("/products-for-review?import_id=999")).total, 0);
+});
+
+test("GET /products-for-review refuses an invalid query with 422 naming the field", async () => {
+  for (
+    const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=abc", "limit"],
+      ["limit=201", "limit"],
+      ["limit=1.5", "limit"],
+      ["offset=-1", "offset"],
+      ["import_id=0", "import_id"],
+      ["import_id=x", "import_id"],
+    ]
+  ) {
+    const body = await getJson<ApiError>(`/products-for-review?${query}`, 422);
+    assert.equal(body.error.status, 422, query);
+    assert.match(body.error.message, new RegExp(`^Invalid query: ${field}: `), query);
+    assert.ok(body.error.details?.[0].startsWith(`${field}: `), query);
+  }
+});
+
+test("GET /imports and GET /imports/:id report progress once the worker is idle", async () => {
+  const ragged = await app.request("/upload-csv?file_name=broken.csv", {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: "title,category\nmouse\n",
+  });
+  assert.equal(ragged.status, 422);
+  await runWorkerUntilIdle();
+
+  const list = await getJson<ImportProgress[]>("/imports");
+  assert.deepEqual(list.map((item) => [item.file_name, item.status]), [
+    ["broken.csv", "failed"],
+    ["amazon.csv", "imported"],
+    ["walmart.csv", "imported"],
+  ]);
+  assert.match(list[0].error!, /"broken\.csv": row 1 has 1 fields, header has 2/);
+  assert.equal(list[0].row_count, 0);
+
+  for (const [created, reviewed] of [[labelled, 0], [unlabelled, 1]] as const) {
+    const progress = await getJson<ImportProgress>(`/imports/${created.import_id}`);
+    const [counts] = await db.query<{ embedded: number; suggested: number; reviewed: number }>(sql`
+      SELECT
+        (SELECT count(*)::int FROM embeddings JOIN products ON products.id = embeddings.product_id
+         WHERE products.import_id = ${created.import_id}) AS embedded,
+        (SELECT count(*)::int FROM suggestions JOIN products ON products.id = suggestions.product_id
+         WHERE products.import_id = ${created.import_id}) AS suggested,
+        (SELECT count(*)::int FROM feedback JOIN products ON products.id = feedback.product_id
+         WHERE products.import_id = ${created.import_id}) AS reviewed`);
+    assert.deepEqual(counts.embedded, created.row_count);
+    assert.equal(counts.reviewed, reviewed);
+    assert.deepEqual(
+      {
+        id: progress.id,
+        status: progress.status,
+        error: progress.error,
+        row_count: progress.row_count,
+        embedded_count: progress.embedded_count,
+        suggested_count: progress.suggested_count,
+        reviewed_count: progress.reviewed_count,
+        failed_count: progress.failed_count,
+      },
+      {
+        id: created.import_id,
+        status: "imported",
+        error: null,
+        row_count: created.row_count,
+        embedded_count: created.row_count,
+        suggested_count: counts.suggested,
+        reviewed_count: reviewed,
+        failed_count: 0,
+      },
+    );
+    assert.ok(counts.suggested >= created.row_count - 1);
+    assert.match(progress.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.deepEqual(list.find((item) => item.id === created.import_id), progress);
+  }
+});
+
+test("GET /imports/:id answers 404 for an import that does not exist", async () => {
+  assert.deepEqual(await getJson<ApiError>("/imports/999", 404), {
+    error: { status: 404, message: "No import with id 999" },
+  });
+  assert.deepEqual(await getJson<ApiError>("/imports/abc", 404), {
+    error: { status: 404, message: 'No import with id "abc"' },
+  });
+});
