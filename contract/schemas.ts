@@ -131,3 +131,29 @@ export type ProgressNotice = z.infer<typeof ProgressNotice>;
 export const WORK_CHANNEL = "csv_sorter_work";
 /** Channel on which workers report progress. */
 export const PROGRESS_CHANNEL = "csv_sorter_progress";
+
+/** Kinds of background job. */
+export const JobKind = z.enum(["retrain", "rescore"]);
+export type JobKind = z.infer<typeof JobKind>;
+
+/** Live progress a job reports while it runs. */
+export const JobProgress = z.object({
+  done: z.number().int().min(0),
+  total: z.number().int().min(0),
+  message: z.string().max(500),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+/** A job as the API reports it. */
+export const JobView = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  status: z.enum(["queued", "running", "done", "failed"]),
+  attempts: z.number().int(),
+  last_error: z.string().nullable(),
+  progress: JobProgress.nullable(),
+  result: z.unknown().nullable(),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+});
+export type JobView = z.infer<typeof JobView>;

@@ -17,6 +17,19 @@ import {
 } from "./embedding_queue.ts";
 import { productsMissingSuggestion, refreshAroundLabels, refreshSuggestions } from "./suggestions.ts";
 import { sql } from "./sql.ts";
+import { type ClaimedJob, claimJob, completeJob, failJob, reportJobProgress } from "./jobs.ts";
+
+/** What a job handler gets besides the job itself. */
+export interface JobContext {
+  db: Database;
+  embedder: Embedder;
+  workerId: string;
+  /** Reports progress and extends the lease; throws when the lease was lost to another worker. */
+  progress(done: number, total: number, message: string): Promise<void>;
+}
+
+/** Runs one job of a kind; its return value is stored as the job's result. */
+export type JobHandler = (job: ClaimedJob, context: JobContext) => Promise<unknown>;
 
 /** Options for {@link startWorker}. */
 export interface WorkerOptions {
@@ -26,6 +39,8 @@ export interface WorkerOptions {
   /** Identifies this worker in leases and logs; defaults to host:pid:random. */
   workerId?: string;
   log?: (message: string) => void;
+  /** Handlers by job kind; the worker claims only jobs it has a handler for. */
+  jobHandlers?: Record<string, JobHandler>;
 }
 
 /** A running worker. */
@@ -36,7 +51,7 @@ export interface WorkerHandle {
   /** Stops after the batch in flight; resolves when the loop has exited. */
   stop(): Promise<void>;
   /** Counters since start. */
-  readonly stats: { embedded: number; failed: number; batches: number };
+  readonly stats: { embedded: number; failed: number; batches: number; jobsDone: number; jobsFailed: number };
 }
 
 function defaultWorkerId(): string {
@@ -51,25 +66,28 @@ export async function startWorker(
 ): Promise<WorkerHandle> {
   const workerId = options.workerId ?? defaultWorkerId();
   const log = options.log ?? ((message: string) => console.log(`[worker ${workerId}] ${message}`));
-  const stats = { embedded: 0, failed: 0, batches: 0 };
+  const stats = { embedded: 0, failed: 0, batches: 0, jobsDone: 0, jobsFailed: 0 };
   let stopping = false;
-  let wake: (() => void) | undefined;
+  const sleepers = new Set<() => void>();
+  const wake = () => {
+    for (const done of [...sleepers]) done();
+  };
   let idleWaiters: (() => void)[] = [];
 
   const requeued = await enqueueMissingEmbeddings(db, embedder.modelId);
   if (requeued > 0) log(`queued ${requeued} products that have no ${embedder.modelId} vector`);
 
-  const unlisten = await db.listen(WORK_CHANNEL, () => wake?.());
+  const unlisten = await db.listen(WORK_CHANNEL, wake);
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
-        wake = undefined;
+        sleepers.delete(done);
         resolve();
       }
-      wake = done;
+      sleepers.add(done);
     });
   }
 
@@ -157,19 +175,67 @@ export async function startWorker(
     }
   })();
 
+  const handlers = options.jobHandlers ?? {};
+  const kinds = Object.keys(handlers);
+
+  async function runJob(): Promise<boolean> {
+    const job = await claimJob(db, { kinds, workerId, leaseSeconds: options.leaseSeconds });
+    if (!job) return false;
+    log(`job ${job.id} (${job.kind}) started, attempt ${job.attempts}`);
+    const context: JobContext = {
+      db,
+      embedder,
+      workerId,
+      async progress(done, total, message) {
+        const held = await reportJobProgress(db, {
+          jobId: job.id,
+          workerId,
+          leaseSeconds: options.leaseSeconds,
+          progress: { done, total, message: message.slice(0, 500) },
+        });
+        if (!held) throw new Error(`Lost the lease on job ${job.id}`);
+      },
+    };
+    try {
+      const result = await handlers[job.kind](job, context);
+      await completeJob(db, { jobId: job.id, workerId, result });
+      stats.jobsDone++;
+      log(`job ${job.id} (${job.kind}) done`);
+    } catch (error) {
+      stats.jobsFailed++;
+      log(`job ${job.id} (${job.kind}) failed: ${(error as Error).message}`);
+      await failJob(db, { jobId: job.id, workerId, error: (error as Error).message });
+    }
+    return true;
+  }
+
+  // Jobs run beside the embedding loop, not between its batches, so a long retrain never stalls
+  // embedding (and vice versa) even inside the one embedded process.
+  const jobLoop = kinds.length === 0 ? Promise.resolve() : (async () => {
+    while (!stopping) {
+      let worked = false;
+      try {
+        worked = await runJob();
+      } catch (error) {
+        log(`cannot reach the database for jobs: ${(error as Error).message}; retrying`);
+      }
+      if (!worked) await sleep(options.pollMs);
+    }
+  })();
+
   return {
     workerId,
     stats,
     idle() {
       return new Promise((resolve) => {
         idleWaiters.push(resolve);
-        wake?.();
+        wake();
       });
     },
     async stop() {
       stopping = true;
-      wake?.();
-      await loop;
+      wake();
+      await Promise.all([loop, jobLoop]);
       await unlisten();
       for (const resolve of idleWaiters) resolve();
       idleWaiters = [];
