@@ -71,6 +71,8 @@ export const ReviewItem = z.object({
   product_id: z.number().int(),
   import_id: z.number().int(),
   row_number: z.number().int(),
+  /** The import's columns in file order (jsonb does not keep the order of `data`'s keys). */
+  columns: z.array(z.string()),
   data: z.record(z.string(), z.string()),
   text: z.string(),
   suggestion: z.string().nullable(),

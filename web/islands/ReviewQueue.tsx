@@ -155,7 +155,8 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     <div class="space-y-4">
       <div class="flex items-center justify-between text-sm text-slate-600">
         <span data-testid="queue-position">
-          Card {index + 1} of {items.length} on this page · {total} waiting
+          Card {index + 1} of {items.length} on this page ·{" "}
+          {Math.max(total - Object.keys(decisions).length, 0)} waiting
         </span>
         <label class="inline-flex items-center gap-2">
           Reviewer
@@ -184,10 +185,10 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
           </h2>
         </header>
         <dl class="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-          {Object.entries(current.data).map(([column, value]) => (
+          {current.columns.map((column) => [column, current.data[column] ?? ""]).map(([column, value]) => (
             <Fragment key={column}>
               <dt class="text-slate-500">{column}</dt>
-              <dd class="break-words">{value}</dd>
+              <dd class="break-words">{value || <span class="text-slate-400">—</span>}</dd>
             </Fragment>
           ))}
         </dl>

@@ -16,12 +16,14 @@ export async function readReviewPage(
   const importId = query.import_id ?? null;
   const filter = sql`
     FROM products
+    JOIN imports ON imports.id = products.import_id
     JOIN embeddings ON embeddings.product_id = products.id AND embeddings.model_id = ${modelId}
     LEFT JOIN suggestions ON suggestions.product_id = products.id
     WHERE NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = products.id)
       AND (${importId}::int IS NULL OR products.import_id = ${importId}::int)`;
   const items = await db.query<ReviewItem>(sql`
-    SELECT products.id AS product_id, products.import_id, products.row_number, products.data, products.text,
+    SELECT products.id AS product_id, products.import_id, products.row_number, imports.columns, products.data,
+           products.text,
            suggestions.value AS suggestion, suggestions.confidence, suggestions.source
     ${filter}
     ORDER BY suggestions.confidence ASC NULLS FIRST, products.id
