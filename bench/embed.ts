@@ -1,0 +1,89 @@
+/**
+ * `npm run bench:embed`: embeds 5,000 real titles from the shared dataset twice in one run — through the
+ * model alone, then through the whole worker path (claim from the on-disk PGlite queue → embed → write
+ * vectors → kNN suggestions) — and prints both throughputs and their ratio.
+ * Options: --rows N (default 5000), --dtype fp32|q8 (default fp32), --batch N (default 32).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { openPgliteDatabase } from "../gpu-worker/lib/database_pglite.ts";
+import { loadEmbedder } from "../gpu-worker/lib/embedder.ts";
+import { migrate } from "../gpu-worker/lib/migrate.ts";
+import { sql } from "../gpu-worker/lib/sql.ts";
+import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../gpu-worker/lib/testing.ts";
+import { startWorker } from "../gpu-worker/lib/worker_loop.ts";
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string", default: "5000" },
+    dtype: { type: "string", default: "fp32" },
+    batch: { type: "string", default: "32" },
+  },
+});
+const rowCount = Number(values.rows);
+const batchSize = Number(values.batch);
+const dtype = values.dtype as "fp32" | "q8";
+
+const rows = datasetRows(rowCount);
+const titles = rows.map((row) => row.title);
+const embedder = await loadEmbedder({
+  modelId: TEST_MODEL_ID,
+  localModelPath: TEST_MODEL_PATH,
+  allowRemoteModels: false,
+  dtype,
+});
+await embedder.embed(titles.slice(0, batchSize)); // warm-up: first-call allocations are not throughput
+
+let started = performance.now();
+for (let i = 0; i < titles.length; i += batchSize) await embedder.embed(titles.slice(i, i + batchSize));
+const modelSeconds = (performance.now() - started) / 1000;
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-bench-embed-"));
+const db = await openPgliteDatabase(dataDir);
+try {
+  await migrate(db);
+  const [created] = await db.query<{ id: number }>(sql`
+    INSERT INTO imports (file_name, status, row_count) VALUES ('bench.csv', 'imported', ${rows.length}) RETURNING id`);
+  // One row in five carries its category as a seed label, so the suggestion step does real work.
+  await db.query(sql`
+    INSERT INTO products (import_id, row_number, data, text, seed_label)
+    SELECT ${created.id}, item.n, jsonb_build_object('title', item.title), item.title, item.label
+    FROM unnest(${rows.map((_, i) => i + 1)}::int[], ${titles}::text[],
+                ${rows.map((row, i) => (i % 5 === 0 && row.category ? row.category : null))}::text[])
+      AS item(n, title, label)`);
+  await db.query(sql`
+    INSERT INTO product_labels (product_id, value, source)
+    SELECT id, seed_label, 'seed' FROM products WHERE seed_label IS NOT NULL`);
+  await db.query(
+    sql`INSERT INTO embedding_queue (model_id, product_id) SELECT ${TEST_MODEL_ID}, id FROM products`,
+  );
+
+  started = performance.now();
+  const worker = await startWorker(db, embedder, { batchSize, pollMs: 50, leaseSeconds: 300, log: () => {} });
+  await worker.idle();
+  const workerSeconds = (performance.now() - started) / 1000;
+  await worker.stop();
+  const [{ embedded, suggested }] = await db.query<{ embedded: number; suggested: number }>(sql`
+    SELECT (SELECT count(*)::int FROM embeddings) AS embedded, (SELECT count(*)::int FROM suggestions) AS suggested`);
+  if (embedded !== rows.length) throw new Error(`Benchmark broken: ${embedded} of ${rows.length} embedded`);
+
+  const modelRate = rows.length / modelSeconds;
+  const workerRate = rows.length / workerSeconds;
+  console.log(
+    `embedding benchmark: ${rows.length} real titles, ${dtype}, batch ${batchSize}, ${os.cpus().length} cores`,
+  );
+  console.log(`| path | seconds | products/s |`);
+  console.log(`|---|---|---|`);
+  console.log(`| model alone | ${modelSeconds.toFixed(1)} | ${modelRate.toFixed(1)} |`);
+  console.log(
+    `| worker (queue → embed → write → ${suggested} suggestions) | ${workerSeconds.toFixed(1)} | ${
+      workerRate.toFixed(1)
+    } |`,
+  );
+  console.log(`worker / model throughput ratio: ${(workerRate / modelRate).toFixed(2)}`);
+} finally {
+  await db.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
