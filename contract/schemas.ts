@@ -63,6 +63,8 @@ export const ReviewQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(20),
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
   import_id: z.coerce.number().int().positive().optional(),
+  /** Only rows whose current suggestion is exactly this value. */
+  suggestion: z.string().trim().min(1).max(MAX_VALUE_LENGTH).optional(),
 });
 export type ReviewQuery = z.infer<typeof ReviewQuery>;
 
@@ -78,6 +80,10 @@ export const ReviewItem = z.object({
   suggestion: z.string().nullable(),
   confidence: z.number().nullable(),
   source: z.string().nullable(),
+  /** Winning score minus the runner-up's: small when the ensemble hesitates between two values. */
+  margin: z.number().nullable(),
+  /** The model version that scored the row; null before any version is active (uncalibrated). */
+  model_version: z.string().nullable(),
 });
 export type ReviewItem = z.infer<typeof ReviewItem>;
 
@@ -121,6 +127,32 @@ export const ApiError = z.object({
 });
 export type ApiError = z.infer<typeof ApiError>;
 
+/** Query of GET /export. Booleans arrive as query-string words, so `meta` takes "true" or "false". */
+export const ExportQuery = z.object({
+  rows: z.enum(["all", "reviewed", "accepted"]).default("all").describe(
+    "all: every row; reviewed: rows with a human decision; accepted: rows with any label (human, auto, seed)",
+  ),
+  import_id: z.coerce.number().int().positive().optional().describe(
+    "Export one import; without it every import, columns united in first-seen order",
+  ),
+  format: z.enum(["csv", "jsonl"]).default("csv").describe("csv (formula cells neutralised) or JSON Lines"),
+  value_column: columnName.default("normalised_value").describe(
+    "Column that receives the normalised value; an existing column's value is replaced in place",
+  ),
+  meta: z.enum(["true", "false"]).default("true").transform((value) => value === "true").describe(
+    "Add <value_column>_source, <value_column>_confidence and <value_column>_model_version",
+  ),
+});
+export type ExportQuery = z.infer<typeof ExportQuery>;
+
+/** One line of GET /export?format=jsonl: the export's columns as keys, null where a row has no value. */
+export const ExportLine = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
+export type ExportLine = z.infer<typeof ExportLine>;
+
+/** What GET /health answers. */
+export const HealthStatus = z.object({ ok: z.boolean(), database: z.enum(["pglite", "postgres"]) });
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
 /** Payload of the `csv_sorter_progress` notification a worker sends after each batch. */
 export const ProgressNotice = z.object({
   worker: z.string(),
@@ -159,3 +191,363 @@ export const JobView = z.object({
   finished_at: z.string().nullable(),
 });
 export type JobView = z.infer<typeof JobView>;
+
+/** One worker as its heartbeat reports it (GET /workers). */
+export const WorkerView = z.object({
+  id: z.string(),
+  host: z.string(),
+  pid: z.number().int(),
+  runtime: z.string(),
+  /** ONNX Runtime execution provider used for embeddings: "cuda" or "cpu". */
+  device: z.string(),
+  /** Why that device (and training backend) was chosen. */
+  device_detail: z.string().nullable(),
+  /** TensorFlow.js package used for training, e.g. "@tensorflow/tfjs-node-gpu". */
+  training_backend: z.string().nullable(),
+  embedding_model: z.string(),
+  model_version: z.string().nullable(),
+  products_embedded: z.number().int(),
+  jobs_done: z.number().int(),
+  jobs_failed: z.number().int(),
+  /** live: heartbeat within the last `live_within_seconds`; stopped: shut down cleanly; lost: went silent. */
+  status: z.enum(["live", "stopped", "lost"]),
+  started_at: z.string(),
+  last_seen_at: z.string(),
+  seconds_since_seen: z.number().int(),
+});
+export type WorkerView = z.infer<typeof WorkerView>;
+
+/** What GET /workers answers: live workers first, then those gone within the last hour. */
+export const WorkerList = z.object({
+  workers: z.array(WorkerView),
+  live_count: z.number().int(),
+  heartbeat_seconds: z.number().int(),
+  live_within_seconds: z.number().int(),
+  now: z.string(),
+});
+export type WorkerList = z.infer<typeof WorkerList>;
+
+/** Which part of the ensemble produced a suggestion (the one that contributed most to the winner). */
+export const SuggestionSource = z.enum(["knn", "classifier", "zero_shot", "memory"]);
+export type SuggestionSource = z.infer<typeof SuggestionSource>;
+
+/** Channel on which a newly activated model version is announced; every process then loads it. */
+export const MODEL_CHANNEL = "csv_sorter_models";
+
+/** Life of a model version: training → ready → active → retired (loadable again), or failed. */
+export const ModelStatus = z.enum(["training", "ready", "active", "retired", "failed"]);
+export type ModelStatus = z.infer<typeof ModelStatus>;
+
+/** How much each part of the ensemble counts; they sum to 1 over the parts present. */
+export const EnsembleWeights = z.object({
+  knn: z.number().min(0).max(1),
+  classifier: z.number().min(0).max(1),
+  zero_shot: z.number().min(0).max(1),
+});
+export type EnsembleWeights = z.infer<typeof EnsembleWeights>;
+
+/** Maps a raw ensemble score to a probability of being right: sigmoid(a · logit(score) + b). */
+export const Calibration = z.object({
+  method: z.enum(["platt", "none"]),
+  a: z.number(),
+  b: z.number(),
+});
+export type Calibration = z.infer<typeof Calibration>;
+
+/** How a model version combines its parts: the ensemble.json of its folder. */
+export const EnsembleConfig = z.object({
+  weights: EnsembleWeights,
+  calibration: Calibration,
+  /** Held-out precision of the exact-match memory: its confidence when it answers. */
+  memory_precision: z.number().min(0).max(1),
+  knn_k: z.number().int().min(1).max(100),
+  zero_shot_top: z.number().int().min(1).max(1000),
+  zero_shot_temperature: z.number().positive(),
+});
+export type EnsembleConfig = z.infer<typeof EnsembleConfig>;
+
+/** One row of a reliability table: held-out rows whose calibrated confidence fell in [lower, upper). */
+export const ReliabilityBin = z.object({
+  lower: z.number(),
+  upper: z.number(),
+  count: z.number().int(),
+  /** Mean calibrated confidence in the bin; null when empty. */
+  confidence: z.number().nullable(),
+  /** Share of the bin that was right; null when empty. */
+  accuracy: z.number().nullable(),
+});
+export type ReliabilityBin = z.infer<typeof ReliabilityBin>;
+
+/** What a training run measured on its held-out labels: the metrics.json of a version's folder. */
+export const ModelMetrics = z.object({
+  accuracy: z.number(),
+  macro_f1: z.number(),
+  /** Accuracy of always answering the most frequent training label. */
+  majority_baseline: z.number(),
+  majority_label: z.string().nullable(),
+  /** Accuracy of each part alone; null when the part had nothing to say. */
+  components: z.object({
+    knn: z.number().nullable(),
+    classifier: z.number().nullable(),
+    zero_shot: z.number().nullable(),
+  }),
+  memory: z.object({ matches: z.number().int(), correct: z.number().int(), precision: z.number() }),
+  train_size: z.number().int(),
+  holdout_size: z.number().int(),
+  label_count: z.number().int(),
+  per_label: z.array(z.object({
+    label: z.string(),
+    train: z.number().int(),
+    holdout: z.number().int(),
+    correct: z.number().int(),
+    f1: z.number().nullable(),
+  })),
+  calibration: z.object({
+    method: z.enum(["platt", "none"]),
+    /** Expected calibration error: mean |accuracy − confidence| over the bins, weighted by count. */
+    ece: z.number().nullable(),
+    bins: z.array(ReliabilityBin),
+  }),
+  /** [calibrated confidence, 1 if right else 0] per held-out row, scored out of fold. */
+  heldout_scores: z.array(z.tuple([z.number(), z.number().int()])),
+  /** Held-out accuracy when training on growing subsets of the training labels. */
+  learning_curve: z.array(z.object({ labels: z.number().int(), accuracy: z.number() })),
+  weights: EnsembleWeights,
+  epochs: z.number().int(),
+  training_ms: z.number().int(),
+  backend: z.string(),
+});
+export type ModelMetrics = z.infer<typeof ModelMetrics>;
+
+/** The manifest.json of a model version's folder: what it expects, and a checksum of every file. */
+export const ModelManifest = z.object({
+  format: z.literal("csv-sorter-model/1"),
+  version: z.string(),
+  embedding_model_id: z.string(),
+  dimensions: z.number().int().positive(),
+  label_count: z.number().int().positive(),
+  files: z.record(
+    z.string(),
+    z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0) }),
+  ),
+  created_at: z.string(),
+  feedback_snapshot: z.number().int().min(0),
+  train_size: z.number().int().min(0),
+  holdout_size: z.number().int().min(0),
+  tfjs_version: z.string(),
+  backend: z.string(),
+});
+export type ModelManifest = z.infer<typeof ModelManifest>;
+
+/** A model version as GET /models lists it. */
+export const ModelVersionView = z.object({
+  version: z.string(),
+  status: ModelStatus,
+  embedding_model_id: z.string(),
+  dimensions: z.number().int(),
+  label_count: z.number().int().nullable(),
+  train_size: z.number().int().nullable(),
+  holdout_size: z.number().int().nullable(),
+  feedback_snapshot: z.number().int().nullable(),
+  accuracy: z.number().nullable(),
+  metrics: ModelMetrics.nullable(),
+  error: z.string().nullable(),
+  job_id: z.number().int().nullable(),
+  created_at: z.string(),
+  ready_at: z.string().nullable(),
+  activated_at: z.string().nullable(),
+});
+export type ModelVersionView = z.infer<typeof ModelVersionView>;
+
+/** What GET /models answers: versions newest first, and the jobs that change them. */
+export const ModelList = z.object({
+  versions: z.array(ModelVersionView),
+  active_version: z.string().nullable(),
+  /** The newest retrain and rescore jobs, for live progress. */
+  retrain_job: JobView.nullable(),
+  rescore_job: JobView.nullable(),
+  taxonomy_count: z.number().int(),
+  auto_accepted_count: z.number().int(),
+});
+export type ModelList = z.infer<typeof ModelList>;
+
+/** Body of POST /load-model: a version to activate, or none for the newest ready one. */
+export const LoadModelInput = z.object({
+  version: z.string().trim().regex(/^v\d{1,9}$/, 'expected a version like "v3"').optional(),
+});
+export type LoadModelInput = z.infer<typeof LoadModelInput>;
+
+/** What POST /load-model answers. */
+export const ModelLoaded = z.object({
+  version: z.string(),
+  previous: z.string().nullable(),
+  rescore_job_id: z.number().int(),
+});
+export type ModelLoaded = z.infer<typeof ModelLoaded>;
+
+/** What POST /trigger-retrain answers; a retrain already waiting is returned instead of a second one. */
+export const RetrainQueued = z.object({ job_id: z.number().int(), already_queued: z.boolean() });
+export type RetrainQueued = z.infer<typeof RetrainQueued>;
+
+/** Payload of a `retrain` job. */
+export const RetrainPayload = z.object({ requested_by: z.string().max(100).optional() });
+export type RetrainPayload = z.infer<typeof RetrainPayload>;
+
+/** Payload of a `rescore` job: re-score every unlabelled row (after an activation or a new taxonomy). */
+export const RescorePayload = z.object({
+  reason: z.enum(["activation", "taxonomy"]),
+  version: z.string().nullable().optional(),
+});
+export type RescorePayload = z.infer<typeof RescorePayload>;
+
+/** Most label names one POST /upload-taxonomy takes. */
+export const MAX_TAXONOMY_LABELS = 10_000;
+
+/** The label names of POST /upload-taxonomy (text/plain, one per line, blank lines ignored). */
+export const TaxonomyInput = z.array(z.string().trim().min(1).max(MAX_VALUE_LENGTH)).min(1).max(
+  MAX_TAXONOMY_LABELS,
+);
+export type TaxonomyInput = z.infer<typeof TaxonomyInput>;
+
+/** What POST /upload-taxonomy answers. */
+export const TaxonomyUploaded = z.object({
+  received: z.number().int(),
+  added: z.number().int(),
+  total: z.number().int(),
+  rescore_job_id: z.number().int(),
+});
+export type TaxonomyUploaded = z.infer<typeof TaxonomyUploaded>;
+
+/** Query of GET /suggested-values. */
+export const SuggestedValuesQuery = z.object({
+  import_id: z.coerce.number().int().positive().optional(),
+});
+export type SuggestedValuesQuery = z.infer<typeof SuggestedValuesQuery>;
+
+/** A suggested value and how many rows waiting for review carry it (GET /suggested-values). */
+export const SuggestedValue = z.object({ value: z.string(), count: z.number().int() });
+export type SuggestedValue = z.infer<typeof SuggestedValue>;
+
+/** Body of POST /settings/auto-accept/preview: a threshold τ and the precision the user requires. */
+export const AutoAcceptPreviewInput = z.object({
+  threshold: z.number().min(0.5).max(1),
+  target_precision: z.number().min(0.5).max(1),
+});
+export type AutoAcceptPreviewInput = z.infer<typeof AutoAcceptPreviewInput>;
+
+/** The auto-accept ops setting (PUT /settings/auto-accept): accept rows whose confidence is ≥ τ. */
+export const AutoAcceptSetting = AutoAcceptPreviewInput.extend({ enabled: z.boolean() });
+export type AutoAcceptSetting = z.infer<typeof AutoAcceptSetting>;
+
+/** What auto-accept at a threshold would do under the active model, shown before it is applied. */
+export const AutoAcceptPreview = z.object({
+  threshold: z.number(),
+  target_precision: z.number(),
+  model_version: z.string().nullable(),
+  /** Held-out rows the active version scored at or above τ, and the share of them that was right. */
+  heldout_count: z.number().int(),
+  heldout_total: z.number().int(),
+  heldout_precision: z.number().nullable(),
+  /** Rows waiting for review whose current confidence is at or above τ. */
+  pending_eligible: z.number().int(),
+  allowed: z.boolean(),
+  reason: z.string(),
+});
+export type AutoAcceptPreview = z.infer<typeof AutoAcceptPreview>;
+
+/** The setting, what it would do now, and how many rows it has accepted so far. */
+export const AutoAcceptState = z.object({
+  setting: AutoAcceptSetting,
+  preview: AutoAcceptPreview,
+  accepted_count: z.number().int(),
+  /** Rows accepted by this request (PUT only). */
+  accepted_now: z.number().int(),
+});
+export type AutoAcceptState = z.infer<typeof AutoAcceptState>;
+
+/** What a person may do: reviewers upload, review and export; ops also run models, workers and accounts. */
+export const Role = z.enum(["reviewer", "ops"]);
+export type Role = z.infer<typeof Role>;
+
+const accountName = z.string().trim().min(1).max(100).regex(
+  /^[\p{L}\p{N}._@-]+$/u,
+  "use letters, digits and . _ @ - only",
+);
+const passwordField = z.string().min(1).max(1024);
+
+/** The login form (POST /login). */
+export const LoginInput = z.object({
+  name: accountName,
+  password: passwordField,
+  /** Where to go after logging in: a path on this site only. */
+  // No control characters or spaces: browsers drop tabs and newlines from URLs, so "/\t/evil" would
+  // become "//evil", another site.
+  // deno-lint-ignore no-control-regex
+  next: z.string().max(2000).regex(/^\/(?![/\\])[^\u0000-\u0020\u007f]*$/, "a path on this site").optional()
+    .catch(undefined),
+});
+export type LoginInput = z.infer<typeof LoginInput>;
+
+/** The first-ops-account form (POST /setup). */
+export const SetupInput = z.object({
+  token: z.string().min(1).max(200),
+  name: accountName,
+  password: passwordField,
+  password_again: passwordField,
+});
+export type SetupInput = z.infer<typeof SetupInput>;
+
+/** A new account (POST /admin/users). */
+export const CreateUserInput = z.object({ name: accountName, role: Role, password: passwordField });
+export type CreateUserInput = z.infer<typeof CreateUserInput>;
+
+/** A new API token (POST /admin/tokens): it acts as `user` (default: the creator) with at most `role`. */
+export const CreateTokenInput = z.object({
+  name: z.string().trim().min(1).max(100),
+  user: z.preprocess((value) => (value === "" ? undefined : value), accountName.optional()),
+  role: Role,
+});
+export type CreateTokenInput = z.infer<typeof CreateTokenInput>;
+
+/** An account as ops see it. */
+export const UserView = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  role: Role,
+  disabled: z.boolean(),
+  created_at: z.string(),
+});
+export type UserView = z.infer<typeof UserView>;
+
+/** An API token as ops see it (never the token itself: it is shown once, at creation). */
+export const ApiTokenView = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  user: z.string(),
+  role: Role,
+  created_by: z.string().nullable(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+});
+export type ApiTokenView = z.infer<typeof ApiTokenView>;
+
+/** Query of GET /audit. */
+export const AuditQuery = z.object({
+  user: z.string().trim().max(100).optional().transform((value) => value || undefined),
+  kind: z.string().trim().max(100).optional().transform((value) => value || undefined),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  before_id: z.coerce.number().int().positive().optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+/** One entry of the audit trail. */
+export const AuditEntry = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string().nullable(),
+  via: z.string(),
+  kind: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;

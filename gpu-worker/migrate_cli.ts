@@ -8,8 +8,20 @@ import { migrate } from "./lib/migrate.ts";
 import { openDatabase } from "./lib/open_database.ts";
 import { sql } from "./lib/sql.ts";
 
+/** Where the migrations go, for messages: host:port/database (never the password), or the data dir. */
+function target(databaseUrl: string | undefined, dataDir: string): string {
+  if (!databaseUrl) return `the embedded database in ${dataDir}`;
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || "5432"}${url.pathname}`;
+  } catch {
+    return "the configured server";
+  }
+}
+
 try {
   const config = loadConfig();
+  console.log(`Migrating ${target(config.databaseUrl, config.dataDir)}`);
   const db = await openDatabase(config, { applicationName: "csv-sorter-migrate", max: 1 });
   try {
     const applied = await migrate(db);

@@ -9,7 +9,9 @@
 #   scripts/pg_test_server.sh start            # install (cached) + initdb in a temp dir + start; prints URL on stdout
 #   scripts/pg_test_server.sh url              # print postgres://USER:PASS@127.0.0.1:PORT/csv_sorter_test
 #   scripts/pg_test_server.sh status           # exit 0 if running
-#   scripts/pg_test_server.sh restart [MODE]   # pg_ctl restart; MODE = fast (default) | immediate (crash-like) | smart
+#   scripts/pg_test_server.sh restart [MODE] [DOWN_SECONDS]
+#                                              # pg_ctl restart; MODE = fast (default) | immediate (crash-like) | smart;
+#                                              # DOWN_SECONDS > 0: stop, stay down that long, then start (an outage)
 #   scripts/pg_test_server.sh stop             # stop the server and delete its data dir
 #
 #   export DATABASE_URL="$(scripts/pg_test_server.sh start)"   # stdout is only the URL; messages go to stderr
@@ -287,11 +289,24 @@ cmd_stop() {
 }
 
 cmd_restart() {
-  local mode="${1:-fast}"
+  local mode="${1:-fast}" down="${2:-0}"
   case "$mode" in fast|immediate|smart) ;; *) die "restart mode must be fast, immediate or smart" ;; esac
+  [[ "$down" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "restart DOWN_SECONDS must be a number of seconds, not '$down'"
   take_lock
   load_state || die "no server recorded for port $PORT; run start first"
   server_running || die "server for port $PORT is not running; run start"
+  if [ "$down" != 0 ]; then
+    # An outage clients can notice: connections are refused for DOWN_SECONDS, then the server returns
+    # with the same data (crash recovery first with -m immediate).
+    log "stopping (-m $mode) for ${down}s"
+    (cd "$RUN_DIR" && as_pg "$BIN/pg_ctl" -D "$PGDATA" -w -t 60 -m "$mode" stop >/dev/null) \
+      || { show_log_tail; die "stop failed"; }
+    sleep "$down"
+    (cd "$RUN_DIR" && as_pg "$BIN/pg_ctl" -D "$PGDATA" -l "$RUN_DIR/server.log" -w -t 60 start >/dev/null) \
+      || { show_log_tail; die "start after the outage failed"; }
+    log "restarted after ${down}s down"
+    return 0
+  fi
   log "restarting (-m $mode)"
   # -l keeps the log in the file; without it the new postmaster would inherit our stdout/stderr
   if ! (cd "$RUN_DIR" && as_pg "$BIN/pg_ctl" -D "$PGDATA" -l "$RUN_DIR/server.log" -w -t 60 -m "$mode" restart >/dev/null); then

@@ -9,7 +9,13 @@ deno=./node_modules/.bin/deno
 passed=0
 failed=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pg_port=""
+# The test PostgreSQL server is ours alone (own port) and stopped on any exit, failed or not.
+cleanup() {
+  rm -f "$log"
+  if [[ -n $pg_port ]]; then PGTEST_PORT=$pg_port bash scripts/pg_test_server.sh stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
 
 step() { # name, command...
   local name=$1
@@ -45,14 +51,35 @@ step "build" node --import tsx web/build.ts
 step "deno fmt --check" "$deno" fmt --check
 step "deno lint" "$deno" lint
 step "deno check" "$deno" check web/ gpu-worker/ contract/ bench/
+step "deployment files" bash scripts/check_deploy.sh
 
-mapfile -t worker_tests < <(find gpu-worker -name '*_test.ts' | sort)
+# *_server_test.ts need a real server (TEST_DATABASE_URL): they run in the PostgreSQL block only.
+mapfile -t worker_tests < <(find gpu-worker -name '*_test.ts' ! -name '*_server_test.ts' | sort)
+mapfile -t server_tests < <(find gpu-worker -name '*_server_test.ts' | sort)
 mapfile -t web_tests < <(find web contract -name '*_test.ts' | sort)
 mapfile -t e2e_tests < <(find web/e2e -name '*_e2e.ts' 2>/dev/null | sort)
 
 suite "worker tests under Node" node node --import tsx --test --test-concurrency=1 "${worker_tests[@]}"
 suite "worker tests under Deno" deno "$deno" test -A --no-check "${worker_tests[@]}"
 suite "web tests under Deno" deno "$deno" test -A --no-check "${web_tests[@]}"
+
+# The same suites on a real PostgreSQL 16 + pgvector server (scripts/pg_test_server.sh, PyPI's pgserver
+# wheel) on a free loopback port, plus the tests only a server can run (many worker processes, lost
+# connections). Each test file gets its own database. Node runs the worker side (as in production),
+# Deno the web side and the driver tests (the web server's postgres.js runs under Deno).
+pg_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+echo "== PostgreSQL test server on 127.0.0.1:${pg_port}"
+if pg_url=$(PGTEST_PORT=$pg_port bash scripts/pg_test_server.sh start); then
+  suite "worker tests on PostgreSQL under Node" node env TEST_DATABASE_URL="$pg_url" PGTEST_PORT="$pg_port" \
+    node --import tsx --test --test-concurrency=1 "${worker_tests[@]}" "${server_tests[@]}"
+  suite "driver tests on PostgreSQL under Deno" deno env TEST_DATABASE_URL="$pg_url" \
+    "$deno" test -A --no-check gpu-worker/lib/database_postgres_server_test.ts
+  suite "web tests on PostgreSQL under Deno" deno env TEST_DATABASE_URL="$pg_url" \
+    "$deno" test -A --no-check "${web_tests[@]}"
+else
+  echo "!! cannot start the PostgreSQL test server: its suites did not run"
+  failed=$((failed + 1))
+fi
 if [[ ${#e2e_tests[@]} -gt 0 ]]; then
   suite "browser tests" node node --import tsx --test --test-concurrency=1 "${e2e_tests[@]}"
 fi

@@ -1,9 +1,13 @@
 /** The web application: API routes, server-rendered pages with islands, static assets. */
 import { Hono } from "hono";
 import { handleError } from "./lib/api_error.ts";
-import { type ApiDependencies, apiRoutes } from "./routes/api.ts";
-import { pageRoutes } from "./routes/pages.tsx";
-import { staticRoutes } from "./routes/static.ts";
+import { type ApiDependencies, apiDocs, apiRoutes } from "./routes/api.ts";
+import { exportDocs, exportRoutes } from "./routes/export.ts";
+import { modelDocs, modelRoutes } from "./routes/models.tsx";
+import { openApiRoutes } from "./routes/openapi.tsx";
+import { pageDocs, pageRoutes } from "./routes/pages.tsx";
+import { staticDocs, staticRoutes } from "./routes/static.ts";
+import { workerDocs, workerRoutes } from "./routes/workers.tsx";
 
 /** Builds the app; tests call `app.request()` on it without a server. */
 export function createApp(deps: ApiDependencies): Hono {
@@ -15,5 +19,14 @@ export function createApp(deps: ApiDependencies): Hono {
   app.route("/", apiRoutes(deps));
   app.route("/", pageRoutes(deps));
   app.route("/static", staticRoutes());
+  app.route("/", exportRoutes(deps));
+  app.route("/", workerRoutes(deps));
+  app.route("/", modelRoutes(deps));
+  // Every route module's descriptions: a module that adds routes adds its `…Docs` list here too (the
+  // OpenAPI test fails on a registered route the document does not describe).
+  app.route(
+    "/",
+    openApiRoutes([...apiDocs, ...exportDocs, ...pageDocs, ...staticDocs, ...workerDocs, ...modelDocs]),
+  );
   return app;
 }

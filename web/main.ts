@@ -4,11 +4,16 @@
  */
 import process from "node:process";
 import { loadConfig } from "../gpu-worker/lib/config.ts";
+import { loadOnDevice, reportedDevice, selectDevice } from "../gpu-worker/lib/device.ts";
 import { loadEmbedder } from "../gpu-worker/lib/embedder.ts";
 import { migrate } from "../gpu-worker/lib/migrate.ts";
 import { openDatabase } from "../gpu-worker/lib/open_database.ts";
 import { startWorker, type WorkerHandle } from "../gpu-worker/lib/worker_loop.ts";
-import { createApp } from "./app.ts";
+import { ModelRuntime, watchActiveModel } from "../gpu-worker/lib/active_model.ts";
+import { modelJobHandlers } from "../gpu-worker/lib/model_jobs.ts";
+import { storedVectorDimensions } from "../gpu-worker/lib/model_versions.ts";
+import { loadTf } from "../gpu-worker/lib/tf_backend.ts";
+import { createSecureApp } from "./secure_app.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,25 +22,50 @@ async function main(): Promise<void> {
   const applied = await migrate(db);
   if (applied.length > 0) console.log(`Applied migrations: ${applied.join(", ")}`);
   const where = config.databaseUrl ? "PostgreSQL server" : `embedded database in ${config.dataDir}`;
+  // The model version this process serves (and its embedded worker scores with); it follows the
+  // database's active version. Dimensions come from the vector column: a server-only web process has
+  // no embedder to ask.
+  const models = new ModelRuntime({
+    modelsDir: config.modelsDir,
+    embeddingModelId: config.embeddingModelId,
+    dimensions: await storedVectorDimensions(db),
+    log: (message) => console.log(`[models] ${message}`),
+  });
 
   if (config.embeddedWorker) {
-    const embedder = await loadEmbedder({
-      modelId: config.embeddingModelId,
-      localModelPath: config.embeddingModelPath,
-      allowRemoteModels: config.allowRemoteModels,
-      dtype: config.embeddingDtype,
-    });
+    const selected = await selectDevice(config.device);
+    for (const reason of selected.reasons) console.log(`[worker] ${reason}`);
+    const { value: embedder, choice: device } = await loadOnDevice(selected, (device) =>
+      loadEmbedder({
+        modelId: config.embeddingModelId,
+        localModelPath: config.embeddingModelPath,
+        allowRemoteModels: config.allowRemoteModels,
+        dtype: config.embeddingDtype,
+        device,
+      }));
+    // Training and the classifier head use the backend device selection chose (tfjs-node-gpu, …, wasm).
+    await loadTf(device.training);
     worker = await startWorker(db, embedder, {
       batchSize: config.embedBatchSize,
       pollMs: config.workerPollMs,
       leaseSeconds: config.workerLeaseSeconds,
+      heartbeatMs: config.workerHeartbeatMs,
+      device: reportedDevice(device),
+      models,
+      jobHandlers: modelJobHandlers({ modelsDir: config.modelsDir, models }),
     });
   }
-  const app = createApp({
+  const stopWatchingModels = await watchActiveModel(db, models, {
+    pollMs: config.workerPollMs,
+    log: (message) => console.log(`[models] ${message}`),
+  });
+  const app = await createSecureApp({
     db,
     modelId: config.embeddingModelId,
     maxUploadBytes: config.maxUploadBytes,
-  });
+    models,
+    modelsDir: config.modelsDir,
+  }, { host: config.host, port: config.port });
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
@@ -54,6 +84,8 @@ async function main(): Promise<void> {
     console.log(`${signal}: finishing requests and the batch in flight`);
     await server.shutdown();
     await worker?.stop();
+    await stopWatchingModels();
+    models.close();
     await db.close();
     process.exit(0);
   };

@@ -5,6 +5,7 @@
 import process from "node:process";
 import path from "node:path";
 import { z } from "zod";
+import { type DevicePreference, parseDevicePreference } from "./device.ts";
 
 const booleanFlag = z
   .enum(["1", "0", "true", "false", "yes", "no", ""])
@@ -27,8 +28,11 @@ const Environment = z.object({
   EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
   WORKER_POLL_MS: z.coerce.number().int().min(50).default(2000),
   WORKER_LEASE_SECONDS: z.coerce.number().int().min(5).default(120),
+  WORKER_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(3600).default(10),
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(200 * 1024 * 1024),
+  MODELS_DIR: z.string().default("./models/versions"),
   EMBEDDED_WORKER: booleanFlag.optional(),
+  CSV_SORTER_DEVICE: z.string().optional(),
 });
 
 /** The product's settings, resolved. */
@@ -45,9 +49,15 @@ export interface Config {
   embedBatchSize: number;
   workerPollMs: number;
   workerLeaseSeconds: number;
+  /** How often a worker records its heartbeat (table `workers`). */
+  workerHeartbeatMs: number;
   maxUploadBytes: number;
+  /** Where trained model versions live (`<dir>/v3/…`); shared by every process that serves them. */
+  modelsDir: string;
   /** Whether the web process runs the worker loop itself (always for PGlite). */
   embeddedWorker: boolean;
+  /** Where workers compute: auto (CUDA when present), cpu, or cuda (refuse to start without it). */
+  device: DevicePreference;
 }
 
 function postgresUrl(env: z.infer<typeof Environment>): string | undefined {
@@ -81,7 +91,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     embedBatchSize: env.EMBED_BATCH_SIZE,
     workerPollMs: env.WORKER_POLL_MS,
     workerLeaseSeconds: env.WORKER_LEASE_SECONDS,
+    workerHeartbeatMs: Math.round(env.WORKER_HEARTBEAT_SECONDS * 1000),
     maxUploadBytes: env.MAX_UPLOAD_BYTES,
+    modelsDir: path.resolve(env.MODELS_DIR),
     embeddedWorker: databaseUrl === undefined ? true : (env.EMBEDDED_WORKER ?? false),
+    device: parseDevicePreference(env.CSV_SORTER_DEVICE),
   };
 }

@@ -18,8 +18,15 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a multi-statement script without parameters (migrations only). */
   executeScript(script: string): Promise<void>;
-  /** Calls `onNotify` for each NOTIFY on `channel`; resolves to a function that stops listening. */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel`, and `onListen` each time the subscription is
+   * (re)established, e.g. after a reconnect; resolves to a function that stops listening.
+   */
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListen?: () => void,
+  ): Promise<() => Promise<void>>;
   /** Closes the connection(s) and releases any lock held. */
   close(): Promise<void>;
 }

@@ -41,8 +41,9 @@ export async function openPgliteDatabase(dataDir: string | undefined): Promise<D
     async executeScript(script) {
       await pg.exec(script);
     },
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onListen) {
       const unlisten = await pg.listen(channel, onNotify);
+      onListen?.();
       return async () => {
         if (!closed) await unlisten();
       };

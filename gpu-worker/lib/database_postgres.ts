@@ -16,7 +16,8 @@ function queryable(client: Sql | postgres.TransactionSql): Queryable {
       const rows = await client.unsafe(query.text, query.values as postgres.ParameterOrJSON<never>[], {
         prepare: true,
       });
-      return rows as unknown as T[];
+      // A plain array, as PGlite gives: postgres.js' Result subclass would make the two drivers differ.
+      return Array.from(rows) as unknown as T[];
     },
   };
 }
@@ -34,6 +35,11 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
   const client = postgres(url, {
     max: options.max ?? 5,
     onnotice: () => {},
+    // Reconnect delay in seconds after the n-th failed attempt (counted across the pool). The default,
+    // up to 20 s, left a worker idle ~13 s after a 3 s server outage (its next query sat on a connection
+    // whose retry timer was long); capped at 2 s, connections return within 2 s of the server. The
+    // worker loop backs off on its own (0.5 s doubling to 30 s), so this only bounds the lag.
+    backoff: (attempt: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** attempt, 2),
     connection: { application_name: options.applicationName ?? "csv-sorter" },
     types: {
       // int8 as number: counts and ids here stay far below 2^53.
@@ -47,10 +53,22 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
       client.begin((tx) => fn(queryable(tx))) as Promise<T>,
     async executeScript(script) {
-      await client.unsafe(script);
+      // One reserved connection: a script that fails inside its own BEGIN leaves that connection in an
+      // aborted transaction, and the ROLLBACK must reach the same connection before the pool reuses it.
+      const reserved = await client.reserve();
+      try {
+        await reserved.unsafe(script);
+      } catch (error) {
+        await reserved.unsafe("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        reserved.release();
+      }
     },
-    async listen(channel, onNotify) {
-      const subscription = await client.listen(channel, onNotify);
+    async listen(channel, onNotify, onListen) {
+      // postgres.js re-issues LISTEN after a reconnect and calls `onListen` each time: notifications
+      // sent while the connection was down are lost, so that is where callers catch up.
+      const subscription = await client.listen(channel, onNotify, onListen);
       return () => subscription.unlisten();
     },
     async close() {

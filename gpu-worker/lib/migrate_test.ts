@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openPgliteDatabase } from "./database_pglite.ts";
 import { listMigrations, migrate } from "./migrate.ts";
 import { sql } from "./sql.ts";
+import { openEmptyTestDatabase } from "./testing.ts";
 
 test("migrate() applies every migration once and records it", async () => {
-  const db = await openPgliteDatabase(undefined);
+  const db = await openEmptyTestDatabase();
   try {
     const first = await migrate(db);
     assert.deepEqual(first, listMigrations().map((m) => m.name));
@@ -41,7 +41,7 @@ test("a failing migration is rolled back whole and named in the error", async ()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-migrations-"));
   fs.writeFileSync(path.join(dir, "0001_good.sql"), "CREATE TABLE good (id int);");
   fs.writeFileSync(path.join(dir, "0002_bad.sql"), "CREATE TABLE half (id int);\nSELECT no_such_function();");
-  const db = await openPgliteDatabase(undefined);
+  const db = await openEmptyTestDatabase();
   try {
     await assert.rejects(() => migrate(db, dir), /Cannot apply migration "0002_bad.sql"/);
     const tables = await db.query<{ name: string }>(sql`
@@ -55,4 +55,30 @@ test("a failing migration is rolled back whole and named in the error", async ()
     await db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("migrate() on a server without pgvector stops before any change, saying how to install it", async () => {
+  const scripts: string[] = [];
+  const withoutPgvector = {
+    kind: "postgres" as const,
+    query: <T>() => Promise.resolve([{ available: false }] as T[]),
+    transaction: () => Promise.reject(new Error("not used")),
+    executeScript: (script: string) => {
+      scripts.push(script);
+      return Promise.resolve();
+    },
+    listen: () => Promise.reject(new Error("not used")),
+    close: () => Promise.resolve(),
+  };
+  await assert.rejects(() => migrate(withoutPgvector), (error: Error) => {
+    assert.equal(error.name, "MissingPgvectorError");
+    assert.match(
+      error.message,
+      /^Cannot use this PostgreSQL server: the pgvector extension is not installed/,
+    );
+    assert.match(error.message, /pgvector\/pgvector:pg17/);
+    assert.match(error.message, /CREATE EXTENSION vector/);
+    return true;
+  });
+  assert.deepEqual(scripts, [], "nothing was run against the server");
 });

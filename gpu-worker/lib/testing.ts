@@ -1,6 +1,7 @@
 /**
- * Helpers for tests: a fresh migrated in-memory PGlite database, the real embedding model (loaded once
- * per process), and real product rows from the shared Walmart-Amazon dataset.
+ * Helpers for tests: a fresh migrated database (in-memory PGlite, or a new database on the PostgreSQL
+ * server named by TEST_DATABASE_URL), the real embedding model (loaded once per process), and real
+ * product rows from the shared Walmart-Amazon dataset.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -9,6 +10,7 @@ import type { Database } from "./database.ts";
 import { openPgliteDatabase } from "./database_pglite.ts";
 import { type Embedder, loadEmbedder } from "./embedder.ts";
 import { migrate } from "./migrate.ts";
+import { openServerTestDatabase, testServerUrl } from "./test_server.ts";
 
 /** The repository root. */
 export const REPO_ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
@@ -19,11 +21,17 @@ export const TEST_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2";
 /** Folder that holds the model, as transformers.js' localModelPath. */
 export const TEST_MODEL_PATH = path.join(REPO_ROOT, "models/embedding/");
 
-/** Opens a migrated in-memory database. */
+/** Opens a fresh migrated database: in-memory PGlite, or a new one on the TEST_DATABASE_URL server. */
 export async function openTestDatabase(): Promise<Database> {
+  if (testServerUrl()) return openServerTestDatabase();
   const db = await openPgliteDatabase(undefined);
   await migrate(db);
   return db;
+}
+
+/** Opens a fresh database with no migrations applied, on the same kind of database as above. */
+export function openEmptyTestDatabase(): Promise<Database> {
+  return testServerUrl() ? openServerTestDatabase({ migrated: false }) : openPgliteDatabase(undefined);
 }
 
 let embedder: Promise<Embedder> | undefined;

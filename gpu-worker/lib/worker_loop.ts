@@ -18,6 +18,9 @@ import {
 import { productsMissingSuggestion, refreshAroundLabels, refreshSuggestions } from "./suggestions.ts";
 import { sql } from "./sql.ts";
 import { type ClaimedJob, claimJob, completeJob, failJob, reportJobProgress } from "./jobs.ts";
+import { startHeartbeat, thisProcess } from "./heartbeat.ts";
+import type { ModelRuntime } from "./active_model.ts";
+import { embedMissingLabelNames } from "./label_names.ts";
 
 /** What a job handler gets besides the job itself. */
 export interface JobContext {
@@ -41,6 +44,24 @@ export interface WorkerOptions {
   log?: (message: string) => void;
   /** Handlers by job kind; the worker claims only jobs it has a handler for. */
   jobHandlers?: Record<string, JobHandler>;
+  /** What the heartbeat reports about the device (see device.ts); defaults to plain "cpu". */
+  device?: { device: string; detail: string | null; trainingBackend: string | null };
+  /** The model version this worker serves, for the heartbeat; null until one is active. */
+  modelVersion?: () => string | null;
+  /** Heartbeat interval; defaults to HEARTBEAT_INTERVAL_MS (10 s). */
+  heartbeatMs?: number;
+  /** The model version this process scores with (active_model.ts); without it: no classifier head. */
+  models?: ModelRuntime;
+}
+
+/**
+ * Pause after the n-th consecutive database failure: 0.5 s doubling to 30 s, with jitter so many
+ * workers do not reconnect in lockstep after a server restart. postgres.js reconnects by itself on the
+ * next query, so waiting is all the loop has to do.
+ */
+export function retryDelayMs(failures: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
+  return Math.round(base * (0.75 + 0.5 * random()));
 }
 
 /** A running worker. */
@@ -77,7 +98,25 @@ export async function startWorker(
   const requeued = await enqueueMissingEmbeddings(db, embedder.modelId);
   if (requeued > 0) log(`queued ${requeued} products that have no ${embedder.modelId} vector`);
 
-  const unlisten = await db.listen(WORK_CHANNEL, wake);
+  // `wake` on every (re)subscription too: NOTIFYs sent while the connection was down are lost.
+  const unlisten = await db.listen(WORK_CHANNEL, wake, wake);
+  const heartbeat = startHeartbeat(
+    db,
+    thisProcess({
+      id: workerId,
+      device: options.device?.device ?? "cpu",
+      deviceDetail: options.device?.detail ?? null,
+      trainingBackend: options.device?.trainingBackend ?? null,
+      embeddingModel: embedder.modelId,
+    }),
+    () => ({
+      productsEmbedded: stats.embedded,
+      jobsDone: stats.jobsDone,
+      jobsFailed: stats.jobsFailed,
+      modelVersion: options.modelVersion?.() ?? options.models?.version ?? null,
+    }),
+    { intervalMs: options.heartbeatMs, log },
+  );
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -105,13 +144,14 @@ export async function startWorker(
       await db.transaction((tx) =>
         completeEmbeddings(tx, { modelId: embedder.modelId, workerId, productIds, vectors })
       );
-      await refreshSuggestions(db, { modelId: embedder.modelId, productIds });
+      await refreshSuggestions(db, { modelId: embedder.modelId, productIds, models: options.models });
       const labelled = await db.query<{ product_id: number }>(sql`
         SELECT product_id FROM product_labels WHERE product_id = ANY(${productIds}::int[])`);
       if (labelled.length > 0) {
         await refreshAroundLabels(db, {
           modelId: embedder.modelId,
           labelledIds: labelled.map((row) => row.product_id),
+          models: options.models,
         });
       }
       stats.embedded += claimed.length;
@@ -134,7 +174,17 @@ export async function startWorker(
   async function sweepMissingSuggestions(): Promise<boolean> {
     const ids = await productsMissingSuggestion(db, { modelId: embedder.modelId, limit: 200 });
     if (ids.length === 0) return false;
-    return (await refreshSuggestions(db, { modelId: embedder.modelId, productIds: ids })) > 0;
+    return (await refreshSuggestions(db, {
+      modelId: embedder.modelId,
+      productIds: ids,
+      models: options.models,
+    })) >
+      0;
+  }
+
+  /** Embeds label names (taxonomy, new label values) for zero-shot, a few at a time when idle. */
+  async function sweepLabelNames(): Promise<boolean> {
+    return (await embedMissingLabelNames(db, embedder, { limit: 64 })) > 0;
   }
 
   async function hasPendingWork(): Promise<boolean> {
@@ -147,16 +197,22 @@ export async function startWorker(
   const loop = (async () => {
     let lastReport = Date.now();
     let sinceReport = 0;
+    let failures = 0;
     while (!stopping) {
       let worked = false;
       try {
         const before = stats.embedded;
         worked = await runBatch();
         sinceReport += stats.embedded - before;
+        if (!worked) worked = await sweepLabelNames();
         if (!worked) worked = await sweepMissingSuggestions();
+        if (failures > 0) log(`database reachable again after ${failures} failed attempts`);
+        failures = 0;
       } catch (error) {
-        log(`cannot reach the database: ${(error as Error).message}; retrying`);
-        await sleep(options.pollMs);
+        failures++;
+        const delay = retryDelayMs(failures);
+        log(`cannot reach the database: ${(error as Error).message}; retrying in ${delay} ms`);
+        await sleep(delay);
         continue;
       }
       const now = Date.now();
@@ -212,12 +268,17 @@ export async function startWorker(
   // Jobs run beside the embedding loop, not between its batches, so a long retrain never stalls
   // embedding (and vice versa) even inside the one embedded process.
   const jobLoop = kinds.length === 0 ? Promise.resolve() : (async () => {
+    let failures = 0;
     while (!stopping) {
       let worked = false;
       try {
         worked = await runJob();
+        failures = 0;
       } catch (error) {
+        failures++;
         log(`cannot reach the database for jobs: ${(error as Error).message}; retrying`);
+        await sleep(retryDelayMs(failures));
+        continue;
       }
       if (!worked) await sleep(options.pollMs);
     }
@@ -236,6 +297,7 @@ export async function startWorker(
       stopping = true;
       wake();
       await Promise.all([loop, jobLoop]);
+      await heartbeat.stop();
       await unlisten();
       for (const resolve of idleWaiters) resolve();
       idleWaiters = [];

@@ -5,7 +5,7 @@ import type { Database } from "./database.ts";
 import type { Embedder } from "./embedder.ts";
 import { sql } from "./sql.ts";
 import { datasetRows, openTestDatabase, testEmbedder } from "./testing.ts";
-import { startWorker, type WorkerHandle } from "./worker_loop.ts";
+import { retryDelayMs, startWorker, type WorkerHandle } from "./worker_loop.ts";
 
 let db: Database;
 let embedder: Embedder;
@@ -148,4 +148,22 @@ test("a batch whose embedding fails is retried and the error is kept until then"
   assert.equal(rows.length, 1);
   assert.equal(worker.stats.failed, 1);
   await worker.stop();
+});
+
+test("retryDelayMs() doubles from half a second to thirty seconds, jittered by a quarter either way", () => {
+  const low = () => 0;
+  const high = () => 0.999999;
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => retryDelayMs(n, low)), [
+    375,
+    750,
+    1500,
+    3000,
+    6000,
+    12000,
+    22500,
+    22500,
+  ]);
+  assert.deepEqual([1, 2, 7, 50].map((n) => retryDelayMs(n, high)), [625, 1250, 37500, 37500]);
+  assert.equal(retryDelayMs(1, () => 0.5), 500);
+  assert.equal(retryDelayMs(0, () => 0.5), 500, "a zeroth failure waits like the first");
 });

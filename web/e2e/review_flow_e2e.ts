@@ -16,6 +16,7 @@ import type { Database } from "../../gpu-worker/lib/database.ts";
 import { openPgliteDatabase } from "../../gpu-worker/lib/database_pglite.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
 import { DATASET_DIR, datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib/testing.ts";
+import { createOpsAndLogin } from "./login.ts";
 
 const CHROMIUM_ARGS = [
   "--headless",
@@ -165,6 +166,9 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
       pageErrors.push(`console: ${message.text()} (${message.location().url || "no url"})`);
     }
   });
+
+  // No default account: make the first ops account through the setup link in the log, and log in.
+  await createOpsAndLogin(page, baseUrl, appOutput);
 
   // Import: choose the file, check the preview, pick the label column, upload, wait for the embedding.
   await page.goto(`${baseUrl}/`);

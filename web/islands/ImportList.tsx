@@ -77,12 +77,13 @@ export function ImportList({ imports: initial }: ImportListProps) {
               <td class="px-3 py-2">
                 {item.status === "imported" && (
                   <div class="flex items-center gap-2">
-                    <div class="w-32 h-2 bg-slate-200 rounded">
-                      <div
-                        class="h-2 bg-emerald-600 rounded"
-                        style={{ width: `${percent(item.embedded_count, item.row_count)}%` }}
-                      />
-                    </div>
+                    {/* <progress>, not a styled div: the CSP allows no style attributes. */}
+                    <progress
+                      class="w-32 h-2"
+                      max={100}
+                      value={percent(item.embedded_count, item.row_count)}
+                      aria-label="Embedded"
+                    />
                     <span data-testid="embedded-count">{item.embedded_count}</span>
                     {item.failed_count > 0 && <span class="text-red-700">({item.failed_count} failed)</span>}
                   </div>
@@ -92,7 +93,16 @@ export function ImportList({ imports: initial }: ImportListProps) {
               <td class="px-3 py-2">{item.reviewed_count}</td>
               <td class="px-3 py-2">
                 {item.status === "imported" && (
-                  <a class="text-blue-700 hover:underline" href={`/review?import_id=${item.id}`}>Review</a>
+                  <div class="flex gap-3">
+                    <a class="text-blue-700 hover:underline" href={`/review?import_id=${item.id}`}>Review</a>
+                    <a
+                      class="text-blue-700 hover:underline"
+                      href={`/export?import_id=${item.id}`}
+                      data-testid="export-import"
+                    >
+                      Export
+                    </a>
+                  </div>
                 )}
               </td>
             </tr>

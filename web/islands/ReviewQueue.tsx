@@ -6,7 +6,7 @@
  */
 import { Fragment } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import type { FeedbackSaved, ReviewItem, ReviewPage } from "../../contract/schemas.ts";
+import type { FeedbackSaved, ReviewItem, ReviewPage, SuggestedValue } from "../../contract/schemas.ts";
 import { fetchJson, postJson } from "./api_client.ts";
 
 /** Props of {@link ReviewQueue}. */
@@ -26,12 +26,6 @@ function confidenceLabel(confidence: number | null): string {
   return confidence === null ? "no suggestion" : `${Math.round(confidence * 100)}%`;
 }
 
-function confidenceColour(confidence: number | null): string {
-  if (confidence === null || confidence < 0.4) return "bg-red-500";
-  if (confidence < 0.7) return "bg-amber-500";
-  return "bg-emerald-600";
-}
-
 /** The review queue island. */
 export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   const [items, setItems] = useState<ReviewItem[]>([]);
@@ -43,6 +37,9 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [reviewer, setReviewer] = useState("");
+  // Filter by suggested value ("" = all), from the values GET /suggested-values lists.
+  const [suggestionFilter, setSuggestionFilter] = useState("");
+  const [values, setValues] = useState<SuggestedValue[]>([]);
   const correctionInput = useRef<HTMLInputElement>(null);
 
   const load = useCallback(async () => {
@@ -50,7 +47,11 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     try {
       const params = new URLSearchParams({ limit: String(pageSize) });
       if (importId) params.set("import_id", String(importId));
+      if (suggestionFilter) params.set("suggestion", suggestionFilter);
       const page = await fetchJson<ReviewPage>(`/products-for-review?${params}`);
+      setValues(
+        await fetchJson<SuggestedValue[]>(`/suggested-values${importId ? `?import_id=${importId}` : ""}`),
+      );
       setItems(page.items);
       setTotal(page.total);
       setIndex(0);
@@ -61,7 +62,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     } finally {
       setLoading(false);
     }
-  }, [importId, pageSize]);
+  }, [importId, pageSize, suggestionFilter]);
 
   useEffect(() => {
     setReviewer(localStorage.getItem(REVIEWER_KEY) ?? "");
@@ -146,6 +147,14 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
         <p class="text-sm text-slate-500">
           Rows appear here once they are embedded.{" "}
           <button type="button" class="text-blue-700 underline" onClick={load}>Refresh</button>
+          {suggestionFilter && (
+            <>
+              {" · "}
+              <button type="button" class="text-blue-700 underline" onClick={() => setSuggestionFilter("")}>
+                Show every suggested value
+              </button>
+            </>
+          )}
         </p>
       </div>
     );
@@ -158,6 +167,20 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
           Card {index + 1} of {items.length} on this page ·{" "}
           {Math.max(total - Object.keys(decisions).length, 0)} waiting
         </span>
+        <label class="inline-flex items-center gap-2">
+          Suggested
+          <select
+            class="border border-slate-300 rounded px-2 py-1 max-w-48"
+            value={suggestionFilter}
+            onChange={(event) => setSuggestionFilter((event.target as HTMLSelectElement).value)}
+            data-testid="suggestion-filter"
+          >
+            <option value="">any value</option>
+            {values.map((value) => (
+              <option key={value.value} value={value.value}>{`${value.value} (${value.count})`}</option>
+            ))}
+          </select>
+        </label>
         <label class="inline-flex items-center gap-2">
           Reviewer
           <input
@@ -198,13 +221,26 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
             <p class="font-medium" data-testid="card-suggestion">{current.suggestion ?? "—"}</p>
           </div>
           <div class="flex items-center gap-2">
-            <div class="w-24 h-2 bg-slate-200 rounded">
-              <div
-                class={`h-2 rounded ${confidenceColour(current.confidence)}`}
-                style={{ width: `${Math.round((current.confidence ?? 0) * 100)}%` }}
-              />
-            </div>
+            {
+              /* A <meter>, not a styled div: the CSP allows no style attributes. Its low/high/optimum
+                colour it red below 40 %, amber below 70 %, green above. */
+            }
+            <meter
+              class="w-24 h-2"
+              min={0}
+              max={1}
+              low={0.4}
+              high={0.7}
+              optimum={1}
+              value={current.confidence ?? 0}
+              aria-label="Confidence"
+            />
             <span class="text-sm" data-testid="card-confidence">{confidenceLabel(current.confidence)}</span>
+            {current.source && (
+              <span class="text-xs text-slate-500" data-testid="card-source">
+                {`${current.source.replace("_", "-")} · ${current.model_version ?? "no trained model"}`}
+              </span>
+            )}
           </div>
         </section>
         {decided

@@ -8,7 +8,7 @@ import Papa from "papaparse";
 import type { ApiError, ImportCreated, ImportProgress } from "../../contract/schemas.ts";
 // A pure function with no runtime APIs: the preview preselects the same columns the server would.
 import { chooseTextColumns } from "../lib/text_columns.ts";
-import { fetchJson } from "./api_client.ts";
+import { csrfToken, fetchJson } from "./api_client.ts";
 
 /** Props of {@link UploadForm}. */
 export interface UploadFormProps {
@@ -43,6 +43,7 @@ function upload(url: string, file: File, onProgress: (percent: number) => void):
     const request = new XMLHttpRequest();
     request.open("POST", url);
     request.setRequestHeader("content-type", "text/csv");
+    request.setRequestHeader("x-csrf-token", csrfToken());
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(Math.floor((event.loaded / event.total) * 100));
     };

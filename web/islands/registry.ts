@@ -1,10 +1,22 @@
 /** Every island by name: the server renders them, the client bundle hydrates them. */
+import { AutoAcceptPanel } from "./AutoAcceptPanel.tsx";
 import { ImportList } from "./ImportList.tsx";
+import { ModelsPanel } from "./ModelsPanel.tsx";
 import { ReviewQueue } from "./ReviewQueue.tsx";
+import { TaxonomyForm } from "./TaxonomyForm.tsx";
 import { UploadForm } from "./UploadForm.tsx";
+import { WorkerList } from "./WorkerList.tsx";
 
 /** Island components by the name used in `data-island`. */
-export const ISLANDS = { ImportList, ReviewQueue, UploadForm };
+export const ISLANDS = {
+  AutoAcceptPanel,
+  ImportList,
+  ModelsPanel,
+  ReviewQueue,
+  TaxonomyForm,
+  UploadForm,
+  WorkerList,
+};
 
 /** The name of an island. */
 export type IslandName = keyof typeof ISLANDS;

@@ -271,6 +271,9 @@ async function importInTransaction(
   }
 
   if (!header) throw new ImportError(422, `Cannot import "${fileName}": the file has no rows`);
+  // A short file's rows wait in the sample until the columns are chosen; only then are their labels
+  // checked, so choose before deciding whether the file has problems.
+  if (!textColumns && problems.length === 0) chooseColumns();
   if (problems.length > 0) {
     throw new ImportError(
       422,
@@ -282,7 +285,6 @@ async function importInTransaction(
   if (rowCount === 0) {
     throw new ImportError(422, `Cannot import "${fileName}": the header has no data rows below it`);
   }
-  if (!textColumns) chooseColumns();
   await flush(true);
 
   await tx.query(sql`

@@ -7,6 +7,7 @@ import { type FeedbackInput, type FeedbackSaved, WORK_CHANNEL } from "../../cont
 import type { Database } from "../../gpu-worker/lib/database.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
 import { refreshAroundLabels } from "../../gpu-worker/lib/suggestions.ts";
+import type { ModelRuntime } from "../../gpu-worker/lib/active_model.ts";
 
 /** A decision that cannot be stored; `status` is the HTTP status to answer with. */
 export class FeedbackError extends Error {
@@ -20,7 +21,7 @@ export class FeedbackError extends Error {
 export async function saveFeedback(
   db: Database,
   input: FeedbackInput,
-  options: { modelId: string; reviewer: string },
+  options: { modelId: string; reviewer: string; models?: ModelRuntime },
 ): Promise<FeedbackSaved> {
   const saved = await db.transaction(async (tx) => {
     const [product] = await tx.query<{ id: number; suggestion: string | null; confidence: number | null }>(
@@ -64,6 +65,7 @@ export async function saveFeedback(
   const refreshed = await refreshAroundLabels(db, {
     modelId: options.modelId,
     labelledIds: [saved.product_id],
+    models: options.models,
   });
   await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`feedback:${saved.product_id}`})`);
   return { ...saved, refreshed_neighbours: refreshed };

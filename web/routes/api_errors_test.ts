@@ -34,7 +34,7 @@ test("an unknown route answers 404 in the error shape, naming the method and pat
 test("GET /health names the database driver", async () => {
   const response = await app.request("/health");
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { ok: true, database: "pglite" });
+  assert.deepEqual(await response.json(), { ok: true, database: db.kind });
   const [{ one }] = await db.query<{ one: number }>(sql`SELECT 1 AS one`);
   assert.equal(one, 1);
 });

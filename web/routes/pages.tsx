@@ -1,11 +1,16 @@
 /** Server-rendered pages; the interactive parts are islands hydrated in the browser. */
 import { Hono } from "hono";
+import { z } from "zod";
 import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
 import { readImportProgress } from "../lib/import_progress.ts";
+import type { RouteDoc } from "../lib/openapi.ts";
 import type { ApiDependencies } from "./api.ts";
+
+const HTML = { 200: { description: "An HTML page", content: { "text/html": z.string() } } };
+const REDIRECT = { 303: { description: "See Other" } };
 
 function page(node: VNode): string {
   return `<!DOCTYPE html>${renderToString(node)}`;
@@ -21,7 +26,14 @@ export function pageRoutes(deps: ApiDependencies): Hono {
       <Layout title="Imports" active="imports">
         <h1 class="text-2xl font-semibold mb-4">Upload a supplier CSV</h1>
         <Island name="UploadForm" props={{ maxUploadBytes: deps.maxUploadBytes }} />
-        <h2 class="text-xl font-semibold mt-8 mb-3">Imports</h2>
+        <div class="flex items-baseline justify-between mt-8 mb-3">
+          <h2 class="text-xl font-semibold">Imports</h2>
+          {imports.some((item) => item.status === "imported") && (
+            <a class="text-blue-700 hover:underline text-sm" href="/export" data-testid="export-all">
+              Export everything
+            </a>
+          )}
+        </div>
         <Island name="ImportList" props={{ imports }} />
       </Layout>,
     ));
@@ -42,3 +54,23 @@ export function pageRoutes(deps: ApiDependencies): Hono {
 
   return pages;
 }
+
+/** Descriptions of the pages for the OpenAPI document (HTML, for people). */
+export const pageDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/",
+    tag: "Pages",
+    summary: "Imports: upload a CSV, see progress, export",
+    responses: HTML,
+  },
+  { method: "get", path: "/upload", tag: "Pages", summary: "Redirects to /", responses: REDIRECT },
+  {
+    method: "get",
+    path: "/review",
+    tag: "Pages",
+    summary: "The review queue",
+    query: z.object({ import_id: z.coerce.number().int().positive().optional() }),
+    responses: HTML,
+  },
+];

@@ -2,6 +2,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Hono } from "hono";
+import { z } from "zod";
+import type { RouteDoc } from "../lib/openapi.ts";
 
 const STATIC_DIR = path.resolve(import.meta.dirname ?? ".", "../static");
 
@@ -31,3 +33,13 @@ export function staticRoutes(): Hono {
   });
   return routes;
 }
+
+/** Description of the static files route for the OpenAPI document (paths relative to /static). */
+export const staticDocs: RouteDoc[] = [{
+  method: "get",
+  path: "/static/*",
+  tag: "Files",
+  summary: "Stylesheet and island bundles",
+  params: z.object({ path: z.string().describe("e.g. build/app.css") }),
+  responses: { 200: { description: "The file" }, 404: { description: "No such file" } },
+}];

@@ -1,0 +1,98 @@
+/**
+ * Starts the app for a browser test exactly as production does (`deno run -A web/main.ts`, embedded
+ * PGlite, worker in process) on a temp data dir and a free port, and stops it with SIGINT.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import { REPO_ROOT } from "../../gpu-worker/lib/testing.ts";
+
+/** Debian's Chromium, headless, with nothing that reaches the network. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** A running app. */
+export interface AppProcess {
+  baseUrl: string;
+  tempDir: string;
+  /** Everything it printed so far. */
+  output(): string;
+  /** SIGINT, then waits; resolves to the exit code (SIGKILL after 30 s). */
+  stop(): Promise<number | null>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Builds the browser assets if missing, starts the app, resolves once it listens. */
+export async function startApp(env: Record<string, string> = {}): Promise<AppProcess> {
+  if (!fs.existsSync(path.join(REPO_ROOT, "web/static/build/islands.js"))) {
+    const build = spawnSync(process.execPath, ["--import", "tsx", "web/build.ts"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    assert.equal(build.status, 0, `web/build.ts failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-e2e-"));
+  const port = await freePort();
+  const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/deno"), ["run", "-A", "web/main.ts"], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: path.join(tempDir, "data"),
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ALLOW_REMOTE_MODELS: "0",
+      WORKER_POLL_MS: "200",
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const started = Date.now();
+  while (!output.includes("CSV-Sorter on http://")) {
+    if (child.exitCode !== null) throw new Error(`The app exited before listening:\n${output}`);
+    if (Date.now() - started > 60_000) {
+      child.kill("SIGKILL");
+      throw new Error(`The app did not start within 60 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    tempDir,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const code = await exit;
+      clearTimeout(timer);
+      fs.rmSync(tempDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * Browser end-to-end test of the learning loop: starts the app exactly as production does (Deno,
+ * embedded PGlite, worker in process, the security layer) on a temp data dir, models dir and free port,
+ * as an ops account with an API token made by `npm run user` / `npm run token`; imports real products with
+ * seed labels; then in the browser presses Retrain, watches the progress, sees the new version, loads it,
+ * and sees the review queue's suggestions change to the new version's.
+ *
+ * The browser sends the token on every request (an API token, not a session: the session's form
+ * login is the security layer's own test's business).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib/testing.ts";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const ROW_COUNT = 400;
+const SCREENSHOT = path.join(REPO_ROOT, "test-results/models.png");
+
+let tempDir: string;
+let baseUrl: string;
+let app: ChildProcess | undefined;
+let appExit: Promise<number | null> | undefined;
+let appOutput = "";
+let browser: Browser | undefined;
+let token: string;
+
+/** Runs the account CLI on the (not yet locked) data dir; returns its output. */
+function accountCli(args: string[], input: string, dataDir: string): string {
+  const run = spawnSync(path.join(REPO_ROOT, "node_modules/.bin/deno"), [
+    "run",
+    "-A",
+    "web/account_cli.ts",
+    ...args,
+  ], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DATA_DIR: dataDir, NO_COLOR: "1" },
+    input,
+    encoding: "utf8",
+  });
+  assert.equal(run.status, 0, `account_cli ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
+  return `${run.stdout}\n${run.stderr}`;
+}
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the app's output matches `pattern`; rejects if it exits first or after `ms`. */
+function waitForOutput(child: ChildProcess, pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`The app did not print ${pattern} within ${ms} ms. Its output:\n${appOutput}`));
+    }, ms);
+    const onData = () => {
+      const match = appOutput.match(pattern);
+      if (match) {
+        cleanup();
+        resolve(match);
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      cleanup();
+      reject(new Error(`The app exited (code ${code}, signal ${signal}):\n${appOutput}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.stderr?.off("data", onData);
+      child.off("exit", onExit);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", onExit);
+    onData();
+  });
+}
+
+/** Lets Preact run its effects (it defers them to the next frame), as any human pause would. */
+async function settle(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(), 0)))
+  );
+}
+
+/** Calls the API from the page, as the islands do (the browser adds the token). */
+function api<T>(page: Page, method: string, url: string, body?: { type: string; text: string }): Promise<T> {
+  return page.evaluate(async ({ method, url, body }) => {
+    const token = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
+    const response = await fetch(url, {
+      method,
+      headers: {
+        accept: "application/json",
+        "x-csrf-token": token,
+        ...(body ? { "content-type": body.type } : {}),
+      },
+      body: body?.text,
+    });
+    const json = await response.json();
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  }, { method, url, body });
+}
+
+/** Real products of the 16 most common categories; every fourth row's category left for the model. */
+function sampleCsv(): string {
+  const all = datasetRows(3000).filter((row) => row.category.trim() !== "");
+  const counts = new Map<string, number>();
+  for (const row of all) counts.set(row.category, (counts.get(row.category) ?? 0) + 1);
+  const rows = all.filter((row) => counts.get(row.category)! >= 30).slice(0, ROW_COUNT);
+  assert.equal(rows.length, ROW_COUNT);
+  return toCsv(rows.map((row, index) => ({
+    title: row.title,
+    brand: row.brand,
+    category: index % 4 === 3 ? "" : row.category,
+  })));
+}
+
+before(async () => {
+  if (!fs.existsSync(path.join(REPO_ROOT, "web/static/build/islands.js"))) {
+    const build = spawnSync(process.execPath, ["--import", "tsx", "web/build.ts"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    assert.equal(build.status, 0, `web/build.ts failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-models-e2e-"));
+  const dataDir = path.join(tempDir, "data");
+  accountCli(["user", "create", "--name", "ops", "--role", "ops"], "a long enough password\n", dataDir);
+  const printed = accountCli(
+    ["token", "create", "--name", "e2e", "--user", "ops", "--role", "ops"],
+    "",
+    dataDir,
+  );
+  token = printed.match(/csvs_[A-Za-z0-9_-]+/)?.[0] ?? "";
+  assert.ok(token, `no token in: ${printed}`);
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  app = spawn(path.join(REPO_ROOT, "node_modules/.bin/deno"), ["run", "-A", "web/main.ts"], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      MODELS_DIR: path.join(tempDir, "models"),
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ALLOW_REMOTE_MODELS: "0",
+      WORKER_POLL_MS: "200",
+      NO_COLOR: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const child = app;
+  appExit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (appOutput += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (appOutput += chunk));
+  await waitForOutput(child, /CSV-Sorter on http:\/\//, 60_000);
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}, { timeout: 180_000 });
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (app && app.exitCode === null && app.signalCode === null) {
+    app.kill("SIGKILL");
+    await appExit;
+  }
+  if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+});
+
+test("ops press Retrain, watch its progress, load the new version and see the suggestions change", {
+  timeout: 300_000,
+}, async () => {
+  assert.ok(browser && app);
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 1000 },
+    extraHTTPHeaders: { authorization: `Bearer ${token}` },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(60_000);
+  const pageErrors: string[] = [];
+  page.on("pageerror", (error) => pageErrors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") pageErrors.push(`console: ${message.text()}`);
+  });
+
+  await page.goto(`${baseUrl}/`);
+  const created = await api<{ import_id: number; row_count: number }>(
+    page,
+    "POST",
+    "/upload-csv?file_name=amazon.csv&label_column=category&text_columns=title,brand",
+    { type: "text/csv", text: sampleCsv() },
+  );
+  assert.equal(created.row_count, ROW_COUNT);
+  const started = Date.now();
+  for (;;) {
+    const progress = await api<{ embedded_count: number; suggested_count: number }>(
+      page,
+      "GET",
+      `/imports/${created.import_id}`,
+    );
+    if (progress.embedded_count === ROW_COUNT && progress.suggested_count >= ROW_COUNT / 4) break;
+    assert.ok(Date.now() - started < 120_000, `embedding did not finish: ${JSON.stringify(progress)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  // Before any version: kNN suggestions, no model named on the card.
+  await page.goto(`${baseUrl}/review`);
+  const card = page.locator("[data-testid=review-card]");
+  await card.waitFor();
+  await settle(page);
+  assert.match(await card.locator("[data-testid=card-source]").innerText(), /· no trained model$/);
+  const listed = () => page.locator("ol li button").allInnerTexts();
+  const before = await listed();
+
+  // Retrain in the models page, watching the job's progress live.
+  await page.goto(`${baseUrl}/models`);
+  await page.locator('[data-island="ModelsPanel"][data-hydrated="true"]').waitFor();
+  assert.equal(await page.locator("[data-testid=active-version]").innerText(), "Active version: none");
+  // Every state the status line shows, recorded as it changes (a retrain of 300 labels takes seconds).
+  // A string, not a function: tsx would wrap a function's inner closures in a helper the page lacks.
+  await page.evaluate(`(() => {
+    const seen = (globalThis.seen = []);
+    const panel = document.querySelector('[data-island="ModelsPanel"]');
+    new MutationObserver(() => {
+      const status = panel.querySelector("[data-testid=retrain-status]");
+      const line = status ? status.dataset.status + ": " + status.innerText : "";
+      if (line && seen.at(-1) !== line) seen.push(line);
+    }).observe(panel, { subtree: true, childList: true, characterData: true, attributes: true });
+  })()`);
+  await page.locator("[data-testid=retrain]").click();
+  const status = page.locator("[data-testid=retrain-status]");
+  await page.locator("[data-testid=retrain-status][data-status=done]").waitFor({ timeout: 180_000 });
+  assert.match(await status.innerText(), /v1: ready, held-out accuracy \d+\.\d%/);
+  const seen = await page.evaluate(() => (globalThis as unknown as { seen: string[] }).seen);
+  console.log(`retrain status lines shown: ${seen.length}, e.g. ${JSON.stringify(seen.slice(0, 3))}`);
+  assert.ok(
+    seen.some((line) => /^running: .*v1: (Training: epoch \d+ of \d+|Learning curve|Evaluating)/s.test(line)),
+    `live progress was shown: ${JSON.stringify(seen)}`,
+  );
+  assert.ok(seen.some((line) => line.startsWith("queued") || line.startsWith("running")));
+  const row = page.locator("[data-testid=version-v1]");
+  assert.equal(await row.locator("[data-testid=version-status]").innerText(), "ready");
+  await page.locator("[data-testid=accuracy-chart] [data-version=v1]").waitFor();
+
+  // Load it: the page says it is active, and the waiting rows are re-scored with it.
+  await page.locator("[data-testid=load-v1]").click();
+  await page.locator("[data-testid=active-version]", { hasText: "Active version: v1" }).waitFor();
+  await page.locator("[data-testid=rescore-status][data-status=done]").waitFor({ timeout: 120_000 });
+  assert.equal(await row.locator("[data-testid=version-status]").innerText(), "active");
+  await page.locator("[data-testid=reliability]").waitFor();
+  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+  // The review queue now shows v1's suggestions and calibrated confidences.
+  await page.goto(`${baseUrl}/review`);
+  await card.waitFor();
+  await settle(page);
+  assert.match(await card.locator("[data-testid=card-source]").innerText(), /· v1$/);
+  const after = await listed();
+  assert.equal(after.length, before.length);
+  assert.notDeepEqual(after, before, "the suggestions or their confidences changed");
+  await context.close();
+  assert.deepEqual(pageErrors, [], "the pages reported errors");
+
+  app.kill("SIGINT");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const code = await Promise.race([
+    appExit,
+    new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), 30_000))),
+  ]);
+  clearTimeout(timer);
+  assert.equal(code, 0, `the app did not stop cleanly on SIGINT (${code}):\n${appOutput}`);
+  assert.ok(fs.existsSync(path.join(tempDir, "models/v1/manifest.json")), "v1 was written to MODELS_DIR");
+});

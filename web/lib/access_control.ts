@@ -1,0 +1,62 @@
+/**
+ * Enforces {@link ROUTE_POLICY} on every request, before any handler runs: 404 for a path no route
+ * serves, 403 for a route with no entry (deny by default), 401 without credentials — or, for a browser
+ * navigating to a page, a redirect to the login page — and 403 for a role below the route's.
+ */
+import type { MiddlewareHandler } from "hono";
+import { ApiProblem } from "./api_error.ts";
+import { currentUser } from "./current_user.ts";
+import {
+  allows,
+  type Decision,
+  policyLookup,
+  ROUTE_POLICY,
+  type RouteEntry,
+  type RoutePolicy,
+} from "./route_policy.ts";
+
+/** Whether the client asked for HTML (a browser navigating) rather than JSON. */
+function wantsHtml(accept: string | undefined): boolean {
+  return /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept ?? "");
+}
+
+/** Options of {@link accessControl}. */
+export interface AccessControlOptions {
+  /** The app's routes; read on the first request, when every route is registered. */
+  routes: () => readonly RouteEntry[];
+  policy?: Readonly<Record<string, RoutePolicy>>;
+}
+
+/** The policy middleware; stores the request's {@link Decision} as `c.var.decision`. */
+export function accessControl(options: AccessControlOptions): MiddlewareHandler {
+  let lookup: ((method: string, path: string) => Decision) | undefined;
+  return async function accessControl(c, next) {
+    lookup ??= policyLookup(options.routes(), options.policy ?? ROUTE_POLICY);
+    const decision = lookup(c.req.method, c.req.path);
+    c.set("decision" as never, decision as never);
+    if (decision.unrouted) {
+      // Answered here, not by falling through: a path this matcher missed never reaches a handler.
+      throw new ApiProblem(404, `No route for ${c.req.method} ${c.req.path}`);
+    }
+    if (decision.missing.length > 0) {
+      console.error(
+        `Refused ${c.req.method} ${c.req.path}: no access policy for ${decision.missing.join(", ")}`,
+      );
+      throw new ApiProblem(403, `No access policy for ${decision.missing.join(", ")}: refused`);
+    }
+    const user = currentUser();
+    if (decision.access === "public" || allows(decision.access, user?.role)) return await next();
+    if (!user) {
+      if ((c.req.method === "GET" || c.req.method === "HEAD") && wantsHtml(c.req.header("accept"))) {
+        const url = new URL(c.req.url);
+        return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+      }
+      c.header("WWW-Authenticate", 'Bearer realm="csv-sorter"');
+      throw new ApiProblem(401, "Log in first, or send an API token as Authorization: Bearer <token>");
+    }
+    throw new ApiProblem(
+      403,
+      `${user.name} (${user.role}) may not ${c.req.method} ${c.req.path}: it needs the ${decision.access} role`,
+    );
+  };
+}

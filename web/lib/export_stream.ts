@@ -1,0 +1,133 @@
+/**
+ * GET /export's body: a plan decided before the first byte (so every refusal is a proper 4xx), then a
+ * pull-driven ReadableStream that reads the next page only when the client has taken the previous one.
+ * Memory is one page of rows whatever the export's size; a slow client slows the reads, never fills RAM.
+ */
+import type { ExportQuery } from "../../contract/schemas.ts";
+import type { Queryable } from "../../gpu-worker/lib/database.ts";
+import { ApiProblem } from "./api_error.ts";
+import { csvLine, EXPORT_FORMATS, type ExportCell, jsonLine, safeFileName } from "./export_format.ts";
+import { type ExportRow, readExportImports, readExportPage } from "./export_rows.ts";
+
+/** Rows per database page: ~200 KB of CSV, one short statement each. */
+export const EXPORT_PAGE_SIZE = 1000;
+
+/** What an export writes. */
+export interface ExportPlan {
+  format: ExportQuery["format"];
+  rows: ExportQuery["rows"];
+  importIds: number[];
+  /** The original columns: one import's in file order, or every import's united in first-seen order. */
+  columns: string[];
+  /** Where the value goes: its index in `columns` (replacing that column), or -1 to append it. */
+  valueIndex: number;
+  meta: boolean;
+  /** The header (CSV) and the keys (JSON Lines): columns, value column if new, meta columns. */
+  header: string[];
+  fileName: string;
+}
+
+function withoutExtension(fileName: string): string {
+  return fileName.replace(/\.(csv|tsv|txt)$/i, "");
+}
+
+/**
+ * Plans an export: which imports, which columns. Imports with different columns are united (a row gets
+ * an empty cell for a column its file lacks) rather than refused, so "Export everything" always works;
+ * the imports are fixed here, so an upload that lands mid-export does not change the columns under it.
+ */
+export async function planExport(db: Queryable, query: ExportQuery): Promise<ExportPlan> {
+  const importId = query.import_id ?? null;
+  const imports = await readExportImports(db, importId);
+  if (importId !== null && imports.length === 0) {
+    throw new ApiProblem(404, `Cannot export import ${importId}: no import with that id`);
+  }
+  const columns = [...new Set(imports.flatMap((item) => item.columns))];
+  const valueIndex = columns.indexOf(query.value_column);
+  const header = valueIndex === -1 ? [...columns, query.value_column] : [...columns];
+  if (query.meta) {
+    const metaColumns = ["source", "confidence", "model_version"].map((name) =>
+      `${query.value_column}_${name}`
+    );
+    const taken = metaColumns.find((name) => header.includes(name));
+    if (taken) {
+      throw new ApiProblem(
+        422,
+        `Cannot export with value_column "${query.value_column}": the file already has a column ` +
+          `"${taken}"; choose another value_column or set meta=false`,
+      );
+    }
+    header.push(...metaColumns);
+  }
+  const base = importId === null
+    ? "csv-sorter-export"
+    : `${safeFileName(withoutExtension(imports[0].file_name), `import-${importId}`)}-normalised`;
+  const suffix = query.rows === "all" ? "" : `-${query.rows}`;
+  return {
+    format: query.format,
+    rows: query.rows,
+    importIds: imports.map((item) => item.id),
+    columns,
+    valueIndex,
+    meta: query.meta,
+    header,
+    fileName: `${base}${suffix}.${EXPORT_FORMATS[query.format].extension}`,
+  };
+}
+
+function rowCells(plan: ExportPlan, row: ExportRow): ExportCell[] {
+  const cells: ExportCell[] = [];
+  for (let i = 0; i < plan.columns.length; i++) {
+    cells.push(i === plan.valueIndex ? row.value : row.data[plan.columns[i]] ?? null);
+  }
+  if (plan.valueIndex === -1) cells.push(row.value);
+  if (plan.meta) cells.push(row.source, row.confidence, row.model_version);
+  return cells;
+}
+
+/** Streams the export described by `plan`, one encoded page per chunk. */
+export function exportStream(
+  db: Queryable,
+  plan: ExportPlan,
+  options: { pageSize?: number } = {},
+): ReadableStream<Uint8Array> {
+  const pageSize = options.pageSize ?? EXPORT_PAGE_SIZE;
+  const encoder = new TextEncoder();
+  const line = plan.format === "csv"
+    ? (cells: ExportCell[]) => csvLine(cells)
+    : (cells: ExportCell[]) => jsonLine(plan.header, cells);
+  let afterId = 0;
+  let started = false;
+  let cancelled = false;
+  // highWaterMark 1 (chunks): at most one page waits ahead of the client; pull() runs only when it drains.
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        let text = "";
+        if (!started && plan.format === "csv") text = csvLine(plan.header);
+        started = true;
+        const rows = plan.importIds.length === 0 ? [] : await readExportPage(db, {
+          importIds: plan.importIds,
+          rows: plan.rows,
+          afterId,
+          limit: pageSize,
+        });
+        // The client may have gone while the page was read: the stream is closed, drop the page.
+        if (cancelled) return;
+        for (const row of rows) text += line(rowCells(plan, row));
+        if (text) controller.enqueue(encoder.encode(text));
+        if (rows.length < pageSize) controller.close();
+        else afterId = rows[rows.length - 1].id;
+      } catch (error) {
+        if (cancelled) return;
+        // The status line is long gone: erroring the stream aborts the download, so the client sees a
+        // failed transfer rather than a file that silently ends early.
+        console.error(`Export "${plan.fileName}" failed after product ${afterId}:`, error);
+        controller.error(error);
+      }
+    },
+    cancel() {
+      cancelled = true;
+    },
+  }, { highWaterMark: 1 });
+}

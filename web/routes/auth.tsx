@@ -1,0 +1,290 @@
+/**
+ * Login, logout and the first ops account. Plain forms answered with a 303, as the rest of the product's
+ * forms. The setup link is the one way in on an empty database without a shell: a random token printed
+ * in the server log (who can read the log owns the machine), valid until the first account exists.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { renderToString } from "preact-render-to-string";
+import type { VNode } from "preact";
+import { LoginInput, SetupInput } from "../../contract/schemas.ts";
+import type { Database } from "../../gpu-worker/lib/database.ts";
+import { CsrfField } from "../components/CsrfField.tsx";
+import { Layout } from "../components/Layout.tsx";
+import { AccountError, countUsers, createFirstOps, findLogin } from "../lib/accounts.ts";
+import { recordAudit } from "../lib/audit.ts";
+import { clientAddress, SESSION_COOKIE, sessionCookieOptions } from "../lib/authenticate.ts";
+import { currentUser } from "../lib/current_user.ts";
+import type { LoginThrottle } from "../lib/login_throttle.ts";
+import { timingSafeEqualText, verifyAgainstNothing, verifyPassword } from "../lib/passwords.ts";
+import { createSession, deleteSession } from "../lib/sessions.ts";
+
+/** The one-time setup token, while the first account does not exist. */
+export interface SetupToken {
+  value: string | undefined;
+}
+
+/** What the auth routes need. */
+export interface AuthDependencies {
+  db: Database;
+  throttle: LoginThrottle;
+  setup: SetupToken;
+}
+
+const FIELD = "w-full border border-slate-300 rounded px-2 py-1";
+const BUTTON = "bg-slate-900 text-white rounded px-4 py-2 text-sm";
+
+function page(c: Context, node: VNode, status: ContentfulStatusCode = 200): Response {
+  c.header("cache-control", "no-store");
+  return c.html(`<!DOCTYPE html>${renderToString(node)}`, status);
+}
+
+/** Reads a urlencoded or multipart form into plain string fields (files are ignored). */
+export async function readForm(c: Context): Promise<Record<string, string>> {
+  const body = await c.req.parseBody().catch(() => ({}));
+  return Object.fromEntries(
+    Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}
+
+function LoginPage({ error, next, name }: { error?: string; next?: string; name?: string }) {
+  return (
+    <Layout title="Log in" active="none" bare>
+      <form
+        method="post"
+        action="/login"
+        class="max-w-sm mx-auto bg-white border border-slate-200 rounded-lg p-6 space-y-4"
+      >
+        <h1 class="text-xl font-semibold">Log in to CSV-Sorter</h1>
+        <CsrfField />
+        {next && <input type="hidden" name="next" value={next} />}
+        <label class="block text-sm">
+          Name
+          <input
+            class={FIELD}
+            name="name"
+            autocomplete="username"
+            required
+            maxLength={100}
+            value={name ?? ""}
+            autofocus
+          />
+        </label>
+        <label class="block text-sm">
+          Password
+          <input
+            class={FIELD}
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            maxLength={1024}
+          />
+        </label>
+        {error && <p class="text-red-700 text-sm" role="alert" data-testid="login-error">{error}</p>}
+        <button type="submit" class={BUTTON} data-testid="login-submit">Log in</button>
+      </form>
+    </Layout>
+  );
+}
+
+function SetupPage({ token, error }: { token: string; error?: string }) {
+  return (
+    <Layout title="Create the first ops account" active="none" bare>
+      <form
+        method="post"
+        action="/setup"
+        class="max-w-sm mx-auto bg-white border border-slate-200 rounded-lg p-6 space-y-4"
+      >
+        <h1 class="text-xl font-semibold">Create the first ops account</h1>
+        <p class="text-sm text-slate-600">
+          This link works once. Ops can then add reviewers and other ops under Accounts.
+        </p>
+        <input type="hidden" name="token" value={token} />
+        <label class="block text-sm">
+          Name
+          <input class={FIELD} name="name" autocomplete="username" required maxLength={100} autofocus />
+        </label>
+        <label class="block text-sm">
+          Password (at least 12 characters)
+          <input
+            class={FIELD}
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            required
+            minLength={12}
+            maxLength={1024}
+          />
+        </label>
+        <label class="block text-sm">
+          Password again
+          <input
+            class={FIELD}
+            name="password_again"
+            type="password"
+            autocomplete="new-password"
+            required
+            minLength={12}
+            maxLength={1024}
+          />
+        </label>
+        {error && <p class="text-red-700 text-sm" role="alert" data-testid="setup-error">{error}</p>}
+        <button type="submit" class={BUTTON} data-testid="setup-submit">Create account and log in</button>
+      </form>
+    </Layout>
+  );
+}
+
+function MessagePage({ title, message }: { title: string; message: string }) {
+  return (
+    <Layout title={title} active="none" bare>
+      <div class="max-w-md mx-auto bg-white border border-slate-200 rounded-lg p-6 space-y-2">
+        <h1 class="text-xl font-semibold">{title}</h1>
+        <p class="text-sm" data-testid="message">{message}</p>
+        <p class="text-sm">
+          <a class="text-blue-700 underline" href="/login">Log in</a>
+        </p>
+      </div>
+    </Layout>
+  );
+}
+
+async function startSession(c: Context, db: Database, userId: number): Promise<void> {
+  const old = getCookie(c, SESSION_COOKIE);
+  if (old) await deleteSession(db, old);
+  const session = await createSession(db, userId);
+  setCookie(c, SESSION_COOKIE, session.id, sessionCookieOptions(c));
+}
+
+/** Builds /login, /logout, /setup and /me. */
+export function authRoutes(deps: AuthDependencies): Hono {
+  const { db, throttle, setup } = deps;
+  const routes = new Hono();
+
+  routes.get("/login", (c) => {
+    const next = LoginInput.shape.next.safeParse(c.req.query("next")).data;
+    return page(c, <LoginPage next={next} />);
+  });
+
+  routes.post("/login", async (c) => {
+    c.set("audited" as never, true as never);
+    const form = await readForm(c);
+    const parsed = LoginInput.safeParse(form);
+    const address = clientAddress(c);
+    const name = String(form.name ?? "").trim().slice(0, 100);
+    if (!parsed.success) {
+      return page(c, <LoginPage error="Wrong name or password" name={name} />, 401);
+    }
+    const input = parsed.data;
+    const wait = throttle.retryAfter(input.name, address);
+    if (wait > 0) {
+      await recordAudit(db, { name: input.name, id: null, via: "anonymous" }, "login.throttled", { address });
+      c.header("retry-after", String(wait));
+      return page(
+        c,
+        <LoginPage
+          error={`Too many failed attempts: try again in ${Math.ceil(wait / 60)} minutes`}
+          name={name}
+        />,
+        429,
+      );
+    }
+    const account = await findLogin(db, input.name);
+    const ok = account
+      ? (await verifyPassword(input.password, account.password_hash)) && !account.disabled
+      : await verifyAgainstNothing(input.password);
+    if (!ok || !account) {
+      throttle.failed(input.name, address);
+      await recordAudit(db, { name: input.name, id: account?.id ?? null, via: "anonymous" }, "login.failed", {
+        address,
+        ...(account?.disabled ? { reason: "disabled" } : {}),
+      });
+      return page(c, <LoginPage error="Wrong name or password" next={input.next} name={name} />, 401);
+    }
+    throttle.succeeded(input.name, address);
+    await startSession(c, db, account.id);
+    await recordAudit(db, { name: account.name, id: account.id, via: "session" }, "login", { address });
+    return c.redirect(input.next ?? "/", 303);
+  });
+
+  routes.post("/logout", async (c) => {
+    c.set("audited" as never, true as never);
+    const id = getCookie(c, SESSION_COOKIE);
+    if (id) await deleteSession(db, id);
+    deleteCookie(c, SESSION_COOKIE, { path: "/", secure: sessionCookieOptions(c).secure });
+    const user = currentUser();
+    if (user) await recordAudit(db, { name: user.name, id: user.id, via: user.via }, "logout");
+    return c.redirect("/login", 303);
+  });
+
+  routes.get("/me", (c) => {
+    const user = currentUser()!;
+    return c.json({ name: user.name, role: user.role, via: user.via });
+  });
+
+  const setupState = async (token: string | undefined): Promise<"done" | "bad" | "ok"> => {
+    if (!setup.value || (await countUsers(db)) > 0) return "done";
+    return token && timingSafeEqualText(token, setup.value) ? "ok" : "bad";
+  };
+
+  routes.get("/setup", async (c) => {
+    const token = c.req.query("token");
+    const state = await setupState(token);
+    if (state === "done") {
+      return page(c, <MessagePage title="Setup is done" message="The first account exists: log in." />, 410);
+    }
+    if (state === "bad") {
+      return page(
+        c,
+        <MessagePage
+          title="Not a valid setup link"
+          message="Use the setup link printed in the server log."
+        />,
+        403,
+      );
+    }
+    return page(c, <SetupPage token={token!} />);
+  });
+
+  routes.post("/setup", async (c) => {
+    c.set("audited" as never, true as never);
+    const form = await readForm(c);
+    const state = await setupState(form.token);
+    if (state !== "ok") return c.redirect(`/setup`, 303);
+    const parsed = SetupInput.safeParse(form);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return page(
+        c,
+        <SetupPage token={form.token} error={`${issue.path.join(".")}: ${issue.message}`} />,
+        422,
+      );
+    }
+    if (parsed.data.password !== parsed.data.password_again) {
+      return page(c, <SetupPage token={form.token} error="The two passwords differ" />, 422);
+    }
+    let user;
+    try {
+      user = await createFirstOps(db, parsed.data);
+    } catch (error) {
+      if (error instanceof AccountError) {
+        return page(c, <SetupPage token={form.token} error={error.message} />, 422);
+      }
+      throw error;
+    }
+    if (!user) return c.redirect(`/setup`, 303);
+    setup.value = undefined;
+    await recordAudit(db, { name: user.name, id: user.id, via: "setup" }, "user.create", {
+      name: user.name,
+      role: user.role,
+      by: "setup link",
+    });
+    await startSession(c, db, user.id);
+    return c.redirect("/", 303);
+  });
+
+  return routes;
+}

@@ -1,0 +1,96 @@
+/**
+ * The app as served: the inner app of web/app.ts (every feature route) behind the security layer —
+ * security headers on every response, authentication (session cookie or API token), the route policy
+ * of web/lib/route_policy.ts (deny by default), CSRF checks, a JSON body limit, and the audit trail —
+ * plus the login, setup, accounts and audit pages. Feature tests keep calling createApp() directly.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createApp } from "./app.ts";
+import { accessControl } from "./lib/access_control.ts";
+import { countUsers } from "./lib/accounts.ts";
+import { ApiProblem, handleError } from "./lib/api_error.ts";
+import { auditRequests } from "./lib/audit_requests.ts";
+import { authenticate } from "./lib/authenticate.ts";
+import { csrfProtection } from "./lib/csrf.ts";
+import { LoginThrottle } from "./lib/login_throttle.ts";
+import { randomSecret } from "./lib/secrets.ts";
+import { securityHeaders } from "./lib/security_headers.ts";
+import { adminRoutes } from "./routes/admin.tsx";
+import { auditRoutes } from "./routes/audit.tsx";
+import { authRoutes, type SetupToken } from "./routes/auth.tsx";
+
+/** What the inner app needs (whatever createApp takes). */
+export type AppDependencies = Parameters<typeof createApp>[0];
+
+/** Largest JSON or urlencoded request body on any route (uploads have their own limit, MAX_UPLOAD_BYTES). */
+export const MAX_FORM_OR_JSON_BYTES = 64 * 1024;
+
+/** Options of {@link createSecureApp}. */
+export interface SecureAppOptions {
+  /** Where the server listens, for the setup link printed on an empty database. */
+  host?: string;
+  port?: number;
+  /** Where the setup link is printed (console.log by default). */
+  log?: (line: string) => void;
+  /** The login rate limit (tests pass one with a small window). */
+  throttle?: LoginThrottle;
+}
+
+/** The base URL a person on this machine opens: a wildcard listen address becomes 127.0.0.1. */
+function localUrl(host = "127.0.0.1", port = 8000): string {
+  const shown = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host;
+  return `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+}
+
+/** Refuses oversized JSON and form bodies as they arrive (multipart and CSV uploads are not limited here). */
+function smallBodies() {
+  const limit = bodyLimit({
+    maxSize: MAX_FORM_OR_JSON_BYTES,
+    onError: () => {
+      throw new ApiProblem(413, `Request body is over ${MAX_FORM_OR_JSON_BYTES} bytes`);
+    },
+  });
+  return async function smallBodies(c: Parameters<typeof limit>[0], next: () => Promise<void>) {
+    const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    if (
+      type === "application/json" || type.endsWith("+json") || type === "application/x-www-form-urlencoded"
+    ) {
+      return await limit(c, next);
+    }
+    await next();
+  };
+}
+
+/**
+ * Builds the served app. On an empty users table it makes a one-time setup token and logs the link
+ * that creates the first ops account (valid until an account exists, by that link or by the CLI).
+ */
+export async function createSecureApp(deps: AppDependencies, options: SecureAppOptions = {}): Promise<Hono> {
+  const setup: SetupToken = { value: undefined };
+  const app = new Hono();
+  app.onError(handleError);
+  app.notFound((c) =>
+    c.json({ error: { status: 404, message: `No route for ${c.req.method} ${c.req.path}` } }, 404)
+  );
+  app.use("*", securityHeaders());
+  app.use("*", authenticate(deps.db));
+  app.use("*", accessControl({ routes: () => app.routes }));
+  app.use("*", smallBodies());
+  app.use("*", csrfProtection());
+  app.use("*", auditRequests(deps.db));
+  app.route("/", authRoutes({ db: deps.db, throttle: options.throttle ?? new LoginThrottle(), setup }));
+  app.route("/", adminRoutes(deps));
+  app.route("/", auditRoutes(deps));
+  app.route("/", createApp(deps));
+
+  if ((await countUsers(deps.db)) === 0) {
+    setup.value = randomSecret();
+    (options.log ?? console.log)(
+      `Open ${
+        localUrl(options.host, options.port)
+      }/setup?token=${setup.value} to create the first ops account`,
+    );
+  }
+  return app;
+}
