@@ -4,14 +4,12 @@
  */
 import process from "node:process";
 import { loadConfig } from "./lib/config.ts";
-import { describeDevice, loadOnDevice, reportedDevice, selectDevice } from "./lib/device.ts";
-import { loadEmbedder } from "./lib/embedder.ts";
+import { describeDevice } from "./lib/device.ts";
+import { launchWorker } from "./lib/launch_worker.ts";
 import { migrate } from "./lib/migrate.ts";
 import { openDatabase } from "./lib/open_database.ts";
-import { startWorker } from "./lib/worker_loop.ts";
 import { ModelRuntime, watchActiveModel } from "./lib/active_model.ts";
-import { modelJobHandlers } from "./lib/model_jobs.ts";
-import { loadTf } from "./lib/tf_backend.ts";
+import { storedVectorDimensions } from "./lib/model_versions.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -23,36 +21,17 @@ async function main(): Promise<void> {
   }
   const db = await openDatabase(config, { applicationName: "csv-sorter-worker", max: 3 });
   await migrate(db);
-  const selected = await selectDevice(config.device);
-  for (const reason of selected.reasons) console.log(`[worker] ${reason}`);
-  const { value: embedder, choice: device } = await loadOnDevice(selected, (device) =>
-    loadEmbedder({
-      modelId: config.embeddingModelId,
-      localModelPath: config.embeddingModelPath,
-      allowRemoteModels: config.allowRemoteModels,
-      dtype: config.embeddingDtype,
-      device,
-    }), (message) => console.log(`[worker] ${message}`));
-  // Training and the classifier head use the backend device selection chose (tfjs-node-gpu, …, wasm).
-  await loadTf(device.training);
-  // The model version this worker scores with, following the database's active version.
   const log = (message: string) => console.log(`[worker] ${message}`);
+  // The model version this worker scores with, following the database's active version.
   const models = new ModelRuntime({
     modelsDir: config.modelsDir,
-    embeddingModelId: embedder.modelId,
-    dimensions: embedder.dimensions,
+    embeddingModelId: config.embeddingModelId,
+    dimensions: await storedVectorDimensions(db),
     log,
   });
+  const { worker, embedder, device } = await launchWorker(db, config, { models, log });
+  // After launchWorker: loading a version's classifier needs the TF.js backend it chose.
   const stopWatchingModels = await watchActiveModel(db, models, { pollMs: config.workerPollMs, log });
-  const worker = await startWorker(db, embedder, {
-    batchSize: config.embedBatchSize,
-    pollMs: config.workerPollMs,
-    leaseSeconds: config.workerLeaseSeconds,
-    heartbeatMs: config.workerHeartbeatMs,
-    device: reportedDevice(device),
-    models,
-    jobHandlers: modelJobHandlers({ modelsDir: config.modelsDir, models }),
-  });
   console.log(
     `[worker ${worker.workerId}] ready: ${embedder.modelId} (${embedder.dimensions} dims) on ${
       describeDevice(device)

@@ -4,15 +4,12 @@
  */
 import process from "node:process";
 import { loadConfig } from "../gpu-worker/lib/config.ts";
-import { loadOnDevice, reportedDevice, selectDevice } from "../gpu-worker/lib/device.ts";
-import { loadEmbedder } from "../gpu-worker/lib/embedder.ts";
 import { migrate } from "../gpu-worker/lib/migrate.ts";
 import { openDatabase } from "../gpu-worker/lib/open_database.ts";
-import { startWorker, type WorkerHandle } from "../gpu-worker/lib/worker_loop.ts";
+import type { WorkerHandle } from "../gpu-worker/lib/worker_loop.ts";
+import { launchWorker } from "../gpu-worker/lib/launch_worker.ts";
 import { ModelRuntime, watchActiveModel } from "../gpu-worker/lib/active_model.ts";
-import { modelJobHandlers } from "../gpu-worker/lib/model_jobs.ts";
 import { storedVectorDimensions } from "../gpu-worker/lib/model_versions.ts";
-import { loadTf } from "../gpu-worker/lib/tf_backend.ts";
 import { createSecureApp } from "./secure_app.ts";
 
 async function main(): Promise<void> {
@@ -33,27 +30,10 @@ async function main(): Promise<void> {
   });
 
   if (config.embeddedWorker) {
-    const selected = await selectDevice(config.device);
-    for (const reason of selected.reasons) console.log(`[worker] ${reason}`);
-    const { value: embedder, choice: device } = await loadOnDevice(selected, (device) =>
-      loadEmbedder({
-        modelId: config.embeddingModelId,
-        localModelPath: config.embeddingModelPath,
-        allowRemoteModels: config.allowRemoteModels,
-        dtype: config.embeddingDtype,
-        device,
-      }));
-    // Training and the classifier head use the backend device selection chose (tfjs-node-gpu, …, wasm).
-    await loadTf(device.training);
-    worker = await startWorker(db, embedder, {
-      batchSize: config.embedBatchSize,
-      pollMs: config.workerPollMs,
-      leaseSeconds: config.workerLeaseSeconds,
-      heartbeatMs: config.workerHeartbeatMs,
-      device: reportedDevice(device),
+    ({ worker } = await launchWorker(db, config, {
       models,
-      jobHandlers: modelJobHandlers({ modelsDir: config.modelsDir, models }),
-    });
+      log: (message) => console.log(`[worker] ${message}`),
+    }));
   }
   const stopWatchingModels = await watchActiveModel(db, models, {
     pollMs: config.workerPollMs,

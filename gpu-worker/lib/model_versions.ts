@@ -61,12 +61,20 @@ export async function newestReadyVersion(db: Queryable): Promise<string | null> 
   return row?.version ?? null;
 }
 
+/** Serialises activations: see {@link activateModelVersion}. */
+const ACTIVATION_LOCK = 7_340_002;
+
 /**
  * Makes `version` the active one in one transaction (the previous active one is retired) and announces
  * it on MODEL_CHANNEL; returns the previous version. The caller has checked that its files load.
+ * Two activations at once on a server would otherwise both read the old active row before either
+ * commits: the second's retiring UPDATE then misses the first's new version and the unique index on the
+ * active version refuses its commit (a 500 for one of two simultaneous "Load" clicks). The advisory lock
+ * makes the second wait; its statements then see the first's commit, so the last one simply wins.
  */
 export async function activateModelVersion(db: Database, version: string): Promise<string | null> {
   return await db.transaction(async (tx) => {
+    await tx.query(sql`SELECT pg_advisory_xact_lock(${ACTIVATION_LOCK})`);
     const [previous] = await tx.query<{ version: string }>(sql`
       UPDATE model_versions SET status = 'retired'
       WHERE status = 'active' AND version <> ${version}

@@ -9,6 +9,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
+import type { Page } from "playwright-core";
 import { REPO_ROOT } from "../../gpu-worker/lib/testing.ts";
 
 /** Debian's Chromium, headless, with nothing that reaches the network. */
@@ -27,10 +28,62 @@ export const CHROMIUM_ARGS = [
 export interface AppProcess {
   baseUrl: string;
   tempDir: string;
+  /** The app's DATA_DIR (embedded PGlite), inside `tempDir`. */
+  dataDir: string;
   /** Everything it printed so far. */
   output(): string;
-  /** SIGINT, then waits; resolves to the exit code (SIGKILL after 30 s). */
-  stop(): Promise<number | null>;
+  /**
+   * SIGINT, then waits; resolves to the exit code (SIGKILL after 30 s). Removes `tempDir` unless
+   * `keepFiles` (to reopen the data dir afterwards; call `removeFiles()` when done).
+   */
+  stop(options?: { keepFiles?: boolean }): Promise<number | null>;
+  /** Removes `tempDir`. */
+  removeFiles(): void;
+}
+
+/** How to start the app beyond its environment. */
+export interface StartOptions {
+  /**
+   * Runs before the app opens its data dir (e.g. the account CLI, which needs the dir unlocked);
+   * may return more environment variables for the app.
+   */
+  prepare?: (dirs: { tempDir: string; dataDir: string }) => Record<string, string> | void;
+}
+
+/** Lets Preact run its effects (it defers them to the next frame), as any human pause would. */
+export async function settle(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(), 0)))
+  );
+}
+
+/** Collects the page's uncaught errors and console errors, to assert none at the end of a test. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") {
+      errors.push(`console: ${message.text()} (${message.location().url || "no url"})`);
+    }
+  });
+  return errors;
+}
+
+/** Runs `deno run -A web/account_cli.ts …` on a data dir no app holds; returns what it printed. */
+export function accountCli(args: string[], input: string, dataDir: string): string {
+  const run = spawnSync(path.join(REPO_ROOT, "node_modules/.bin/deno"), [
+    "run",
+    "-A",
+    "web/account_cli.ts",
+    ...args,
+  ], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DATA_DIR: dataDir, NO_COLOR: "1" },
+    input,
+    encoding: "utf8",
+  });
+  assert.equal(run.status, 0, `account_cli ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
+  return `${run.stdout}\n${run.stderr}`;
 }
 
 function freePort(): Promise<number> {
@@ -45,7 +98,10 @@ function freePort(): Promise<number> {
 }
 
 /** Builds the browser assets if missing, starts the app, resolves once it listens. */
-export async function startApp(env: Record<string, string> = {}): Promise<AppProcess> {
+export async function startApp(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<AppProcess> {
   if (!fs.existsSync(path.join(REPO_ROOT, "web/static/build/islands.js"))) {
     const build = spawnSync(process.execPath, ["--import", "tsx", "web/build.ts"], {
       cwd: REPO_ROOT,
@@ -54,17 +110,20 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppPro
     assert.equal(build.status, 0, `web/build.ts failed:\n${build.stdout}\n${build.stderr}`);
   }
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-e2e-"));
+  const dataDir = path.join(tempDir, "data");
+  const prepared = options.prepare?.({ tempDir, dataDir }) ?? {};
   const port = await freePort();
   const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/deno"), ["run", "-A", "web/main.ts"], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      DATA_DIR: path.join(tempDir, "data"),
+      DATA_DIR: dataDir,
       PORT: String(port),
       HOST: "127.0.0.1",
       ALLOW_REMOTE_MODELS: "0",
       WORKER_POLL_MS: "200",
       NO_COLOR: "1",
+      ...prepared,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -85,14 +144,18 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppPro
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     tempDir,
+    dataDir,
     output: () => output,
-    async stop() {
+    async stop({ keepFiles = false } = {}) {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       const code = await exit;
       clearTimeout(timer);
-      fs.rmSync(tempDir, { recursive: true, force: true });
+      if (!keepFiles) fs.rmSync(tempDir, { recursive: true, force: true });
       return code;
+    },
+    removeFiles() {
+      fs.rmSync(tempDir, { recursive: true, force: true });
     },
   };
 }

@@ -10,102 +10,26 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import process from "node:process";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib/testing.ts";
+import {
+  accountCli,
+  type AppProcess,
+  CHROMIUM_ARGS,
+  collectPageErrors,
+  settle,
+  startApp,
+} from "./app_process.ts";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ROW_COUNT = 400;
 const SCREENSHOT = path.join(REPO_ROOT, "test-results/models.png");
 
-let tempDir: string;
+let app: AppProcess | undefined;
 let baseUrl: string;
-let app: ChildProcess | undefined;
-let appExit: Promise<number | null> | undefined;
-let appOutput = "";
 let browser: Browser | undefined;
 let token: string;
-
-/** Runs the account CLI on the (not yet locked) data dir; returns its output. */
-function accountCli(args: string[], input: string, dataDir: string): string {
-  const run = spawnSync(path.join(REPO_ROOT, "node_modules/.bin/deno"), [
-    "run",
-    "-A",
-    "web/account_cli.ts",
-    ...args,
-  ], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, NO_COLOR: "1" },
-    input,
-    encoding: "utf8",
-  });
-  assert.equal(run.status, 0, `account_cli ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
-  return `${run.stdout}\n${run.stderr}`;
-}
-
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once the app's output matches `pattern`; rejects if it exits first or after `ms`. */
-function waitForOutput(child: ChildProcess, pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`The app did not print ${pattern} within ${ms} ms. Its output:\n${appOutput}`));
-    }, ms);
-    const onData = () => {
-      const match = appOutput.match(pattern);
-      if (match) {
-        cleanup();
-        resolve(match);
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) => {
-      cleanup();
-      reject(new Error(`The app exited (code ${code}, signal ${signal}):\n${appOutput}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-    onData();
-  });
-}
-
-/** Lets Preact run its effects (it defers them to the next frame), as any human pause would. */
-async function settle(page: Page): Promise<void> {
-  await page.evaluate(() =>
-    new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(), 0)))
-  );
-}
 
 /** Calls the API from the page, as the islands do (the browser adds the token). */
 function api<T>(page: Page, method: string, url: string, body?: { type: string; text: string }): Promise<T> {
@@ -141,54 +65,26 @@ function sampleCsv(): string {
 }
 
 before(async () => {
-  if (!fs.existsSync(path.join(REPO_ROOT, "web/static/build/islands.js"))) {
-    const build = spawnSync(process.execPath, ["--import", "tsx", "web/build.ts"], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-    });
-    assert.equal(build.status, 0, `web/build.ts failed:\n${build.stdout}\n${build.stderr}`);
-  }
-  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-models-e2e-"));
-  const dataDir = path.join(tempDir, "data");
-  accountCli(["user", "create", "--name", "ops", "--role", "ops"], "a long enough password\n", dataDir);
-  const printed = accountCli(
-    ["token", "create", "--name", "e2e", "--user", "ops", "--role", "ops"],
-    "",
-    dataDir,
-  );
-  token = printed.match(/csvs_[A-Za-z0-9_-]+/)?.[0] ?? "";
-  assert.ok(token, `no token in: ${printed}`);
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  app = spawn(path.join(REPO_ROOT, "node_modules/.bin/deno"), ["run", "-A", "web/main.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      MODELS_DIR: path.join(tempDir, "models"),
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      ALLOW_REMOTE_MODELS: "0",
-      WORKER_POLL_MS: "200",
-      NO_COLOR: "1",
+  app = await startApp({}, {
+    prepare({ tempDir, dataDir }) {
+      accountCli(["user", "create", "--name", "ops", "--role", "ops"], "a long enough password\n", dataDir);
+      const printed = accountCli(
+        ["token", "create", "--name", "e2e", "--user", "ops", "--role", "ops"],
+        "",
+        dataDir,
+      );
+      token = printed.match(/csvs_[A-Za-z0-9_-]+/)?.[0] ?? "";
+      assert.ok(token, `no token in: ${printed}`);
+      return { MODELS_DIR: path.join(tempDir, "models") };
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  const child = app;
-  appExit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (appOutput += chunk));
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (appOutput += chunk));
-  await waitForOutput(child, /CSV-Sorter on http:\/\//, 60_000);
+  baseUrl = app.baseUrl;
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 }, { timeout: 180_000 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (app && app.exitCode === null && app.signalCode === null) {
-    app.kill("SIGKILL");
-    await appExit;
-  }
-  if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+  await app?.stop();
 });
 
 test("ops press Retrain, watch its progress, load the new version and see the suggestions change", {
@@ -201,11 +97,7 @@ test("ops press Retrain, watch its progress, load the new version and see the su
   });
   const page = await context.newPage();
   page.setDefaultTimeout(60_000);
-  const pageErrors: string[] = [];
-  page.on("pageerror", (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") pageErrors.push(`console: ${message.text()}`);
-  });
+  const pageErrors = collectPageErrors(page);
 
   await page.goto(`${baseUrl}/`);
   const created = await api<{ import_id: number; row_count: number }>(
@@ -286,13 +178,8 @@ test("ops press Retrain, watch its progress, load the new version and see the su
   await context.close();
   assert.deepEqual(pageErrors, [], "the pages reported errors");
 
-  app.kill("SIGINT");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const code = await Promise.race([
-    appExit,
-    new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), 30_000))),
-  ]);
-  clearTimeout(timer);
-  assert.equal(code, 0, `the app did not stop cleanly on SIGINT (${code}):\n${appOutput}`);
-  assert.ok(fs.existsSync(path.join(tempDir, "models/v1/manifest.json")), "v1 was written to MODELS_DIR");
+  const code = await app.stop({ keepFiles: true });
+  assert.equal(code, 0, `the app did not stop cleanly on SIGINT (${code}):\n${app.output()}`);
+  assert.ok(fs.existsSync(path.join(app.tempDir, "models/v1/manifest.json")), "v1 was written to MODELS_DIR");
+  app.removeFiles();
 });

@@ -5,91 +5,24 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import process from "node:process";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import type { Database } from "../../gpu-worker/lib/database.ts";
 import { openPgliteDatabase } from "../../gpu-worker/lib/database_pglite.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
 import { DATASET_DIR, datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib/testing.ts";
+import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
 import { createOpsAndLogin } from "./login.ts";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ROW_COUNT = 60;
 const CORRECTION = "hand tools";
 const SCREENSHOT = path.join(REPO_ROOT, "test-results/review.png");
 
-let tempDir: string;
-let dataDir: string;
+let app: AppProcess | undefined;
 let csvPath: string;
-let baseUrl: string;
-let app: ChildProcess | undefined;
-let appExit: Promise<number | null> | undefined;
-let appOutput = "";
 let browser: Browser | undefined;
 let db: Database | undefined;
-
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once the app logs that it listens; rejects if it exits first or takes longer than `ms`. */
-function waitForListening(child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`The app did not start within ${ms} ms. Its output:\n${appOutput}`));
-    }, ms);
-    const onData = () => {
-      if (appOutput.includes("CSV-Sorter on http://")) {
-        cleanup();
-        resolve();
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) => {
-      cleanup();
-      reject(new Error(`The app exited (code ${code}, signal ${signal}) before listening:\n${appOutput}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-    onData();
-  });
-}
-
-/** Lets Preact run its effects (it defers them to the next frame), as any human pause would. */
-async function settle(page: Page): Promise<void> {
-  await page.evaluate(() =>
-    new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(), 0)))
-  );
-}
 
 /** The sample file: real products, `category` blanked on every third row so those rows need review. */
 function writeSampleCsv(file: string): { labelled: number; unlabelled: number } {
@@ -106,50 +39,16 @@ function writeSampleCsv(file: string): { labelled: number; unlabelled: number } 
 let sample: { labelled: number; unlabelled: number };
 
 before(async () => {
-  if (!fs.existsSync(path.join(REPO_ROOT, "web/static/build/islands.js"))) {
-    const build = spawnSync(process.execPath, ["--import", "tsx", "web/build.ts"], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-    });
-    assert.equal(build.status, 0, `web/build.ts failed:\n${build.stdout}\n${build.stderr}`);
-  }
-  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-e2e-"));
-  dataDir = path.join(tempDir, "data");
-  csvPath = path.join(tempDir, "amazon_products.csv");
+  app = await startApp();
+  csvPath = path.join(app.tempDir, "amazon_products.csv");
   sample = writeSampleCsv(csvPath);
-
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  app = spawn(path.join(REPO_ROOT, "node_modules/.bin/deno"), ["run", "-A", "web/main.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      ALLOW_REMOTE_MODELS: "0",
-      WORKER_POLL_MS: "200",
-      NO_COLOR: "1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const child = app;
-  appExit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (appOutput += chunk));
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (appOutput += chunk));
-  await waitForListening(child, 60_000);
-
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 }, { timeout: 180_000 });
 
 after(async () => {
   await db?.close().catch(() => {});
   await browser?.close().catch(() => {});
-  if (app && app.exitCode === null && app.signalCode === null) {
-    app.kill("SIGKILL");
-    await appExit;
-  }
-  if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+  await app?.stop();
 });
 
 test("a reviewer uploads a CSV and approves and corrects cards with the keyboard", {
@@ -159,16 +58,11 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  const pageErrors: string[] = [];
-  page.on("pageerror", (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") {
-      pageErrors.push(`console: ${message.text()} (${message.location().url || "no url"})`);
-    }
-  });
+  const pageErrors = collectPageErrors(page);
 
   // No default account: make the first ops account through the setup link in the log, and log in.
-  await createOpsAndLogin(page, baseUrl, appOutput);
+  const baseUrl = app.baseUrl;
+  await createOpsAndLogin(page, baseUrl, app.output());
 
   // Import: choose the file, check the preview, pick the label column, upload, wait for the embedding.
   await page.goto(`${baseUrl}/`);
@@ -231,16 +125,10 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
   assert.deepEqual(pageErrors, [], "the pages reported errors");
 
   // Stop the app as Ctrl-C would: it finishes, releases the data-dir lock, exits 0.
-  app.kill("SIGINT");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const code = await Promise.race([
-    appExit,
-    new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), 30_000))),
-  ]);
-  clearTimeout(timer);
-  assert.equal(code, 0, `the app did not stop cleanly on SIGINT (${code}):\n${appOutput}`);
+  const code = await app.stop({ keepFiles: true });
+  assert.equal(code, 0, `the app did not stop cleanly on SIGINT (${code}):\n${app.output()}`);
 
-  db = await openPgliteDatabase(dataDir);
+  db = await openPgliteDatabase(app.dataDir);
   const feedback = await db.query<{
     product_id: number;
     approved: boolean;
@@ -279,4 +167,5 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
   assert.deepEqual(counts, { products: ROW_COUNT, embeddings: ROW_COUNT, seeds: sample.labelled });
   await db.close();
   db = undefined;
+  app.removeFiles();
 });
