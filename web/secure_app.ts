@@ -16,6 +16,7 @@ import { csrfProtection } from "./lib/csrf.ts";
 import { LoginThrottle } from "./lib/login_throttle.ts";
 import { randomSecret } from "./lib/secrets.ts";
 import { securityHeaders } from "./lib/security_headers.ts";
+import { accountRoutes } from "./routes/account.tsx";
 import { adminRoutes } from "./routes/admin.tsx";
 import { auditRoutes } from "./routes/audit.tsx";
 import { authRoutes, type SetupToken } from "./routes/auth.tsx";
@@ -79,7 +80,10 @@ export async function createSecureApp(deps: AppDependencies, options: SecureAppO
   app.use("*", smallBodies());
   app.use("*", csrfProtection());
   app.use("*", auditRequests(deps.db));
-  app.route("/", authRoutes({ db: deps.db, throttle: options.throttle ?? new LoginThrottle(), setup }));
+  // One throttle for logins and password changes: a wrong current password counts as a failed login.
+  const throttle = options.throttle ?? new LoginThrottle();
+  app.route("/", authRoutes({ db: deps.db, throttle, setup }));
+  app.route("/", accountRoutes({ db: deps.db, throttle }));
   app.route("/", adminRoutes(deps));
   app.route("/", auditRoutes(deps));
   app.route("/", createApp(deps));

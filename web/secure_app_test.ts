@@ -18,6 +18,7 @@ import { LoginThrottle } from "./lib/login_throttle.ts";
 import { ROUTE_POLICY, routeKeys } from "./lib/route_policy.ts";
 import { digestSecret } from "./lib/secrets.ts";
 import { SECURITY_HEADERS } from "./lib/security_headers.ts";
+import { formPost, sessionHeaders, signIn, type TestSession } from "./lib/test_sessions.ts";
 import { createSecureApp } from "./secure_app.ts";
 
 const OPS = { name: "olivia", password: "olivia-password-1" };
@@ -54,41 +55,6 @@ async function setUp(accounts = true): Promise<Setup> {
   return { db, app, logs, throttle, clock };
 }
 
-/** A signed-in browser: its cookie header and the CSRF token of its pages. */
-interface Session {
-  cookie: string;
-  csrf: string;
-}
-
-function form(fields: Record<string, string>): RequestInit {
-  return {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(fields).toString(),
-  };
-}
-
-async function login(app: Hono, account: { name: string; password: string }): Promise<Session> {
-  const response = await app.request("/login", form(account));
-  assert.equal(response.status, 303, `login of ${account.name}: ${await response.text()}`);
-  const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0];
-  assert.match(cookie, /^csv_sorter_session=[A-Za-z0-9_-]{43}$/);
-  const page = await (await app.request("/", { headers: { cookie, accept: "text/html" } })).text();
-  const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(page)?.[1];
-  assert.ok(csrf, "the page has no csrf-token meta tag");
-  return { cookie, csrf };
-}
-
-/** Headers of a request from `session` (with its CSRF token on anything but GET). */
-function as(session: Session | undefined, method: string, extra: Record<string, string> = {}) {
-  const headers: Record<string, string> = { ...extra };
-  if (session) {
-    headers.cookie = session.cookie;
-    if (method !== "GET") headers["x-csrf-token"] = session.csrf;
-  }
-  return headers;
-}
-
 /** A concrete path for a Hono pattern. */
 function samplePath(pattern: string): string {
   return pattern
@@ -97,9 +63,9 @@ function samplePath(pattern: string): string {
     .replace(/:[A-Za-z0-9_]+(\{[^}]*\})?\??/g, "999999");
 }
 
-async function call(app: Hono, key: string, session: Session | undefined, accept = "application/json") {
+async function call(app: Hono, key: string, session: TestSession | undefined, accept = "application/json") {
   const [method, pattern] = key.split(" ");
-  const init: RequestInit = { method, headers: as(session, method, { accept }) };
+  const init: RequestInit = { method, headers: sessionHeaders(session, method, { accept }) };
   if (method !== "GET" && method !== "HEAD") {
     (init.headers as Record<string, string>)["content-type"] = "application/json";
     init.body = "{}";
@@ -116,8 +82,8 @@ test("every route of the app has an access policy, and each role gets exactly it
   const stale = Object.keys(ROUTE_POLICY).filter((key) => !keys.includes(key));
   assert.deepEqual(stale, [], `entries in web/lib/route_policy.ts for no route: ${stale.join(", ")}`);
 
-  const reviewer = await login(app, REVIEWER);
-  const ops = await login(app, OPS);
+  const reviewer = await signIn(app, REVIEWER);
+  const ops = await signIn(app, OPS);
   // POST /logout ends the session it is sent with: it runs last, each role on a session of its own.
   const ordered = [...keys.filter((key) => key !== "POST /logout"), "POST /logout"];
   const rows: string[] = [];
@@ -139,10 +105,10 @@ test("every route of the app has an access policy, and each role gets exactly it
     }
     // An empty login form is a failed login (401) whoever sends it: not an access decision.
     const refusals = key === "POST /login" ? [403] : [401, 403];
-    const asReviewer = await call(app, key, key === "POST /logout" ? await login(app, REVIEWER) : reviewer);
+    const asReviewer = await call(app, key, key === "POST /logout" ? await signIn(app, REVIEWER) : reviewer);
     if (access === "ops") assert.equal(asReviewer.status, 403, `${key} as a reviewer`);
     else assert.ok(!refusals.includes(asReviewer.status), `${key} as a reviewer: ${asReviewer.status}`);
-    const asOps = await call(app, key, key === "POST /logout" ? await login(app, OPS) : ops);
+    const asOps = await call(app, key, key === "POST /logout" ? await signIn(app, OPS) : ops);
     assert.ok(
       !refusals.includes(asOps.status),
       `${key} as ops: ${asOps.status} ${await asOps.clone().text()}`,
@@ -182,7 +148,10 @@ test("API tokens act as their user and role until revoked, and no role above the
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   for (const key of routeKeys(app.routes)) {
     const [method, pattern] = key.split(" ");
-    if (key === "POST /logout" || ROUTE_POLICY[key].access === "public") continue;
+    // Logging out and changing a password concern browser sessions; a token is refused there by design.
+    if (["POST /logout", "POST /account/password"].includes(key) || ROUTE_POLICY[key].access === "public") {
+      continue;
+    }
     const response = await app.request(samplePath(pattern), {
       method,
       headers: { ...bearer(reviewerToken), "content-type": "application/json" },
@@ -207,9 +176,9 @@ test("API tokens act as their user and role until revoked, and no role above the
 
 test("ops create a token in the UI: shown once, stored hashed, then revoked and refused", async () => {
   const { app, db } = await setUp();
-  const ops = await login(app, OPS);
+  const ops = await signIn(app, OPS);
   const created = await app.request("/admin/tokens", {
-    ...form({ name: "nightly <import>", user: REVIEWER.name, role: "reviewer", _csrf: ops.csrf }),
+    ...formPost({ name: "nightly <import>", user: REVIEWER.name, role: "reviewer", _csrf: ops.csrf }),
     headers: { cookie: ops.cookie, "content-type": "application/x-www-form-urlencoded" },
   });
   assert.equal(created.status, 201);
@@ -242,7 +211,7 @@ test("ops create a token in the UI: shown once, stored hashed, then revoked and 
 
 test("login sets an HttpOnly SameSite=Lax session cookie, Secure over https, and logout ends it", async () => {
   const { app, db } = await setUp();
-  const plain = await app.request("/login", form(OPS));
+  const plain = await app.request("/login", formPost(OPS));
   assert.equal(plain.status, 303);
   assert.equal(plain.headers.get("location"), "/");
   const cookie = plain.headers.get("set-cookie") ?? "";
@@ -251,12 +220,12 @@ test("login sets an HttpOnly SameSite=Lax session cookie, Secure over https, and
   assert.match(cookie, /; Path=\//);
   assert.doesNotMatch(cookie, /; Secure/);
   const behindProxy = await app.request("/login", {
-    ...form({ ...OPS, next: "/review?import_id=3" }),
+    ...formPost({ ...OPS, next: "/review?import_id=3" }),
     headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-proto": "https" },
   });
   assert.match(behindProxy.headers.get("set-cookie") ?? "", /; Secure/);
   assert.equal(behindProxy.headers.get("location"), "/review?import_id=3");
-  const offsite = await app.request("/login", form({ ...OPS, next: "//evil.example/" }));
+  const offsite = await app.request("/login", formPost({ ...OPS, next: "//evil.example/" }));
   assert.equal(offsite.headers.get("location"), "/", "next never leaves the site");
 
   const [{ count }] = await db.query<{ count: number }>(sql`SELECT count(*)::int AS count FROM sessions`);
@@ -264,10 +233,10 @@ test("login sets an HttpOnly SameSite=Lax session cookie, Secure over https, and
   const [session] = await db.query<{ id_hash: string }>(sql`SELECT id_hash FROM sessions LIMIT 1`);
   assert.match(session.id_hash, /^[0-9a-f]{64}$/, "the session id is stored as a digest");
 
-  const wrong = await app.request("/login", form({ name: OPS.name, password: "not the password" }));
+  const wrong = await app.request("/login", formPost({ name: OPS.name, password: "not the password" }));
   assert.equal(wrong.status, 401);
   assert.match(await wrong.text(), /Wrong name or password/);
-  const nobody = await app.request("/login", form({ name: "nobody", password: "not the password" }));
+  const nobody = await app.request("/login", formPost({ name: "nobody", password: "not the password" }));
   assert.equal(nobody.status, 401);
   assert.match(await nobody.text(), /Wrong name or password/);
 
@@ -276,7 +245,7 @@ test("login sets an HttpOnly SameSite=Lax session cookie, Secure over https, and
   const page = await (await app.request("/", { headers: { cookie: session1, accept: "text/html" } })).text();
   const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(page)![1];
   const logout = await app.request("/logout", {
-    ...form({ _csrf: csrf }),
+    ...formPost({ _csrf: csrf }),
     headers: { cookie: session1, "content-type": "application/x-www-form-urlencoded" },
   });
   assert.equal(logout.status, 303);
@@ -287,15 +256,15 @@ test("login sets an HttpOnly SameSite=Lax session cookie, Secure over https, and
 
 test("a disabled account cannot log in and its sessions end at once", async () => {
   const { app } = await setUp();
-  const ops = await login(app, OPS);
-  const reviewer = await login(app, REVIEWER);
+  const ops = await signIn(app, OPS);
+  const reviewer = await signIn(app, REVIEWER);
   const disabled = await app.request(`/admin/users/${REVIEWER.name}/disable`, {
     method: "POST",
     headers: { cookie: ops.cookie, "x-csrf-token": ops.csrf },
   });
   assert.equal(disabled.status, 303);
   assert.equal((await app.request("/me", { headers: { cookie: reviewer.cookie } })).status, 401);
-  assert.equal((await app.request("/login", form(REVIEWER))).status, 401);
+  assert.equal((await app.request("/login", formPost(REVIEWER))).status, 401);
   const self = await app.request(`/admin/users/${OPS.name}/disable`, {
     method: "POST",
     headers: { cookie: ops.cookie, "x-csrf-token": ops.csrf },
@@ -305,7 +274,7 @@ test("a disabled account cannot log in and its sessions end at once", async () =
 
 test("state-changing requests on a session need the CSRF token; bearer tokens do not", async () => {
   const { app, db } = await setUp();
-  const reviewer = await login(app, REVIEWER);
+  const reviewer = await signIn(app, REVIEWER);
   const feedback = (headers: Record<string, string>) =>
     app.request("/submit-feedback", {
       method: "POST",
@@ -321,7 +290,7 @@ test("state-changing requests on a session need the CSRF token; bearer tokens do
   assert.equal(crossSite.status, 403);
   assert.match((await crossSite.json()).error.message, /came from another site/);
   const loginFromElsewhere = await app.request("/login", {
-    ...form(OPS),
+    ...formPost(OPS),
     headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "cross-site" },
   });
   assert.equal(loginFromElsewhere.status, 403, "login CSRF is refused");
@@ -353,7 +322,7 @@ test("login attempts are limited per name and address, and a success resets the 
   const { app, clock, db } = await setUp();
   const from = (address: string) => ({ remoteAddr: { hostname: address } });
   const attempt = (password: string, address = "10.0.0.1") =>
-    app.request("/login", form({ name: OPS.name, password }), from(address));
+    app.request("/login", formPost({ name: OPS.name, password }), from(address));
   for (let i = 0; i < 3; i++) assert.equal((await attempt("wrong password")).status, 401);
   const blocked = await attempt(OPS.password);
   assert.equal(blocked.status, 429, "the right password is refused while blocked");
@@ -382,22 +351,22 @@ test("the setup link creates the first ops account once, and no account exists b
       .exec(logs[0]);
   assert.ok(match, logs[0]);
   const token = match[1];
-  assert.equal((await app.request("/login", form(OPS))).status, 401, "there is no default account");
+  assert.equal((await app.request("/login", formPost(OPS))).status, 401, "there is no default account");
   assert.equal((await app.request("/setup?token=wrong")).status, 403);
   assert.equal((await app.request(`/setup?token=${token}`)).status, 200);
   const short = await app.request(
     "/setup",
-    form({ token, name: OPS.name, password: "short", password_again: "short" }),
+    formPost({ token, name: OPS.name, password: "short", password_again: "short" }),
   );
   assert.equal(short.status, 422);
   const differ = await app.request(
     "/setup",
-    form({ token, name: OPS.name, password: OPS.password, password_again: "something else!" }),
+    formPost({ token, name: OPS.name, password: OPS.password, password_again: "something else!" }),
   );
   assert.equal(differ.status, 422);
   const created = await app.request(
     "/setup",
-    form({ token, name: OPS.name, password: OPS.password, password_again: OPS.password }),
+    formPost({ token, name: OPS.name, password: OPS.password, password_again: OPS.password }),
   );
   assert.equal(created.status, 303);
   assert.equal(created.headers.get("location"), "/");
@@ -408,7 +377,7 @@ test("the setup link creates the first ops account once, and no account exists b
   assert.equal((await app.request(`/setup?token=${token}`)).status, 410, "the link works once");
   const second = await app.request(
     "/setup",
-    form({ token, name: "mallory", password: "mallory-password", password_again: "mallory-password" }),
+    formPost({ token, name: "mallory", password: "mallory-password", password_again: "mallory-password" }),
   );
   assert.equal(second.status, 303);
   assert.equal(second.headers.get("location"), "/setup");
@@ -431,11 +400,11 @@ async function setUpWith(db: Database): Promise<string[]> {
 
 test("every state change is in the audit trail, ops can filter it, and nobody can edit it", async () => {
   const { app, db } = await setUp();
-  const reviewer = await login(app, REVIEWER);
-  const ops = await login(app, OPS);
+  const reviewer = await signIn(app, REVIEWER);
+  const ops = await signIn(app, OPS);
   const uploaded = await app.request("/upload-csv?file_name=tools.csv", {
     method: "POST",
-    headers: as(reviewer, "POST", { "content-type": "text/csv" }),
+    headers: sessionHeaders(reviewer, "POST", { "content-type": "text/csv" }),
     body: "title,category\nclaw hammer,tools\nsaw,\n",
   });
   assert.equal(uploaded.status, 201);
@@ -443,7 +412,7 @@ test("every state change is in the audit trail, ops can filter it, and nobody ca
   const [product] = await db.query<{ id: number }>(sql`SELECT id FROM products WHERE seed_label IS NULL`);
   const decided = await app.request("/submit-feedback", {
     method: "POST",
-    headers: as(reviewer, "POST", { "content-type": "application/json" }),
+    headers: sessionHeaders(reviewer, "POST", { "content-type": "application/json" }),
     body: JSON.stringify({
       product_id: product.id,
       approved: false,
@@ -455,7 +424,7 @@ test("every state change is in the audit trail, ops can filter it, and nobody ca
   const [feedback] = await db.query<{ reviewer: string }>(sql`SELECT reviewer FROM feedback`);
   assert.equal(feedback.reviewer, REVIEWER.name, "the account decides who the reviewer is, not the body");
   const user = await app.request("/admin/users", {
-    ...form({ name: "ray", role: "reviewer", password: "ray-password-123", _csrf: ops.csrf }),
+    ...formPost({ name: "ray", role: "reviewer", password: "ray-password-123", _csrf: ops.csrf }),
     headers: { cookie: ops.cookie, "content-type": "application/x-www-form-urlencoded" },
   });
   assert.equal(user.status, 303);
@@ -490,7 +459,7 @@ test("every state change is in the audit trail, ops can filter it, and nobody ca
 
 test("every response carries the security headers, and pages have no inline script or style", async () => {
   const { app } = await setUp();
-  const ops = await login(app, OPS);
+  const ops = await signIn(app, OPS);
   const responses = [
     await app.request("/login"),
     await app.request("/health"),
@@ -531,14 +500,14 @@ test("every response carries the security headers, and pages have no inline scri
 
 test("JSON and form bodies over 64 KiB are refused with 413 on every route", async () => {
   const { app } = await setUp();
-  const reviewer = await login(app, REVIEWER);
+  const reviewer = await signIn(app, REVIEWER);
   const big = JSON.stringify({ product_id: 1, approved: true, pad: "x".repeat(70_000) });
   const json = await app.request("/submit-feedback", {
     method: "POST",
-    headers: as(reviewer, "POST", { "content-type": "application/json" }),
+    headers: sessionHeaders(reviewer, "POST", { "content-type": "application/json" }),
     body: big,
   });
   assert.equal(json.status, 413);
-  const loginForm = await app.request("/login", form({ name: "x", password: "y".repeat(70_000) }));
+  const loginForm = await app.request("/login", formPost({ name: "x", password: "y".repeat(70_000) }));
   assert.equal(loginForm.status, 413);
 });

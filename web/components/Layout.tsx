@@ -6,7 +6,7 @@ import { UserNav } from "./UserNav.tsx";
 /** Props of {@link Layout}. */
 export interface LayoutProps {
   title: string;
-  active: "imports" | "review" | "models" | "api" | "workers" | "admin" | "audit" | "none";
+  active: "imports" | "review" | "models" | "api" | "workers" | "admin" | "audit" | "account" | "none";
   children: ComponentChildren;
   /** Hide the navigation (login and setup pages). */
   bare?: boolean;

@@ -25,9 +25,16 @@ export function UserNav({ user, active }: UserNavProps) {
     <>
       {user.role === "ops" && link("/admin", "Accounts", "admin")}
       {user.role === "ops" && link("/audit", "Audit", "audit")}
-      <span class="ml-auto text-sm text-slate-600" data-testid="signed-in-as">
+      <a
+        href="/account"
+        class={`ml-auto text-sm hover:underline ${
+          active === "account" ? "text-slate-900" : "text-slate-600"
+        }`}
+        data-testid="signed-in-as"
+        title="Your account"
+      >
         {user.name} <span class="text-slate-400">({user.role})</span>
-      </span>
+      </a>
       {user.via === "session" && (
         <form method="post" action="/logout" class="inline">
           <CsrfField />

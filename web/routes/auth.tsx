@@ -33,10 +33,12 @@ export interface AuthDependencies {
   setup: SetupToken;
 }
 
-const FIELD = "w-full border border-slate-300 rounded px-2 py-1";
-const BUTTON = "bg-slate-900 text-white rounded px-4 py-2 text-sm";
+/** Classes of a form field and a button on the account forms. */
+export const FIELD = "w-full border border-slate-300 rounded px-2 py-1";
+export const BUTTON = "bg-slate-900 text-white rounded px-4 py-2 text-sm";
 
-function page(c: Context, node: VNode, status: ContentfulStatusCode = 200): Response {
+/** Answers with a server-rendered page that no cache keeps. */
+export function page(c: Context, node: VNode, status: ContentfulStatusCode = 200): Response {
   c.header("cache-control", "no-store");
   return c.html(`<!DOCTYPE html>${renderToString(node)}`, status);
 }
@@ -152,7 +154,8 @@ function MessagePage({ title, message }: { title: string; message: string }) {
   );
 }
 
-async function startSession(c: Context, db: Database, userId: number): Promise<void> {
+/** Starts a session for `userId` in this browser, ending the one its cookie held. */
+export async function startSession(c: Context, db: Database, userId: number): Promise<void> {
   const old = getCookie(c, SESSION_COOKIE);
   if (old) await deleteSession(db, old);
   const session = await createSession(db, userId);
