@@ -13,18 +13,24 @@
  * Options: --products N (default 5000), --catalogue N (default 100000), --requests N (default 300).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import type { Database } from "../gpu-worker/lib/database.ts";
 import { openPostgresDatabase } from "../gpu-worker/lib/database_postgres.ts";
-import { sql, vectorLiteral } from "../gpu-worker/lib/sql.ts";
+import { sql } from "../gpu-worker/lib/sql.ts";
 import { createServerTestDatabase, type ServerTestDatabase } from "../gpu-worker/lib/test_server.ts";
-import { datasetRows, REPO_ROOT, TEST_MODEL_ID, TEST_MODEL_PATH } from "../gpu-worker/lib/testing.ts";
+import {
+  datasetRows,
+  freePort,
+  REPO_ROOT,
+  TEST_MODEL_ID,
+  TEST_MODEL_PATH,
+} from "../gpu-worker/lib/testing.ts";
 import { createUser } from "../web/lib/accounts.ts";
 import { createApiToken } from "../web/lib/api_tokens.ts";
+import { fillCatalogue } from "./catalogue.ts";
 import {
   seedProducts,
   spawnWorker,
@@ -44,17 +50,6 @@ const PRODUCTS = Number(values.products);
 const CATALOGUE = Number(values.catalogue);
 const REQUESTS = Number(values.requests);
 const WORKER_ENV = { WORKER_POLL_MS: "500", EMBED_BATCH_SIZE: "32" };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function count(db: Database, query: ReturnType<typeof sql>): Promise<number> {
   const [row] = await db.query<{ n: number }>(query);
@@ -94,57 +89,6 @@ async function throughput(
     await created.drop();
   }
   return { seconds, created, db };
-}
-
-/** Step 2's catalogue: CATALOGUE products around the real vectors already in `db`. */
-async function fillCatalogue(db: Database): Promise<number> {
-  const base = await db.query<{ embedding: string }>(sql`
-    SELECT embedding::text AS embedding FROM embeddings ORDER BY product_id`);
-  const vectors = base.map((row) => JSON.parse(row.embedding) as number[]);
-  const rows = datasetRows(22_000).filter((row) => row.title.trim() !== "" && row.category.trim() !== "");
-  const missing = CATALOGUE - vectors.length;
-  const [created] = await db.query<{ id: number }>(sql`
-    INSERT INTO imports (file_name, status, row_count, columns, text_columns, label_column)
-    VALUES ('catalogue.csv', 'imported', ${missing}, '["title","category"]', '["title"]', 'category')
-    RETURNING id`);
-  const batch = 2000;
-  for (let first = 0; first < missing; first += batch) {
-    const n = Math.min(batch, missing - first);
-    const picked = Array.from({ length: n }, (_, i) => rows[(first + i) % rows.length]);
-    const noisy = Array.from({ length: n }, (_, i) => {
-      const source = vectors[(first + i) % vectors.length];
-      const moved = source.map((x) => x + (Math.random() - 0.5) * 0.04);
-      const norm = Math.hypot(...moved);
-      return vectorLiteral(moved.map((x) => x / norm));
-    });
-    const labelled = picked.map((_, i) => ((first + i) % 10 === 0 ? 1 : 0));
-    await db.transaction(async (tx) => {
-      const ids = await tx.query<{ id: number }>(sql`
-        INSERT INTO products (import_id, row_number, data, text, seed_label)
-        SELECT ${created.id}, item.n, jsonb_build_object('title', item.title, 'category', item.category),
-               item.title, CASE WHEN item.labelled = 1 THEN item.category END
-        FROM unnest(${picked.map((_, i) => first + i + 1)}::int[], ${picked.map((row) => row.title)}::text[],
-                    ${picked.map((row) => row.category)}::text[], ${labelled}::int[])
-          AS item(n, title, category, labelled)
-        ORDER BY item.n
-        RETURNING id`);
-      const productIds = ids.map((row) => row.id).sort((a, b) => a - b);
-      await tx.query(sql`
-        INSERT INTO embeddings (product_id, model_id, embedding)
-        SELECT item.id, ${TEST_MODEL_ID}, item.embedding::vector
-        FROM unnest(${productIds}::int[], ${noisy}::text[]) AS item(id, embedding)`);
-      await tx.query(sql`
-        INSERT INTO product_labels (product_id, value, source)
-        SELECT id, seed_label, 'seed' FROM products WHERE id = ANY(${productIds}::int[]) AND seed_label IS NOT NULL`);
-      await tx.query(sql`
-        INSERT INTO suggestions (product_id, value, confidence, source)
-        SELECT id, data->>'category', random(), 'knn' FROM products
-        WHERE id = ANY(${productIds}::int[]) AND seed_label IS NULL`);
-    });
-    if ((first / batch) % 10 === 0) console.error(`  catalogue: ${first + n} of ${missing} rows`);
-  }
-  await db.query(sql`ANALYZE`);
-  return count(db, sql`SELECT count(*)::int AS n FROM products`);
 }
 
 async function startWebServer(
@@ -306,7 +250,7 @@ async function main(): Promise<void> {
 
     console.error(`filling the catalogue to ${CATALOGUE} products…`);
     const fillStarted = performance.now();
-    const total = await fillCatalogue(db);
+    const total = await fillCatalogue(db, CATALOGUE);
     const fillSeconds = (performance.now() - fillStarted) / 1000;
     const [{ id: importId }] = await db.query<{ id: number }>(sql`SELECT max(id) AS id FROM imports`);
 

@@ -28,8 +28,44 @@ export const UploadOptions = z.object({
     (value) => (value === "" ? undefined : value),
     columnName.optional(),
   ),
+  /** Adds the file to the dataset of this import (same columns; earlier decisions are reused). */
+  append_to: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  /** A random id the client chooses to follow (GET /uploads/:key) and cancel the import. */
+  upload_key: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "16 to 64 letters, digits, - or _").optional(),
 });
 export type UploadOptions = z.infer<typeof UploadOptions>;
+
+/** Path parameter of GET /uploads/:key and POST /uploads/:key/cancel. */
+export const UploadKeyParam = z.object({ key: UploadOptions.shape.upload_key.unwrap() });
+
+/** Live progress of an upload being read, as GET /uploads/:key reports it (kept in the web process). */
+export const UploadProgress = z.object({
+  key: z.string(),
+  file_name: z.string(),
+  phase: z.enum(["reading", "finishing", "done", "failed", "cancelled"]),
+  import_id: z.number().int().nullable(),
+  bytes_total: z.number().int(),
+  bytes_read: z.number().int(),
+  rows_read: z.number().int(),
+  rows_per_second: z.number(),
+  /** From bytes read so far against the file size; null until there is a rate. */
+  eta_seconds: z.number().nullable(),
+  error: z.string().nullable(),
+});
+export type UploadProgress = z.infer<typeof UploadProgress>;
+
+/** Query of DELETE /imports/:id: `confirm=true` is required once people have reviewed rows of it. */
+export const DeleteImportQuery = z.object({
+  confirm: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
+});
+
+/** What DELETE /imports/:id answers. */
+export const ImportDeleted = z.object({
+  import_id: z.number().int(),
+  deleted_products: z.number().int(),
+  deleted_reviewed: z.number().int(),
+});
+export type ImportDeleted = z.infer<typeof ImportDeleted>;
 
 /** What POST /upload-csv answers on success. */
 export const ImportCreated = z.object({
@@ -40,6 +76,12 @@ export const ImportCreated = z.object({
   columns: z.array(z.string()),
   text_columns: z.array(z.string()),
   label_column: z.string().nullable(),
+  /** The dataset the file belongs to: the id of its first import. */
+  dataset_id: z.number().int(),
+  /** The import whose dataset the file was appended to, or null for a new dataset. */
+  appended_to: z.number().int().nullable(),
+  /** Rows labelled at import with a person's (or a seed) decision on the same text in the dataset. */
+  reused_count: z.number().int(),
 });
 export type ImportCreated = z.infer<typeof ImportCreated>;
 
@@ -47,13 +89,20 @@ export type ImportCreated = z.infer<typeof ImportCreated>;
 export const ImportProgress = z.object({
   id: z.number().int(),
   file_name: z.string(),
-  status: z.enum(["imported", "failed"]),
+  status: z.enum(["importing", "imported", "failed"]),
   error: z.string().nullable(),
+  dataset_id: z.number().int(),
   row_count: z.number().int(),
   embedded_count: z.number().int(),
   suggested_count: z.number().int(),
   reviewed_count: z.number().int(),
+  /** Rows that got an earlier decision on the same text at import (never queued for review). */
+  reused_count: z.number().int(),
   failed_count: z.number().int(),
+  /** Products of this import embedded per second over the last minute. */
+  embedding_rate: z.number(),
+  /** Seconds until every row is embedded at that rate; 0 when done, null with no recent rate. */
+  eta_seconds: z.number().nullable(),
   created_at: z.string(),
 });
 export type ImportProgress = z.infer<typeof ImportProgress>;
@@ -65,7 +114,19 @@ export const ReviewQuery = z.object({
   import_id: z.coerce.number().int().positive().optional(),
   /** Only rows whose current suggestion is exactly this value. */
   suggestion: z.string().trim().min(1).max(MAX_VALUE_LENGTH).optional(),
-});
+  /** Only rows with a suggestion whose confidence is in [min_confidence, max_confidence]. */
+  min_confidence: z.coerce.number().min(0).max(1).optional(),
+  max_confidence: z.coerce.number().min(0).max(1).optional(),
+  /** Free text: rows whose text holds every word (as a word or its beginning). */
+  q: z.string().trim().min(1).max(200).regex(/[\p{L}\p{N}]/u, "q needs a letter or a digit").optional(),
+  /** The waiting rows nearest to this product's embedding (cosine), nearest first, with `similarity`. */
+  similar_to: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  /** `next_cursor` of the previous page: the fast way to the next one (`offset` is then ignored). */
+  cursor: z.string().max(16_384).regex(/^[A-Za-z0-9_-]+$/, "not a cursor of this API").optional(),
+}).refine(
+  (query) => (query.min_confidence ?? 0) <= (query.max_confidence ?? 1),
+  { message: "min_confidence must not exceed max_confidence", path: ["min_confidence"] },
+);
 export type ReviewQuery = z.infer<typeof ReviewQuery>;
 
 /** One row of the review queue. */
@@ -84,15 +145,22 @@ export const ReviewItem = z.object({
   margin: z.number().nullable(),
   /** The model version that scored the row; null before any version is active (uncalibrated). */
   model_version: z.string().nullable(),
+  /** Cosine similarity to the `similar_to` product; only on such pages. */
+  similarity: z.number().optional(),
 });
 export type ReviewItem = z.infer<typeof ReviewItem>;
 
 /** A page of the review queue. */
 export const ReviewPage = z.object({
   items: z.array(ReviewItem),
+  /** Rows matching the query, counted up to 1,000 (a similar_to page: among its nearest rows). */
   total: z.number().int(),
+  /** True when there are more than `total` ("1,000+"). */
+  total_capped: z.boolean(),
   limit: z.number().int(),
   offset: z.number().int(),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: z.string().nullable(),
 });
 export type ReviewPage = z.infer<typeof ReviewPage>;
 
@@ -105,6 +173,11 @@ export const FeedbackInput = z.object({
     z.string().trim().min(1).max(MAX_VALUE_LENGTH).nullish(),
   ),
   reviewer: z.string().trim().min(1).max(100).optional(),
+  /**
+   * The suggestion the reviewer saw. An approval stores this value even when the row was re-scored after
+   * its card was shown (the reviewer judged the value on the card); without it, the current suggestion.
+   */
+  expected_value: z.string().trim().min(1).max(MAX_VALUE_LENGTH).optional(),
 });
 export type FeedbackInput = z.infer<typeof FeedbackInput>;
 
@@ -116,6 +189,99 @@ export const FeedbackSaved = z.object({
   refreshed_neighbours: z.number().int(),
 });
 export type FeedbackSaved = z.infer<typeof FeedbackSaved>;
+
+/** Most rows GET /products/:id/similar lists. */
+export const MAX_SIMILAR_ROWS = 200;
+/** Most rows one bulk decision (POST /submit-feedback-bulk) may touch. */
+export const MAX_BULK_PRODUCTS = 500;
+const productId = z.number().int().positive().max(2_147_483_647);
+
+/** Path of GET /products/:id/similar. */
+export const SimilarParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+
+/** Query of GET /products/:id/similar: cosine similarity threshold and how many rows at most. */
+export const SimilarQuery = z.object({
+  min_similarity: z.coerce.number().min(0.5).max(1).default(0.8),
+  limit: z.coerce.number().int().min(1).max(MAX_SIMILAR_ROWS).default(50),
+});
+export type SimilarQuery = z.infer<typeof SimilarQuery>;
+
+/** One unlabelled row that shares the anchor's suggestion. */
+export const SimilarRow = z.object({
+  product_id: z.number().int(),
+  import_id: z.number().int(),
+  row_number: z.number().int(),
+  text: z.string(),
+  confidence: z.number().nullable(),
+  /** Cosine similarity to the anchor's vector (1 = same direction). */
+  similarity: z.number(),
+});
+export type SimilarRow = z.infer<typeof SimilarRow>;
+
+/** What GET /products/:id/similar answers; `reason` says why a group cannot exist for this anchor. */
+export const SimilarRows = z.object({
+  anchor: z.object({
+    product_id: z.number().int(),
+    text: z.string(),
+    suggestion: z.string().nullable(),
+    confidence: z.number().nullable(),
+    labelled: z.boolean(),
+  }),
+  suggestion: z.string().nullable(),
+  min_similarity: z.number(),
+  limit: z.number().int(),
+  rows: z.array(SimilarRow),
+  reason: z.enum(["no_vector", "no_suggestion"]).nullable(),
+  message: z.string().nullable(),
+});
+export type SimilarRows = z.infer<typeof SimilarRows>;
+
+/**
+ * Body of POST /submit-feedback-bulk: one decision for a group of rows. `expected_value` is the
+ * suggestion the reviewer saw; rows whose suggestion has changed since are skipped, not decided.
+ */
+export const BulkFeedbackInput = z.object({
+  product_ids: z.array(productId).min(1).max(MAX_BULK_PRODUCTS),
+  approved: z.boolean(),
+  corrected_text: z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    z.string().trim().min(1).max(MAX_VALUE_LENGTH).nullish(),
+  ),
+  expected_value: z.string().trim().min(1).max(MAX_VALUE_LENGTH),
+  /** Only report what would happen. */
+  dry_run: z.boolean().default(false),
+  reviewer: z.string().trim().min(1).max(100).optional(),
+}).refine((input) => input.approved || Boolean(input.corrected_text), {
+  message: "a correction needs corrected_text",
+  path: ["corrected_text"],
+});
+export type BulkFeedbackInput = z.infer<typeof BulkFeedbackInput>;
+
+/** A row of a bulk decision that was left alone, and why. */
+export const BulkSkipped = z.object({
+  product_id: z.number().int(),
+  reason: z.enum(["not_found", "already_labelled", "suggestion_changed"]),
+  current_suggestion: z.string().nullable(),
+});
+export type BulkSkipped = z.infer<typeof BulkSkipped>;
+
+/** What POST /submit-feedback-bulk answers: the preview (dry_run) or what was stored. */
+export const BulkFeedbackResult = z.object({
+  dry_run: z.boolean(),
+  /** Names the group in each row's audit entry; null for a preview. */
+  group_id: z.string().nullable(),
+  approved: z.boolean(),
+  value: z.string(),
+  /** Distinct ids asked for (duplicates count once). */
+  requested: z.number().int(),
+  /** Rows decided, or that would be. */
+  count: z.number().int(),
+  product_ids: z.array(z.number().int()),
+  skipped: z.array(BulkSkipped),
+  feedback_ids: z.array(z.number().int()),
+  refreshed_neighbours: z.number().int(),
+});
+export type BulkFeedbackResult = z.infer<typeof BulkFeedbackResult>;
 
 /** The one error shape of the whole API. */
 export const ApiError = z.object({
@@ -496,6 +662,14 @@ export const SetupInput = z.object({
   password_again: passwordField,
 });
 export type SetupInput = z.infer<typeof SetupInput>;
+
+/** The change-your-own-password form (POST /account/password). */
+export const PasswordChangeInput = z.object({
+  current_password: passwordField,
+  password: passwordField,
+  password_again: passwordField,
+});
+export type PasswordChangeInput = z.infer<typeof PasswordChangeInput>;
 
 /** A new account (POST /admin/users). */
 export const CreateUserInput = z.object({ name: accountName, role: Role, password: passwordField });

@@ -50,7 +50,7 @@ suite() { # name, runner (node|deno), command...
 step "build" node --import tsx web/build.ts
 step "deno fmt --check" "$deno" fmt --check
 step "deno lint" "$deno" lint
-step "deno check" "$deno" check web/ gpu-worker/ contract/ bench/
+step "deno check" "$deno" check web/ gpu-worker/ contract/ bench/ cli/
 step "deployment files" bash scripts/check_deploy.sh
 
 # *_server_test.ts need a real server (TEST_DATABASE_URL): they run in the PostgreSQL block only.
@@ -80,6 +80,8 @@ else
   echo "!! cannot start the PostgreSQL test server: its suites did not run"
   failed=$((failed + 1))
 fi
+# The csv-sorter bin as a child process against the real app (one app start for the whole file).
+suite "command-line tests" node node --import tsx --test --test-concurrency=1 cli/*_test.ts
 if [[ ${#e2e_tests[@]} -gt 0 ]]; then
   suite "browser tests" node node --import tsx --test --test-concurrency=1 "${e2e_tests[@]}"
 fi

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { handleError } from "./lib/api_error.ts";
 import { type ApiDependencies, apiDocs, apiRoutes } from "./routes/api.ts";
+import { bulkDocs, bulkRoutes } from "./routes/bulk.ts";
 import { exportDocs, exportRoutes } from "./routes/export.ts";
 import { modelDocs, modelRoutes } from "./routes/models.tsx";
 import { openApiRoutes } from "./routes/openapi.tsx";
@@ -22,11 +23,20 @@ export function createApp(deps: ApiDependencies): Hono {
   app.route("/", exportRoutes(deps));
   app.route("/", workerRoutes(deps));
   app.route("/", modelRoutes(deps));
+  app.route("/", bulkRoutes(deps));
   // Every route module's descriptions: a module that adds routes adds its `…Docs` list here too (the
   // OpenAPI test fails on a registered route the document does not describe).
   app.route(
     "/",
-    openApiRoutes([...apiDocs, ...exportDocs, ...pageDocs, ...staticDocs, ...workerDocs, ...modelDocs]),
+    openApiRoutes([
+      ...apiDocs,
+      ...exportDocs,
+      ...pageDocs,
+      ...staticDocs,
+      ...workerDocs,
+      ...modelDocs,
+      ...bulkDocs,
+    ]),
   );
   return app;
 }

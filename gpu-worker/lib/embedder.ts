@@ -26,6 +26,15 @@ export interface EmbedderOptions {
   device?: "cpu" | "cuda" | "auto";
 }
 
+/**
+ * Texts per ONNX Runtime call. onnxruntime-node runs a session synchronously on the calling thread, so in
+ * the embedded shape (worker and web server in one process) every call freezes the server: a batch of 32
+ * froze it for up to 2.4 s on a loaded 2-core machine. Calls of 8 with a macrotask between them let
+ * requests through between calls (worst freeze 1.0 s, the rest being PGlite's own synchronous queries),
+ * and cost no throughput: a smaller batch pads less.
+ */
+const RUN_CHUNK = 8;
+
 /** Loads the model (from the local folder first) and returns an {@link Embedder}. */
 export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> {
   env.localModelPath = options.localModelPath.endsWith("/")
@@ -53,9 +62,16 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
     modelId: options.modelId,
     dimensions,
     async embed(texts) {
-      if (texts.length === 0) return [];
-      const output = await extractor(texts, { pooling: "mean", normalize: true });
-      return output.tolist() as number[][];
+      const vectors: number[][] = [];
+      for (let start = 0; start < texts.length; start += RUN_CHUNK) {
+        if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+        const output = await extractor(texts.slice(start, start + RUN_CHUNK), {
+          pooling: "mean",
+          normalize: true,
+        });
+        vectors.push(...(output.tolist() as number[][]));
+      }
+      return vectors;
     },
   };
 }

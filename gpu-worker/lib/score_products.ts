@@ -60,7 +60,8 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
         FROM product_labels labels
         JOIN embeddings labelled
           ON labelled.product_id = labels.product_id AND labelled.model_id = ${options.modelId}
-        WHERE labels.product_id <> targets.product_id AND labels.source <> 'auto'
+        -- A 'reused' label copies a decision on the same text: counting it again would double that vote.
+        WHERE labels.product_id <> targets.product_id AND labels.source IN ('seed', 'human')
         ORDER BY labelled.embedding <=> targets.embedding
         LIMIT ${k}
       ) nearest`);
@@ -146,7 +147,7 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
 /** The ensemble before any version: weights from how many labels (seed, human) and label names exist. */
 async function coldStartConfig(db: Queryable, modelId: string) {
   const [row] = await db.query<{ labels: number; names: number }>(sql`
-    SELECT (SELECT count(*)::int FROM product_labels WHERE source <> 'auto') AS labels,
+    SELECT (SELECT count(*)::int FROM product_labels WHERE source IN ('seed', 'human')) AS labels,
            (SELECT count(*)::int FROM label_embeddings
             WHERE model_id = ${modelId}
               AND (EXISTS (SELECT 1 FROM taxonomy_labels WHERE taxonomy_labels.value = label_embeddings.value)

@@ -4,6 +4,7 @@
  * product rows from the shared Walmart-Amazon dataset.
  */
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import Papa from "papaparse";
 import type { Database } from "./database.ts";
@@ -11,6 +12,7 @@ import { openPgliteDatabase } from "./database_pglite.ts";
 import { type Embedder, loadEmbedder } from "./embedder.ts";
 import { migrate } from "./migrate.ts";
 import { openServerTestDatabase, testServerUrl } from "./test_server.ts";
+import { startWorker, type WorkerHandle, type WorkerOptions } from "./worker_loop.ts";
 
 /** The repository root. */
 export const REPO_ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
@@ -70,4 +72,30 @@ export function datasetRows(limit: number, table: "tableA" | "tableB" = "tableB"
 /** Formats rows as CSV text (papaparse quotes what needs quoting). */
 export function toCsv(rows: Record<string, string>[]): string {
   return Papa.unparse(rows);
+}
+
+/** Starts a quiet worker with the real model on `db`: batches of 32, polling every 100 ms. */
+export async function startTestWorker(
+  db: Database,
+  options: Partial<WorkerOptions> = {},
+): Promise<WorkerHandle> {
+  return await startWorker(db, await testEmbedder(), {
+    batchSize: 32,
+    pollMs: 100,
+    leaseSeconds: 30,
+    log: () => {},
+    ...options,
+  });
+}
+
+/** A loopback port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -5,12 +5,11 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import type { Page } from "playwright-core";
-import { REPO_ROOT } from "../../gpu-worker/lib/testing.ts";
+import { freePort, REPO_ROOT } from "../../gpu-worker/lib/testing.ts";
 
 /** Debian's Chromium, headless, with nothing that reaches the network. */
 export const CHROMIUM_ARGS = [
@@ -84,17 +83,6 @@ export function accountCli(args: string[], input: string, dataDir: string): stri
   });
   assert.equal(run.status, 0, `account_cli ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
   return `${run.stdout}\n${run.stderr}`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Builds the browser assets if missing, starts the app, resolves once it listens. */

@@ -1,7 +1,8 @@
 /**
  * Browser end-to-end test: starts the app exactly as production does (Deno, embedded PGlite, worker in
  * process) on a temp data dir and a free port, uploads a CSV of real products through the import page,
- * reviews two cards with the keyboard alone, then stops the app and checks what it stored.
+ * reviews cards with the keyboard alone (one while the server is held back: the next card shows at once),
+ * uses the filters (similar rows, confidence range, search), then stops the app and checks what it stored.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,7 +16,8 @@ import { DATASET_DIR, datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib
 import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
 import { createOpsAndLogin } from "./login.ts";
 
-const ROW_COUNT = 60;
+// 90 rows, a third without a label: 30 to review, more than one page of 20.
+const ROW_COUNT = 90;
 const CORRECTION = "hand tools";
 const SCREENSHOT = path.join(REPO_ROOT, "test-results/review.png");
 
@@ -59,6 +61,13 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   const pageErrors = collectPageErrors(page);
+  const cursorRequests: string[] = [];
+  page.on("request", (request) => {
+    if (request.url().includes("/products-for-review") && request.url().includes("cursor=")) {
+      cursorRequests.push(request.url());
+    }
+  });
+  const decided: { id: number; value: string }[] = [];
 
   // No default account: make the first ops account through the setup link in the log, and log in.
   const baseUrl = app.baseUrl;
@@ -117,6 +126,82 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
   await page.keyboard.type(CORRECTION);
   await page.keyboard.press("Enter");
   await page.locator("ol li button", { hasText: `✓ ${CORRECTION}` }).waitFor();
+  await page.locator('[data-testid=save-status][data-saving="0"]').waitFor();
+  await settle(page);
+
+  // The next page was fetched by cursor in the background as soon as the first one was shown.
+  assert.ok(cursorRequests.length >= 1, "the next page is prefetched");
+  assert.ok(cursorRequests.every((url) => new URL(url).searchParams.get("limit") === "20"));
+
+  // A decision shows the next card at once, before the server has answered.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/submit-feedback", async (route) => {
+    await held;
+    await route.continue();
+  });
+  for (let step = 0; (await card.locator("[data-testid=card-suggestion]").innerText()) === "—"; step++) {
+    assert.ok(step < ROW_COUNT, "no card left with a suggestion");
+    const before = await card.getAttribute("data-product-id");
+    await page.keyboard.press("j");
+    await page.locator(`[data-testid=review-card]:not([data-product-id="${before}"])`).waitFor();
+  }
+  const slowId = await card.getAttribute("data-product-id");
+  const slowValue = (await card.locator("[data-testid=card-suggestion]").innerText()).trim();
+  await page.keyboard.press("a");
+  await page.locator(`[data-testid=review-card]:not([data-product-id="${slowId}"])`).waitFor({
+    timeout: 2_000,
+  });
+  assert.match(await page.locator("[data-testid=save-status]").innerText(), /Saving 1 decision/);
+  release();
+  await page.locator('[data-testid=save-status][data-saving="0"]').waitFor();
+  await page.unroute("**/submit-feedback");
+  // Approving stores the value the card showed, even if an earlier decision re-scored the row since the
+  // page loaded (the database check at the end holds it to that).
+  const stored = /✓ (.*)$/.exec(await page.locator(`ol li[data-product-id="${slowId}"]`).innerText())![1];
+  assert.equal(stored, slowValue);
+  decided.push({ id: Number(slowId), value: slowValue });
+
+  // S: the rows most similar to this card, nearest first; X clears the filter.
+  const similarTo = await card.getAttribute("data-product-id");
+  await page.keyboard.press("s");
+  await page.locator("[data-testid=filter-similar]").waitFor();
+  await card.locator("[data-testid=card-similarity]").waitFor();
+  const similarities = (await page.locator("ol li button").allInnerTexts())
+    .map((text) => Number(/(\d+)% alike/.exec(text)?.[1]));
+  assert.ok(similarities.length > 1 && similarities.every((value) => value >= 0 && value <= 100));
+  assert.deepEqual(similarities, [...similarities].sort((a, b) => b - a), "nearest first");
+  assert.notEqual(await card.getAttribute("data-product-id"), similarTo, "not the row itself");
+  await page.keyboard.press("x");
+  await page.locator("[data-testid=filter-similar]").waitFor({ state: "detached" });
+
+  // The confidence range and the search box, combined; Clear filters brings every row back.
+  await page.locator("[data-testid=filter-min-confidence]").fill("0");
+  await page.locator("[data-testid=filter-max-confidence]").fill("100");
+  const word =
+    ((await card.locator("[data-testid=card-text]").innerText()).match(/[A-Za-z]{4,}/) ?? ["a"])[0];
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("/");
+  assert.equal(
+    await page.locator("[data-testid=filter-search]").evaluate((input) => input === document.activeElement),
+    true,
+  );
+  await page.keyboard.type(word);
+  await page.keyboard.press("Enter");
+  await page.locator("[data-testid=clear-filters]").waitFor();
+  await page.waitForFunction(
+    (w) =>
+      [...document.querySelectorAll("ol li button span:first-child")].every((span) =>
+        span.textContent!.toLowerCase().includes(w.toLowerCase())
+      ),
+    word,
+  );
+  await page.locator("[data-testid=clear-filters]").click();
+  await page.locator("[data-testid=clear-filters]").waitFor({ state: "detached" });
+  assert.match(
+    await page.locator("[data-testid=queue-position]").innerText(),
+    new RegExp(`${sample.unlabelled - 3} waiting`),
+  );
   await settle(page);
 
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
@@ -135,7 +220,13 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
     corrected_text: string | null;
     value: string;
   }>(sql`SELECT product_id, approved, corrected_text, value FROM feedback ORDER BY id`);
-  assert.equal(feedback.length, 2, JSON.stringify(feedback));
+  assert.equal(feedback.length, 3, JSON.stringify(feedback));
+  assert.deepEqual(feedback[2], {
+    product_id: decided[0].id,
+    approved: true,
+    corrected_text: null,
+    value: decided[0].value,
+  });
   assert.deepEqual(feedback[0], {
     product_id: approvedId,
     approved: true,
@@ -151,12 +242,13 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
 
   const labels = await db.query<{ product_id: number; value: string; source: string }>(sql`
     SELECT product_id, value, source FROM product_labels
-    WHERE product_id = ANY(${[approvedId, correctedId]}::int[]) ORDER BY product_id`);
+    WHERE product_id = ANY(${[approvedId, correctedId, decided[0].id]}::int[]) ORDER BY product_id`);
   assert.deepEqual(
     labels,
     [
       { product_id: approvedId, value: approvedValue, source: "human" },
       { product_id: correctedId, value: CORRECTION, source: "human" },
+      { product_id: decided[0].id, value: decided[0].value, source: "human" },
     ].sort((a, b) => a.product_id - b.product_id),
   );
 

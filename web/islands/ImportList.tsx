@@ -1,7 +1,12 @@
-/** The imports table, refreshed every two seconds while any import is still embedding. */
+/**
+ * The imports table, refreshed every two seconds: datasets with their files (an appended file under the
+ * one it was appended to), embedding progress with rate and time left, and Delete per file.
+ */
 import { useEffect, useState } from "preact/hooks";
 import type { ImportProgress } from "../../contract/schemas.ts";
+import { embeddingText, formatCount } from "../components/progress_text.ts";
 import { fetchJson } from "./api_client.ts";
+import { ExportButton } from "./ExportButton.tsx";
 
 /** Props of {@link ImportList}: the imports as the server saw them when rendering. */
 export interface ImportListProps {
@@ -14,6 +19,31 @@ function pending(item: ImportProgress): boolean {
 
 function percent(part: number, whole: number): number {
   return whole === 0 ? 100 : Math.floor((part / whole) * 100);
+}
+
+/** Newest dataset first; within one, its files in the order they came (the first one leads). */
+function byDataset(imports: ImportProgress[]): ImportProgress[] {
+  const newest = new Map<number, number>();
+  for (const item of imports) {
+    newest.set(item.dataset_id, Math.max(newest.get(item.dataset_id) ?? 0, item.id));
+  }
+  return [...imports].sort((a, b) =>
+    newest.get(b.dataset_id)! - newest.get(a.dataset_id)! || a.dataset_id - b.dataset_id || a.id - b.id
+  );
+}
+
+async function remove(item: ImportProgress, onDone: () => void, onError: (message: string) => void) {
+  const question = `Delete "${item.file_name}" and its ${formatCount(item.row_count)} rows` +
+    (item.reviewed_count > 0
+      ? `, with the ${formatCount(item.reviewed_count)} decisions people made on them?`
+      : "?");
+  if (!globalThis.confirm(question)) return;
+  try {
+    await fetchJson(`/imports/${item.id}?confirm=true`, { method: "DELETE" });
+    onDone();
+  } catch (error) {
+    onError((error as Error).message);
+  }
 }
 
 /** Lists imports with their embedding and review progress. */
@@ -35,7 +65,10 @@ export function ImportList({ imports: initial }: ImportListProps) {
       }
       if (!cancelled) timer = setTimeout(refresh, 2000);
     };
-    const onImported = () => refresh();
+    const onImported = () => {
+      clearTimeout(timer);
+      refresh();
+    };
     globalThis.addEventListener("csv-sorter:imported", onImported);
     timer = setTimeout(refresh, imports.some(pending) ? 1000 : 2000);
     return () => {
@@ -65,10 +98,24 @@ export function ImportList({ imports: initial }: ImportListProps) {
           </tr>
         </thead>
         <tbody>
-          {imports.map((item) => (
-            <tr key={item.id} class="border-t border-slate-100" data-testid={`import-${item.id}`}>
-              <td class="px-3 py-2">
-                <div class="font-medium">{item.file_name}</div>
+          {byDataset(imports).map((item) => (
+            <tr
+              key={item.id}
+              class={item.id === item.dataset_id ? "border-t border-slate-200" : "border-t border-slate-50"}
+              data-testid={`import-${item.id}`}
+              data-dataset={item.dataset_id}
+            >
+              <td class={item.id === item.dataset_id ? "px-3 py-2" : "px-3 py-2 pl-8"}>
+                <div class="font-medium">
+                  {item.id !== item.dataset_id && (
+                    <span class="text-slate-400 mr-1" aria-hidden="true">↳</span>
+                  )}
+                  {item.file_name}
+                </div>
+                {item.id !== item.dataset_id && (
+                  <div class="text-xs text-slate-500">appended to dataset #{item.dataset_id}</div>
+                )}
+                {item.status === "importing" && <div class="text-xs text-slate-500">reading rows…</div>}
                 {item.status === "failed" && (
                   <div class="text-red-700" data-testid="import-error">{item.error}</div>
                 )}
@@ -84,24 +131,39 @@ export function ImportList({ imports: initial }: ImportListProps) {
                       value={percent(item.embedded_count, item.row_count)}
                       aria-label="Embedded"
                     />
-                    <span data-testid="embedded-count">{item.embedded_count}</span>
+                    <span data-testid="embedded-count" class="sr-only">{item.embedded_count}</span>
+                    <span data-testid="embedding-text">{embeddingText(item)}</span>
                     {item.failed_count > 0 && <span class="text-red-700">({item.failed_count} failed)</span>}
                   </div>
                 )}
               </td>
               <td class="px-3 py-2">{item.suggested_count}</td>
-              <td class="px-3 py-2">{item.reviewed_count}</td>
+              <td class="px-3 py-2">
+                {item.reviewed_count}
+                {item.reused_count > 0 && (
+                  <span
+                    class="text-slate-500"
+                    title="labelled at import from earlier decisions on the same text"
+                  >
+                    {` (+${formatCount(item.reused_count)} reused)`}
+                  </span>
+                )}
+              </td>
               <td class="px-3 py-2">
                 {item.status === "imported" && (
                   <div class="flex gap-3">
                     <a class="text-blue-700 hover:underline" href={`/review?import_id=${item.id}`}>Review</a>
-                    <a
-                      class="text-blue-700 hover:underline"
-                      href={`/export?import_id=${item.id}`}
-                      data-testid="export-import"
+                    <ExportButton importId={item.id} label="Export" testId="export-import" />
+                    <button
+                      type="button"
+                      class="text-red-700 hover:underline"
+                      onClick={() =>
+                        remove(item, () =>
+                          globalThis.dispatchEvent(new CustomEvent("csv-sorter:imported")), setError)}
+                      data-testid="delete-import"
                     >
-                      Export
-                    </a>
+                      Delete
+                    </button>
                   </div>
                 )}
               </td>

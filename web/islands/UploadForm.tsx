@@ -1,11 +1,14 @@
 /**
  * Upload form: previews the file's header in the browser, lets the user pick the text columns and the
- * label column, uploads the file as the request body (so the server streams it) with upload progress,
- * then follows the embedding progress of the new import until it is done.
+ * label column (or a dataset to append the file to), uploads the file as the request body (so the
+ * server streams it) with upload progress, follows the server reading the rows (GET /uploads/:key),
+ * then the embedding of the new import until it is done. Cancel works in every phase: it aborts the
+ * upload, stops the reading, or deletes the import while it embeds.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import Papa from "papaparse";
-import type { ApiError, ImportCreated, ImportProgress } from "../../contract/schemas.ts";
+import type { ApiError, ImportCreated, ImportProgress, UploadProgress } from "../../contract/schemas.ts";
+import { embeddingText, readingText } from "../components/progress_text.ts";
 // A pure function with no runtime APIs: the preview preselects the same columns the server would.
 import { chooseTextColumns } from "../lib/text_columns.ts";
 import { csrfToken, fetchJson } from "./api_client.ts";
@@ -13,6 +16,33 @@ import { csrfToken, fetchJson } from "./api_client.ts";
 /** Props of {@link UploadForm}. */
 export interface UploadFormProps {
   maxUploadBytes: number;
+  /** The imports when the page was rendered: the datasets a file can be appended to. */
+  imports?: ImportProgress[];
+}
+
+/** A dataset a file can be appended to: its newest finished import stands for it in `append_to`. */
+interface Dataset {
+  datasetId: number;
+  importId: number;
+  label: string;
+}
+
+function datasetsOf(imports: ImportProgress[]): Dataset[] {
+  const byDataset = new Map<number, ImportProgress[]>();
+  for (const item of imports) {
+    if (item.status !== "imported") continue;
+    byDataset.set(item.dataset_id, [...(byDataset.get(item.dataset_id) ?? []), item]);
+  }
+  return [...byDataset.values()].map((files) => {
+    const sorted = files.sort((a, b) => a.id - b.id);
+    const first = sorted[0];
+    const more = sorted.length > 1 ? ` + ${sorted.length - 1} appended` : "";
+    return {
+      datasetId: first.dataset_id,
+      importId: sorted[sorted.length - 1].id,
+      label: `${first.file_name}${more} (#${first.dataset_id})`,
+    };
+  });
 }
 
 interface Preview {
@@ -24,7 +54,7 @@ interface Preview {
 type Phase =
   | { kind: "idle" }
   | { kind: "uploading"; percent: number }
-  | { kind: "importing" }
+  | { kind: "importing"; progress?: UploadProgress }
   | { kind: "embedding"; created: ImportCreated; progress?: ImportProgress }
   | { kind: "done"; created: ImportCreated; progress: ImportProgress }
   | { kind: "failed"; message: string; details?: string[] };
@@ -38,9 +68,15 @@ async function readPreview(file: File): Promise<Preview> {
   return { file, columns: header.map((name) => name.trim()), rows };
 }
 
-function upload(url: string, file: File, onProgress: (percent: number) => void): Promise<ImportCreated> {
+function upload(
+  url: string,
+  file: File,
+  onProgress: (percent: number) => void,
+  onStart: (request: XMLHttpRequest) => void,
+): Promise<ImportCreated> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
+    onStart(request);
     request.open("POST", url);
     request.setRequestHeader("content-type", "text/csv");
     request.setRequestHeader("x-csrf-token", csrfToken());
@@ -63,19 +99,78 @@ function upload(url: string, file: File, onProgress: (percent: number) => void):
       }
     };
     request.onerror = () => reject(new Error("Upload failed: the server could not be reached"));
+    request.onabort = () => reject(new Error(`Upload of "${file.name}" cancelled`));
     request.send(file);
   });
 }
 
 /** The upload form island. */
-export function UploadForm({ maxUploadBytes }: UploadFormProps) {
+export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
   const [preview, setPreview] = useState<Preview | null>(null);
   const [textColumns, setTextColumns] = useState<string[]>([]);
   const [labelColumn, setLabelColumn] = useState("");
+  const [appendTo, setAppendTo] = useState("");
+  const [datasets, setDatasets] = useState(() => datasetsOf(imports));
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const polling = useRef<ReturnType<typeof setTimeout>>();
+  const reading = useRef<ReturnType<typeof setTimeout>>();
+  const xhr = useRef<XMLHttpRequest>();
+  const uploadKey = useRef("");
+  const followed = useRef("");
+  const following = useRef<number | null>(null);
 
-  useEffect(() => () => clearTimeout(polling.current), []);
+  useEffect(() => () => {
+    clearTimeout(polling.current);
+    clearTimeout(reading.current);
+  }, []);
+
+  useEffect(() => {
+    const refresh = () =>
+      fetchJson<ImportProgress[]>("/imports").then((next) => setDatasets(datasetsOf(next))).catch(() => {});
+    globalThis.addEventListener("csv-sorter:imported", refresh);
+    return () => globalThis.removeEventListener("csv-sorter:imported", refresh);
+  }, []);
+
+  // While the server reads the file, its progress comes from the upload key (in the web process).
+  const followReading = () => {
+    // The XHR may report 100 % more than once; one poll loop per upload.
+    if (followed.current === uploadKey.current) return;
+    followed.current = uploadKey.current;
+    const poll = async () => {
+      try {
+        const progress = await fetchJson<UploadProgress>(`/uploads/${uploadKey.current}`);
+        setPhase((current) => current.kind === "importing" ? { kind: "importing", progress } : current);
+        if (progress.phase !== "reading" && progress.phase !== "finishing") return;
+      } catch {
+        // Not known yet (the last bytes are still arriving) or a missed poll: try again.
+      }
+      reading.current = setTimeout(poll, 500);
+    };
+    poll();
+  };
+
+  const cancel = async () => {
+    if (phase.kind === "uploading") {
+      xhr.current?.abort();
+    } else if (phase.kind === "importing") {
+      await fetchJson(`/uploads/${uploadKey.current}/cancel`, { method: "POST" }).catch(() => {});
+    } else if (phase.kind === "embedding") {
+      const { created, progress } = phase;
+      const reviewed = progress?.reviewed_count ?? 0;
+      const question = `Stop embedding "${created.file_name}" and delete its ${created.row_count} rows` +
+        (reviewed > 0 ? `, with the ${reviewed} decisions people made on them?` : "?");
+      if (!globalThis.confirm(question)) return;
+      following.current = null;
+      clearTimeout(polling.current);
+      try {
+        await fetchJson(`/imports/${created.import_id}?confirm=true`, { method: "DELETE" });
+        setPhase({ kind: "failed", message: `Import of "${created.file_name}" deleted` });
+      } catch (error) {
+        setPhase({ kind: "failed", message: (error as Error).message });
+      }
+      globalThis.dispatchEvent(new CustomEvent("csv-sorter:imported"));
+    }
+  };
 
   const onFile = async (event: Event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
@@ -100,9 +195,13 @@ export function UploadForm({ maxUploadBytes }: UploadFormProps) {
   };
 
   const follow = (created: ImportCreated) => {
+    following.current = created.import_id;
     const poll = async () => {
+      // Cancelled (deleted) or replaced by another upload while this poll was on its way.
+      if (following.current !== created.import_id) return;
       try {
         const progress = await fetchJson<ImportProgress>(`/imports/${created.import_id}`);
+        if (following.current !== created.import_id) return;
         if (progress.embedded_count + progress.failed_count >= progress.row_count) {
           setPhase({ kind: "done", created, progress });
           globalThis.dispatchEvent(new CustomEvent("csv-sorter:imported"));
@@ -121,19 +220,36 @@ export function UploadForm({ maxUploadBytes }: UploadFormProps) {
   const onSubmit = async (event: Event) => {
     event.preventDefault();
     if (!preview) return;
-    const params = new URLSearchParams({ file_name: preview.file.name });
-    if (textColumns.length > 0) params.set("text_columns", textColumns.join(","));
-    if (labelColumn) params.set("label_column", labelColumn);
+    uploadKey.current = crypto.randomUUID().replaceAll("-", "");
+    const params = new URLSearchParams({ file_name: preview.file.name, upload_key: uploadKey.current });
+    const target = datasets.find((dataset) => String(dataset.datasetId) === appendTo);
+    if (appendTo && !target) {
+      return setPhase({ kind: "failed", message: `Cannot append: dataset #${appendTo} no longer exists` });
+    }
+    if (target) {
+      // The dataset's text and label columns apply; the server says so if the file does not fit.
+      params.set("append_to", String(target.importId));
+    } else {
+      if (textColumns.length > 0) params.set("text_columns", textColumns.join(","));
+      if (labelColumn) params.set("label_column", labelColumn);
+    }
     setPhase({ kind: "uploading", percent: 0 });
     try {
       const created = await upload(
         `/upload-csv?${params}`,
         preview.file,
-        (percent) => setPhase(percent >= 100 ? { kind: "importing" } : { kind: "uploading", percent }),
+        (percent) => {
+          if (percent < 100) return setPhase({ kind: "uploading", percent });
+          setPhase({ kind: "importing" });
+          followReading();
+        },
+        (request) => (xhr.current = request),
       );
+      clearTimeout(reading.current);
       globalThis.dispatchEvent(new CustomEvent("csv-sorter:imported"));
       follow(created);
     } catch (error) {
+      clearTimeout(reading.current);
       setPhase({
         kind: "failed",
         message: (error as Error).message,
@@ -148,6 +264,7 @@ export function UploadForm({ maxUploadBytes }: UploadFormProps) {
       current.includes(name) ? current.filter((column) => column !== name) : [...current, name]
     );
   const busy = phase.kind === "uploading" || phase.kind === "importing";
+  const cancellable = busy || phase.kind === "embedding";
 
   return (
     <form
@@ -169,7 +286,33 @@ export function UploadForm({ maxUploadBytes }: UploadFormProps) {
           disabled={busy}
         />
       </div>
-      {preview && (
+      {datasets.length > 0 && (
+        <div>
+          <label class="block text-sm font-medium mb-1" for="append-to">
+            Append to (a new week of a supplier's feed: same columns, earlier decisions reused)
+          </label>
+          <select
+            id="append-to"
+            name="append_to"
+            class="border border-slate-300 rounded px-2 py-1 text-sm"
+            value={appendTo}
+            disabled={busy}
+            onChange={(event) => setAppendTo((event.target as HTMLSelectElement).value)}
+            data-testid="append-to"
+          >
+            <option value="">(a new dataset)</option>
+            {datasets.map((dataset) => (
+              <option key={dataset.datasetId} value={String(dataset.datasetId)}>{dataset.label}</option>
+            ))}
+          </select>
+        </div>
+      )}
+      {preview && appendTo && (
+        <p class="text-sm text-slate-600">
+          The text and label columns are the dataset's; the file needs the same column names.
+        </p>
+      )}
+      {preview && !appendTo && (
         <div class="space-y-3">
           <fieldset>
             <legend class="text-sm font-medium mb-1">
@@ -233,12 +376,22 @@ export function UploadForm({ maxUploadBytes }: UploadFormProps) {
       <div class="flex items-center gap-4">
         <button
           type="submit"
-          disabled={!preview || busy || textColumns.length === 0}
+          disabled={!preview || busy || (!appendTo && textColumns.length === 0)}
           class="bg-slate-900 text-white rounded px-4 py-2 text-sm disabled:opacity-40"
           data-testid="upload-button"
         >
-          Upload
+          {appendTo ? "Append" : "Upload"}
         </button>
+        {cancellable && (
+          <button
+            type="button"
+            onClick={cancel}
+            class="border border-slate-300 rounded px-3 py-2 text-sm"
+            data-testid="upload-cancel"
+          >
+            Cancel
+          </button>
+        )}
         <UploadStatus phase={phase} />
       </div>
     </form>
@@ -252,12 +405,20 @@ function UploadStatus({ phase }: { phase: Phase }) {
     case "uploading":
       return <span class="text-sm" role="status">Uploading… {phase.percent}%</span>;
     case "importing":
-      return <span class="text-sm" role="status">Importing rows…</span>;
+      return (
+        <span class="text-sm" role="status" data-testid="reading-status">
+          {phase.progress ? readingText(phase.progress) : "Reading rows…"}
+        </span>
+      );
     case "embedding": {
-      const done = phase.progress?.embedded_count ?? 0;
+      const { created, progress } = phase;
+      const reused = created.reused_count > 0
+        ? `, ${created.reused_count} labelled from earlier decisions`
+        : "";
       return (
         <span class="text-sm" role="status" data-testid="upload-status">
-          Imported {phase.created.row_count} rows; embedding {done}/{phase.created.row_count}…
+          {created.appended_to ? "Appended" : "Imported"} {created.row_count} rows{reused};{" "}
+          {progress ? embeddingText(progress) : "embedding…"}
         </span>
       );
     }

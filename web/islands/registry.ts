@@ -1,5 +1,6 @@
 /** Every island by name: the server renders them, the client bundle hydrates them. */
 import { AutoAcceptPanel } from "./AutoAcceptPanel.tsx";
+import { ExportButton } from "./ExportButton.tsx";
 import { ImportList } from "./ImportList.tsx";
 import { ModelsPanel } from "./ModelsPanel.tsx";
 import { ReviewQueue } from "./ReviewQueue.tsx";
@@ -10,6 +11,7 @@ import { WorkerList } from "./WorkerList.tsx";
 /** Island components by the name used in `data-island`. */
 export const ISLANDS = {
   AutoAcceptPanel,
+  ExportButton,
   ImportList,
   ModelsPanel,
   ReviewQueue,

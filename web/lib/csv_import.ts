@@ -1,7 +1,10 @@
 /**
- * Imports a spooled CSV file: papaparse in a stream (constant memory), one transaction for the import
- * row, every product, the seed labels and the embedding queue, so a file that fails half way leaves
- * nothing behind. A refused file is recorded as a failed import, with its reason, for the upload history.
+ * Imports a spooled CSV file: papaparse in a stream (constant memory). Rows are written in committed
+ * batches under an import marked 'importing', which nothing else reads, and the import is finished
+ * (seed labels, reused decisions, the embedding queue, status 'imported') in one short transaction. A
+ * long file therefore never holds the embedded database's single connection: progress polls, cancel and
+ * reviewers go on while it is read. A file refused, cancelled or cut off half way has its rows deleted
+ * and is recorded as a failed import, with its reason, for the upload history.
  */
 import fs from "node:fs";
 import { Readable } from "node:stream";
@@ -9,8 +12,12 @@ import Papa from "papaparse";
 import { type ImportCreated, MAX_VALUE_LENGTH, WORK_CHANNEL } from "../../contract/schemas.ts";
 import type { Database, Queryable } from "../../gpu-worker/lib/database.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
+import { yieldEvery } from "../../gpu-worker/lib/yield_to_event_loop.ts";
 import { ImportError } from "./import_error.ts";
+import { discardImport, discardStaleImports, recordFailedImport } from "./failed_imports.ts";
+import { checkAppendHeader, inheritColumns, readAppendTarget, reuseDecisions } from "./dataset_append.ts";
 import { chooseTextColumns, type ColumnSample } from "./text_columns.ts";
+import type { UploadTracker } from "./upload_progress.ts";
 
 /** Limits that keep one file from exhausting the server. */
 export const IMPORT_LIMITS = {
@@ -31,6 +38,12 @@ export interface ImportOptions {
   labelColumn?: string;
   /** Embedding model whose queue the new products join. */
   modelId: string;
+  /** Adds the file to the dataset of this import. */
+  appendTo?: number;
+  /** Live progress and the cancel switch of the upload. */
+  tracker?: UploadTracker;
+  /** Aborted when the client goes away: the import stops as if cancelled. */
+  signal?: AbortSignal;
 }
 
 const GZIP = [0x1f, 0x8b];
@@ -60,7 +73,7 @@ function checkLeadingBytes(head: Uint8Array, fileName: string): void {
 }
 
 /** Decodes the file as strict UTF-8 (BOM dropped), refusing NUL bytes, which no text CSV contains. */
-async function* utf8Chunks(path: string, fileName: string): AsyncGenerator<string> {
+async function* utf8Chunks(path: string, fileName: string, read: { bytes: number }): AsyncGenerator<string> {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let offset = 0;
   for await (const chunk of fs.createReadStream(path, { highWaterMark: 256 * 1024 })) {
@@ -81,6 +94,7 @@ async function* utf8Chunks(path: string, fileName: string): AsyncGenerator<strin
       );
     }
     offset += bytes.length;
+    read.bytes = offset;
   }
   try {
     const rest = decoder.decode();
@@ -91,14 +105,18 @@ async function* utf8Chunks(path: string, fileName: string): AsyncGenerator<strin
 }
 
 /** Yields the CSV records (arrays of fields) of the file, via papaparse's streaming parser. */
-async function* csvRecords(path: string, fileName: string): AsyncGenerator<string[]> {
+async function* csvRecords(
+  path: string,
+  fileName: string,
+  read: { bytes: number },
+): AsyncGenerator<string[]> {
   const head = new Uint8Array(4);
   const fd = fs.openSync(path, "r");
-  const read = fs.readSync(fd, head, 0, 4, 0);
+  const headLength = fs.readSync(fd, head, 0, 4, 0);
   fs.closeSync(fd);
-  checkLeadingBytes(head.subarray(0, read), fileName);
+  checkLeadingBytes(head.subarray(0, headLength), fileName);
   const parser = Papa.parse(Papa.NODE_STREAM_INPUT, { header: false, skipEmptyLines: "greedy" });
-  const source = Readable.from(utf8Chunks(path, fileName), { objectMode: false });
+  const source = Readable.from(utf8Chunks(path, fileName, read), { objectMode: false });
   source.on("error", (error) => parser.destroy(error));
   source.pipe(parser);
   for await (const record of parser as AsyncIterable<string[]>) yield record;
@@ -155,9 +173,9 @@ interface PendingRow {
   label: string | null;
 }
 
-async function insertRows(tx: Queryable, importId: number, rows: PendingRow[]): Promise<void> {
+async function insertRows(db: Queryable, importId: number, rows: PendingRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.query(sql`
+  await db.query(sql`
     INSERT INTO products (import_id, row_number, data, text, seed_label)
     SELECT ${importId}, item.row_number, item.data::jsonb, item.text, item.label
     FROM unnest(
@@ -166,6 +184,9 @@ async function insertRows(tx: Queryable, importId: number, rows: PendingRow[]): 
       ${rows.map((row) => row.text)}::text[],
       ${rows.map((row) => row.label)}::text[]
     ) AS item(row_number, data, text, label)`);
+  // The batch's mark of life: an 'importing' import that stops getting them was left by a dead process.
+  await db.query(sql`UPDATE imports SET row_count = row_count + ${rows.length}, updated_at = now()
+    WHERE id = ${importId}`);
 }
 
 /** Imports the file at `path`; throws {@link ImportError} (and records a failed import) when refused. */
@@ -174,37 +195,77 @@ export async function importCsvFile(
   path: string,
   options: ImportOptions,
 ): Promise<ImportCreated> {
+  const { fileName, tracker } = options;
+  let importId: number | undefined;
   try {
-    const created = await db.transaction((tx) => importInTransaction(tx, path, options));
-    await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`import:${created.import_id}`})`);
-    return created;
+    await discardStaleImports(db);
+    const target = options.appendTo === undefined
+      ? undefined
+      : await readAppendTarget(db, options.appendTo, fileName);
+    const columns = target ? inheritColumns(target, options) : options;
+    const datasetId = target?.datasetId ?? null;
+    const [created] = await db.query<{ id: number }>(sql`
+      INSERT INTO imports (file_name, status, dataset_id) VALUES (${fileName}, 'importing', ${datasetId})
+      RETURNING id`);
+    importId = created.id;
+    if (!target) await db.query(sql`UPDATE imports SET dataset_id = id WHERE id = ${importId}`);
+    const result = await importRows(db, path, {
+      ...options,
+      importId,
+      datasetId: target?.datasetId ?? importId,
+      textColumns: columns.textColumns,
+      labelColumn: columns.labelColumn,
+      checkHeader: target ? (header) => checkAppendHeader(target, header, fileName) : undefined,
+    });
+    const answer = { ...result, appended_to: target?.importId ?? null };
+    tracker?.end("done", { importId });
+    // Only a wake-up: workers also poll, so a lost notification delays embedding, never the import.
+    await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`import:${importId}`})`).catch(() => {});
+    return answer;
   } catch (error) {
-    if (error instanceof ImportError) await recordFailedImport(db, options.fileName, error.message);
+    const refusal = error instanceof ImportError ? error : undefined;
+    const message = refusal?.message ?? `Cannot import "${fileName}": the server failed while reading it`;
+    const cancelled = refusal?.status === 409;
+    tracker?.end(cancelled ? "cancelled" : "failed", { importId, error: message });
+    if (importId !== undefined) await discardImport(db, importId, message);
+    else if (refusal) await recordFailedImport(db, fileName, message);
     throw error;
   }
 }
 
-/** Records a refused upload as a failed import, with its reason, for the upload history. */
-export async function recordFailedImport(db: Queryable, fileName: string, message: string): Promise<void> {
-  await db.query(sql`
-    INSERT INTO imports (file_name, status, error) VALUES (${fileName}, 'failed', ${message})`);
+function cancelled(options: ImportOptions): ImportError | undefined {
+  if (options.tracker?.signal.aborted) {
+    return new ImportError(409, `Import of "${options.fileName}" cancelled`);
+  }
+  if (options.signal?.aborted) {
+    return new ImportError(409, `Import of "${options.fileName}" cancelled: the client disconnected`);
+  }
+  return undefined;
 }
 
-async function importInTransaction(
-  tx: Queryable,
+interface RowsOptions extends ImportOptions {
+  importId: number;
+  datasetId: number;
+  checkHeader?: (header: string[]) => void;
+}
+
+async function importRows(
+  db: Database,
   path: string,
-  options: ImportOptions,
-): Promise<ImportCreated> {
-  const { fileName } = options;
-  const [created] = await tx.query<{ id: number }>(sql`
-    INSERT INTO imports (file_name, status) VALUES (${fileName}, 'imported') RETURNING id`);
+  options: RowsOptions,
+): Promise<Omit<ImportCreated, "appended_to">> {
+  const { fileName, importId, tracker } = options;
   let header: string[] | undefined;
   let textColumns: string[] | undefined = options.textColumns;
   const sample: string[][] = [];
   let pending: PendingRow[] = [];
   const problems: string[] = [];
+  const read = { bytes: 0 };
   let rowCount = 0;
   let labelledCount = 0;
+  // In-process PGlite resolves queries as microtasks: without a macrotask now and then, the server
+  // would not read a poll, a cancel or a disconnect until the whole file is in.
+  const breathe = yieldEvery(50);
 
   const toRow = (record: string[], rowNumber: number): PendingRow => {
     const data: Record<string, string> = {};
@@ -226,8 +287,12 @@ async function importInTransaction(
   const flush = async (force: boolean) => {
     if (problems.length > 0) return;
     if (pending.length >= IMPORT_LIMITS.insertBatch || (force && pending.length > 0)) {
-      await insertRows(tx, created.id, pending);
+      await insertRows(db, importId, pending);
       pending = [];
+      await breathe();
+      const stop = cancelled(options);
+      if (stop) throw stop;
+      await tracker?.report({ rowsRead: rowCount, bytesRead: read.bytes, importId });
     }
   };
 
@@ -241,9 +306,10 @@ async function importInTransaction(
     sample.length = 0;
   };
 
-  for await (const record of csvRecords(path, fileName)) {
+  for await (const record of csvRecords(path, fileName, read)) {
     if (!header) {
       header = headerFrom(record, fileName);
+      options.checkHeader?.(header);
       checkColumns(header, options);
       continue;
     }
@@ -286,29 +352,46 @@ async function importInTransaction(
     throw new ImportError(422, `Cannot import "${fileName}": the header has no data rows below it`);
   }
   await flush(true);
+  const stop = cancelled(options);
+  if (stop) throw stop;
+  tracker?.finishing();
 
-  await tx.query(sql`
-    INSERT INTO product_labels (product_id, value, source)
-    SELECT id, seed_label, 'seed' FROM products WHERE import_id = ${created.id} AND seed_label IS NOT NULL`);
-  await tx.query(sql`
-    INSERT INTO embedding_queue (model_id, product_id)
-    SELECT ${options.modelId}, id FROM products WHERE import_id = ${created.id}`);
-  await tx.query(sql`
-    UPDATE imports
-    SET columns = ${JSON.stringify(header)}::text::jsonb,
-        text_columns = ${JSON.stringify(textColumns)}::text::jsonb,
-        label_column = ${options.labelColumn ?? null},
-        row_count = ${rowCount},
-        labelled_count = ${labelledCount},
-        updated_at = now()
-    WHERE id = ${created.id}`);
+  const reusedCount = await db.transaction(async (tx) => {
+    await tx.query(sql`
+      INSERT INTO product_labels (product_id, value, source)
+      SELECT id, seed_label, 'seed' FROM products WHERE import_id = ${importId} AND seed_label IS NOT NULL`);
+    const reused = await reuseDecisions(tx, importId, options.datasetId);
+    // Another process may have queued these rows already (enqueueMissingEmbeddings after a model change).
+    await tx.query(sql`
+      INSERT INTO embedding_queue (model_id, product_id)
+      SELECT ${options.modelId}, id FROM products WHERE import_id = ${importId}
+      ON CONFLICT DO NOTHING`);
+    const finished = await tx.query(sql`
+      UPDATE imports
+      SET status = 'imported',
+          columns = ${JSON.stringify(header)}::text::jsonb,
+          text_columns = ${JSON.stringify(textColumns)}::text::jsonb,
+          label_column = ${options.labelColumn ?? null},
+          row_count = ${rowCount},
+          labelled_count = ${labelledCount},
+          updated_at = now()
+      WHERE id = ${importId} AND status = 'importing'
+      RETURNING id`);
+    // Discarded as stale meanwhile (this process stalled past the limit): its rows are partly gone.
+    if (finished.length === 0) {
+      throw new ImportError(409, `Import of "${fileName}" cancelled: it stalled and was discarded`);
+    }
+    return reused;
+  });
   return {
-    import_id: created.id,
+    import_id: importId,
     file_name: fileName,
     row_count: rowCount,
     labelled_count: labelledCount,
     columns: header,
     text_columns: textColumns!,
     label_column: options.labelColumn ?? null,
+    dataset_id: options.datasetId,
+    reused_count: reusedCount,
   };
 }

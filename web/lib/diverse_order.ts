@@ -8,11 +8,14 @@
  * queue's state and any limit/offset pages through it consistently.
  */
 
-/** A queue candidate with its unit-length embedding. */
+/** A queue candidate with its unit-length embedding (or none, when `near` is given instead). */
 export interface Candidate {
   id: number;
-  vector: ArrayLike<number>;
+  vector?: ArrayLike<number>;
 }
+
+/** Says whether two candidates are near-duplicates. */
+export type NearTest = (a: Candidate, b: Candidate) => boolean;
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let sum = 0;
@@ -27,7 +30,15 @@ export class DiverseOrder {
   #pending: Candidate[] = [];
   #window: Candidate[] = [];
 
-  constructor(readonly windowSize: number, readonly threshold: number) {}
+  #near: NearTest;
+
+  /**
+   * Near-duplicates are candidates whose vectors' cosine similarity is above `threshold`, or those `near`
+   * says are (the review queue asks the database, so that no vector has to travel: see review_queue.ts).
+   */
+  constructor(readonly windowSize: number, readonly threshold: number, near?: NearTest) {
+    this.#near = near ?? ((a, b) => dot(a.vector!, b.vector!) > threshold);
+  }
 
   /** Adds the next candidates in queue order; `last` says no more will come. */
   add(candidates: Candidate[], last: boolean): void {
@@ -35,7 +46,7 @@ export class DiverseOrder {
     for (;;) {
       for (let at = 0; this.#window.length < this.windowSize && at < this.#pending.length;) {
         const candidate = this.#pending[at];
-        if (this.#window.every((picked) => dot(picked.vector, candidate.vector) <= this.threshold)) {
+        if (this.#window.every((picked) => !this.#near(picked, candidate))) {
           this.#window.push(candidate);
           this.#pending.splice(at, 1);
         } else {

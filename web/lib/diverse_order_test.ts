@@ -36,3 +36,13 @@ test("windows are only released once complete, until the last candidate has arri
   order.add([], true);
   assert.deepEqual(order.ordered, [1, 3, 4, 2]);
 });
+
+test("a near test replaces the vectors: the same order from pairs alone", () => {
+  const axes = [0, 1, 0, 2, 0, 3, 4, 0, 5, 1, 6, 7];
+  const byVector = new DiverseOrder(4, 0.95);
+  byVector.add(axes.map((axis, index) => at(index + 1, axis)), true);
+  const byPairs = new DiverseOrder(4, 0.95, (a, b) => axes[a.id - 1] === axes[b.id - 1]);
+  byPairs.add(axes.map((_, index) => ({ id: index + 1 })), true);
+  assert.deepEqual(byPairs.ordered, byVector.ordered);
+  assert.notDeepEqual(byVector.ordered, axes.map((_, index) => index + 1), "the windows did reorder");
+});

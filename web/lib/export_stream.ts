@@ -5,6 +5,7 @@
  */
 import type { ExportQuery } from "../../contract/schemas.ts";
 import type { Queryable } from "../../gpu-worker/lib/database.ts";
+import { sql, type SqlQuery } from "../../gpu-worker/lib/sql.ts";
 import { ApiProblem } from "./api_error.ts";
 import { csvLine, EXPORT_FORMATS, type ExportCell, jsonLine, safeFileName } from "./export_format.ts";
 import { type ExportRow, readExportImports, readExportPage } from "./export_rows.ts";
@@ -25,10 +26,34 @@ export interface ExportPlan {
   /** The header (CSV) and the keys (JSON Lines): columns, value column if new, meta columns. */
   header: string[];
   fileName: string;
+  /** Rows matching when the export began (X-Total-Rows): a progress bar's total, not a promise. */
+  totalRows: number;
 }
 
 function withoutExtension(fileName: string): string {
   return fileName.replace(/\.(csv|tsv|txt)$/i, "");
+}
+
+// The same row filters as readExportPage, as fixed fragments: the name is validated by the contract.
+const COUNT_FILTERS: Record<ExportQuery["rows"], SqlQuery> = {
+  all: sql`TRUE`,
+  reviewed: sql`product_labels.source = 'human'`,
+  accepted: sql`product_labels.product_id IS NOT NULL`,
+};
+
+/**
+ * Counts the rows an export will write, for progress (N of M) in clients. One statement before the first
+ * byte — measured on embedded PGlite with 1M products: 0.46–0.66 s for rows=all, 0.33 s for rows=reviewed,
+ * a small delay against streaming the million rows themselves. Rows decided while the export streams may
+ * make the final count differ slightly: the total is for progress, not a promise.
+ */
+async function countExportRows(db: Queryable, importIds: number[], rows: ExportQuery["rows"]) {
+  if (importIds.length === 0) return 0;
+  const [{ total }] = await db.query<{ total: number }>(sql`
+    SELECT count(*)::int AS total
+    FROM products LEFT JOIN product_labels ON product_labels.product_id = products.id
+    WHERE products.import_id = ANY(${importIds}::int[]) AND ${COUNT_FILTERS[rows]}`);
+  return total;
 }
 
 /**
@@ -63,15 +88,17 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
     ? "csv-sorter-export"
     : `${safeFileName(withoutExtension(imports[0].file_name), `import-${importId}`)}-normalised`;
   const suffix = query.rows === "all" ? "" : `-${query.rows}`;
+  const importIds = imports.map((item) => item.id);
   return {
     format: query.format,
     rows: query.rows,
-    importIds: imports.map((item) => item.id),
+    importIds,
     columns,
     valueIndex,
     meta: query.meta,
     header,
     fileName: `${base}${suffix}.${EXPORT_FORMATS[query.format].extension}`,
+    totalRows: await countExportRows(db, importIds, query.rows),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 export class ImportError extends Error {
   constructor(
-    readonly status: 400 | 413 | 415 | 422,
+    readonly status: 400 | 404 | 409 | 413 | 415 | 422,
     message: string,
     readonly details?: string[],
     readonly fileName?: string,

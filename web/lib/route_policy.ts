@@ -38,8 +38,17 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   "POST /upload-csv": reviewer("upload"),
   "GET /imports": reviewer(),
   "GET /imports/:id": reviewer(),
+  // The uploader follows and cancels their own upload (the registry refuses another account's key).
+  "GET /uploads/:key": reviewer(),
+  "POST /uploads/:key/cancel": reviewer("upload.cancel"),
+  // Reviewers upload, so they may take an upload back while it embeds; deleting rows that people
+  // reviewed needs confirm=true (the decisions go with them), and every delete is audited.
+  "DELETE /imports/:id": reviewer("import.delete"),
   "GET /products-for-review": reviewer(),
   "POST /submit-feedback": reviewer("feedback"),
+  "GET /products/:id/similar": reviewer(),
+  // Audited by the handler: one feedback.bulk entry per decided row; previews change nothing.
+  "POST /submit-feedback-bulk": reviewer(),
   "GET /suggested-values": reviewer(),
   // Reads the whole catalogue, so who exported what is worth keeping although nothing changes.
   "GET /export": reviewer("export"),
@@ -47,24 +56,21 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   "GET /openapi.json": reviewer(),
   "GET /api": reviewer(),
   "GET /me": reviewer(),
+  "GET /account": reviewer(),
+  "POST /account/password": reviewer(), // audited by the handler: user.password, user.password.refused
   "POST /logout": reviewer(), // audited by the handler: logout
 
   // Ops: models, settings, workers, accounts, tokens and the audit trail.
   "POST /trigger-retrain": ops("retrain"),
   "POST /load-model": ops("model.load"),
-  "POST /rollback-model": ops("model.rollback"),
   "GET /models": ops(),
-  "POST /models": ops("model.create"),
   "GET /models/:version": ops(),
   "POST /upload-taxonomy": ops("taxonomy"),
-  "GET /settings": ops(),
   "GET /settings/auto-accept": ops(),
   "PUT /settings/auto-accept": ops("settings.auto_accept"),
-  "POST /settings/auto-accept": ops("settings.auto_accept"),
   "POST /settings/auto-accept/preview": ops(),
   "GET /jobs/:id": ops(),
   "GET /workers": ops(),
-  "POST /workers": ops("worker.attach"),
   "GET /admin": ops(),
   "POST /admin/users": ops(), // the admin handlers write detailed entries: user.*, token.*
   "POST /admin/users/:name/disable": ops(),

@@ -81,7 +81,14 @@ export async function spoolUpload(request: Request, maxBytes: number): Promise<S
       Readable.fromWeb(request.body as import("node:stream/web").ReadableStream),
       byteLimit(maxBytes, counter),
       fs.createWriteStream(target),
-    );
+    ).catch((error) => {
+      if (error instanceof ImportError) throw error;
+      // The client went away (or the connection broke) mid-body: nothing to import, nothing kept.
+      throw new ImportError(
+        400,
+        `Cannot import file: the upload was interrupted after ${counter.bytes} bytes`,
+      );
+    });
     return { path: target, fileName: undefined, bytes: counter.bytes, fields: {}, dispose };
   } catch (error) {
     dispose();

@@ -3,28 +3,35 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import {
+  DeleteImportQuery,
   FeedbackInput,
   FeedbackSaved,
   HealthStatus,
   ImportCreated,
+  ImportDeleted,
   ImportProgress,
   ReviewPage,
   ReviewQuery,
   SuggestedValue,
   SuggestedValuesQuery,
+  UploadKeyParam,
   UploadOptions,
+  UploadProgress,
 } from "../../contract/schemas.ts";
 import type { ModelRuntime } from "../../gpu-worker/lib/active_model.ts";
 import type { Database } from "../../gpu-worker/lib/database.ts";
 import { ApiProblem, parseInput } from "../lib/api_error.ts";
-import { importCsvFile, recordFailedImport } from "../lib/csv_import.ts";
+import { importCsvFile } from "../lib/csv_import.ts";
+import { recordFailedImport } from "../lib/failed_imports.ts";
 import { currentUser } from "../lib/current_user.ts";
 import { saveFeedback } from "../lib/feedback.ts";
 import { ImportError } from "../lib/import_error.ts";
+import { deleteImport } from "../lib/import_delete.ts";
 import { readImportProgress } from "../lib/import_progress.ts";
 import type { RouteDoc } from "../lib/openapi.ts";
 import { readReviewPage } from "../lib/review_queue.ts";
 import { readSuggestedValues } from "../lib/suggested_values.ts";
+import { UploadKeyInUse, UploadRegistry, type UploadTracker } from "../lib/upload_progress.ts";
 import { type SpooledUpload, spoolUpload } from "../lib/upload_spool.ts";
 
 /** What the API needs from the running app. */
@@ -36,6 +43,8 @@ export interface ApiDependencies {
   models?: ModelRuntime;
   /** Where model versions are written and read (MODELS_DIR). */
   modelsDir?: string;
+  /** Uploads being read in this process, by key (a fresh registry per app when not given). */
+  uploads?: UploadRegistry;
 }
 
 const MAX_JSON_BYTES = 64 * 1024;
@@ -56,6 +65,7 @@ async function readJson(request: Request): Promise<unknown> {
 /** Builds the API routes. */
 export function apiRoutes(deps: ApiDependencies): Hono {
   const api = new Hono();
+  const uploads = deps.uploads ?? new UploadRegistry();
 
   api.post("/upload-csv", async (c) => {
     let upload: SpooledUpload;
@@ -75,13 +85,30 @@ export function apiRoutes(deps: ApiDependencies): Hono {
         { ...upload.fields, ...Object.fromEntries(new URL(c.req.url).searchParams) },
         "upload options",
       );
+      const fileName = options.file_name ?? upload.fileName ?? "upload.csv";
+      let tracker: UploadTracker | undefined;
+      if (options.upload_key) {
+        try {
+          tracker = uploads.start(options.upload_key, {
+            fileName,
+            bytesTotal: upload.bytes,
+            owner: currentUser()?.name,
+          });
+        } catch (error) {
+          if (error instanceof UploadKeyInUse) throw new ApiProblem(409, error.message);
+          throw error;
+        }
+      }
       const created: ImportCreated = await importCsvFile(deps.db, upload.path, {
-        fileName: options.file_name ?? upload.fileName ?? "upload.csv",
+        fileName,
         textColumns: options.text_columns && options.text_columns.length > 0
           ? options.text_columns
           : undefined,
         labelColumn: options.label_column,
         modelId: deps.modelId,
+        appendTo: options.append_to,
+        tracker,
+        signal: c.req.raw.signal,
       });
       return c.json(created, 201);
     } finally {
@@ -101,6 +128,36 @@ export function apiRoutes(deps: ApiDependencies): Hono {
     const [progress] = await readImportProgress(deps.db, { modelId: deps.modelId, importId: id });
     if (!progress) throw new ApiProblem(404, `No import with id ${id}`);
     return c.json(progress);
+  });
+
+  api.delete("/imports/:id", async (c) => {
+    const { id } = parseInput(ImportIdParam, c.req.param(), "import id");
+    const { confirm } = parseInput(DeleteImportQuery, c.req.query(), "query");
+    return c.json(await deleteImport(deps.db, id, { confirm }));
+  });
+
+  api.get("/uploads/:key", (c) => {
+    const { key } = parseInput(UploadKeyParam, c.req.param(), "upload key");
+    const progress = uploads.get(key);
+    if (!progress) throw new ApiProblem(404, `No upload with key "${key}" is being read here`);
+    return c.json(progress);
+  });
+
+  api.post("/uploads/:key/cancel", (c) => {
+    const { key } = parseInput(UploadKeyParam, c.req.param(), "upload key");
+    const outcome = uploads.cancel(key, currentUser()?.name);
+    if (outcome === "unknown") {
+      throw new ApiProblem(404, `Cannot cancel upload "${key}": no such upload here`);
+    }
+    const progress = uploads.get(key)!;
+    if (outcome === "finished") {
+      throw new ApiProblem(
+        409,
+        `Cannot cancel upload "${key}": its import already ended (${progress.phase})`,
+      );
+    }
+    // The import stops at its next batch of rows; the upload request itself answers 409 then.
+    return c.json(progress, 202);
   });
 
   api.get("/products-for-review", async (c) => {
@@ -138,6 +195,8 @@ export function apiRoutes(deps: ApiDependencies): Hono {
   return api;
 }
 
+const ImportIdParam = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+
 /** Descriptions of the API routes for the OpenAPI document; a new route here adds its entry here. */
 export const apiDocs: RouteDoc[] = [
   {
@@ -146,11 +205,46 @@ export const apiDocs: RouteDoc[] = [
     tag: "API",
     summary: "Import a CSV file",
     description: "Body: the CSV itself (text/csv, options in the query string) or a form with the file in " +
-      "`file` (options as fields before it). One transaction: a refused file leaves no rows.",
+      "`file` (options as fields before it). A refused, cancelled or interrupted file leaves no rows, only " +
+      "a failed import saying why. `append_to` adds the file to that import's dataset (same column names; " +
+      "rows whose text a person or a seed label already decided there get that label, source `reused`). " +
+      "`upload_key` lets the client follow (GET /uploads/:key) and cancel the import.",
     query: UploadOptions,
     body: { "text/csv": z.string(), "multipart/form-data": UploadOptions.extend({ file: z.file() }) },
     responses: { 201: { description: "Imported", content: { "application/json": ImportCreated } } },
-    errors: [413, 415, 422],
+    errors: [404, 409, 413, 415, 422],
+  },
+  {
+    method: "get",
+    path: "/uploads/:key",
+    tag: "API",
+    summary: "Live progress of an upload being read: rows, bytes, rate and time left",
+    description: "Kept in memory by the web process reading the file (10 minutes after it ends).",
+    params: UploadKeyParam,
+    responses: { 200: { description: "Progress", content: { "application/json": UploadProgress } } },
+    errors: [404, 422],
+  },
+  {
+    method: "post",
+    path: "/uploads/:key/cancel",
+    tag: "API",
+    summary: "Cancel an upload being read",
+    description: "The import stops at its next batch, its rows are deleted and the upload answers 409.",
+    params: UploadKeyParam,
+    responses: { 202: { description: "Cancelling", content: { "application/json": UploadProgress } } },
+    errors: [404, 409, 422],
+  },
+  {
+    method: "delete",
+    path: "/imports/:id",
+    tag: "API",
+    summary: "Delete an import with its rows, vectors, suggestions and labels",
+    description: "Cancels embedding an import. With reviewed rows, `confirm=true` is required (409 " +
+      "otherwise): their decisions are deleted too.",
+    params: ImportIdParam,
+    query: DeleteImportQuery,
+    responses: { 200: { description: "Deleted", content: { "application/json": ImportDeleted } } },
+    errors: [404, 409, 422],
   },
   {
     method: "get",
@@ -177,10 +271,15 @@ export const apiDocs: RouteDoc[] = [
     summary: "The review queue, least confident first",
     description:
       "Active learning: no suggestion first, then lowest confidence, then smallest margin; no two " +
-      "near-duplicates (cosine > 0.95) within a window of 20 rows.",
+      "near-duplicates (cosine > 0.95) within a window of 20 rows. Follow `next_cursor` (as `cursor`) for " +
+      "the next page: an index scan from where the last page ended, at any depth (`offset` still works, " +
+      "but reads every row before the page). Filters combine: `import_id`, `suggestion`, " +
+      "`min_confidence`/`max_confidence`, `q` (every word, as a word or its beginning) and `similar_to` " +
+      "(the waiting rows nearest to that product among its 1,000 nearest, nearest first, each with " +
+      "`similarity`; 404 unknown product). `total` counts up to 1,000 (`total_capped` above).",
     query: ReviewQuery,
     responses: { 200: { description: "One page", content: { "application/json": ReviewPage } } },
-    errors: [422],
+    errors: [404, 422],
   },
   {
     method: "get",

@@ -16,17 +16,16 @@ import { sql } from "../../gpu-worker/lib/sql.ts";
 import {
   datasetRows,
   openTestDatabase,
+  startTestWorker,
   TEST_MODEL_ID,
-  testEmbedder,
   toCsv,
 } from "../../gpu-worker/lib/testing.ts";
-import { startWorker, type WorkerHandle } from "../../gpu-worker/lib/worker_loop.ts";
+import type { WorkerHandle } from "../../gpu-worker/lib/worker_loop.ts";
 import { createApp } from "../app.ts";
 
 type App = ReturnType<typeof createApp>;
 type Row = Record<string, string>;
 
-const embedder = await testEmbedder();
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -46,12 +45,7 @@ async function setup(
   });
   const created = await response.json() as ImportCreated;
   assert.equal(response.status, 201, JSON.stringify(created));
-  const worker = await startWorker(db, embedder, {
-    batchSize: 32,
-    pollMs: 100,
-    leaseSeconds: 30,
-    log: () => {},
-  });
+  const worker = await startTestWorker(db);
   cleanups.push(() => worker.stop());
   await worker.idle();
   return { db, app, created, worker };
@@ -137,6 +131,29 @@ test("POST /submit-feedback approval stores the suggestion as the product's valu
   const after = await (await app.request("/products-for-review?limit=200")).json() as ReviewPage;
   assert.equal(after.total, before - 1);
   assert.ok(!after.items.some((queued) => queued.product_id === item.product_id));
+});
+
+test("POST /submit-feedback approval stores the value the card showed, though the row was re-scored since", async () => {
+  const [shown, current] = await nextItems(2);
+  // The row's suggestion moves after its card was shown (as a neighbour's decision re-scores it).
+  const moved = `${shown.suggestion} (re-scored)`;
+  await db.query(sql`UPDATE suggestions SET value = ${moved} WHERE product_id = ${shown.product_id}`);
+  const body = await saved(
+    await submit({ product_id: shown.product_id, approved: true, expected_value: shown.suggestion }),
+  );
+  assert.equal(body.value, shown.suggestion);
+  assert.deepEqual(await labelOf(shown.product_id), { value: shown.suggestion, source: "human" });
+  const [stored] = await db.query<{ suggested_value: string; suggested_confidence: number | null }>(sql`
+    SELECT suggested_value, suggested_confidence FROM feedback WHERE id = ${body.feedback_id}`);
+  assert.deepEqual(stored, { suggested_value: shown.suggestion, suggested_confidence: null });
+
+  // Unchanged: expected_value equal to the suggestion keeps its confidence; without it, the current one.
+  const same = await saved(
+    await submit({ product_id: current.product_id, approved: true, expected_value: current.suggestion }),
+  );
+  const [kept] = await db.query<{ suggested_confidence: number }>(sql`
+    SELECT suggested_confidence FROM feedback WHERE id = ${same.feedback_id}`);
+  assert.equal(kept.suggested_confidence, current.confidence);
 });
 
 test("POST /submit-feedback correction stores the trimmed corrected_text as the value", async () => {

@@ -20,6 +20,7 @@ export function exportRoutes(deps: ApiDependencies): Hono {
         "content-disposition": `attachment; filename="${plan.fileName}"`,
         "cache-control": "no-store",
         "x-content-type-options": "nosniff",
+        "x-total-rows": String(plan.totalRows),
       },
     });
   });
@@ -40,7 +41,8 @@ export const exportDocs: RouteDoc[] = [{
   query: ExportQuery,
   responses: {
     200: {
-      description: "The export, streamed (Content-Disposition: attachment)",
+      description: "The export, streamed (Content-Disposition: attachment; X-Total-Rows: the rows " +
+        "matching when it began, for progress)",
       content: { "text/csv": z.string(), "application/jsonl": ExportLine },
     },
   },

@@ -31,26 +31,20 @@ import { sql } from "../../gpu-worker/lib/sql.ts";
 import {
   datasetRows,
   openTestDatabase,
+  startTestWorker,
   TEST_MODEL_ID,
-  testEmbedder,
   toCsv,
 } from "../../gpu-worker/lib/testing.ts";
-import { startWorker } from "../../gpu-worker/lib/worker_loop.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
-const embedder = await testEmbedder();
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-web-models-"));
 const runtime = (log: (message: string) => void = () => {}) =>
   new ModelRuntime({ modelsDir, embeddingModelId: TEST_MODEL_ID, dimensions: 384, log });
 const webModels = runtime();
 const workerModels = runtime();
 const stopWatching = await watchActiveModel(db, workerModels, { pollMs: 500, log: () => {} });
-const worker = await startWorker(db, embedder, {
-  batchSize: 32,
-  pollMs: 100,
-  leaseSeconds: 30,
-  log: () => {},
+const worker = await startTestWorker(db, {
   models: workerModels,
   jobHandlers: modelJobHandlers({ modelsDir, models: workerModels, training: { epochs: 20 } }),
 });

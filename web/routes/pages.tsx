@@ -25,13 +25,16 @@ export function pageRoutes(deps: ApiDependencies): Hono {
     return c.html(page(
       <Layout title="Imports" active="imports">
         <h1 class="text-2xl font-semibold mb-4">Upload a supplier CSV</h1>
-        <Island name="UploadForm" props={{ maxUploadBytes: deps.maxUploadBytes }} />
+        <Island name="UploadForm" props={{ maxUploadBytes: deps.maxUploadBytes, imports }} />
         <div class="flex items-baseline justify-between mt-8 mb-3">
           <h2 class="text-xl font-semibold">Imports</h2>
           {imports.some((item) => item.status === "imported") && (
-            <a class="text-blue-700 hover:underline text-sm" href="/export" data-testid="export-all">
-              Export everything
-            </a>
+            <div class="text-sm">
+              <Island
+                name="ExportButton"
+                props={{ importId: null, label: "Export everything", testId: "export-all" }}
+              />
+            </div>
           )}
         </div>
         <Island name="ImportList" props={{ imports }} />

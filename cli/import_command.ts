@@ -1,0 +1,82 @@
+/**
+ * `csv-sorter import <file.csv>`: streams the file as the body of POST /upload-csv (text/csv, options in
+ * the query string, as the upload page does), so a file of any size never sits in memory; prints the new
+ * import's id, and with --wait follows its embedding.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Readable, Transform } from "node:stream";
+import { ImportCreated } from "../contract/schemas.ts";
+import { type CommandContext, printResult, progressFor } from "./context.ts";
+import { CliError, EXIT } from "./exit_codes.ts";
+import { checkFailedRows, followImport, importSummary } from "./wait_command.ts";
+
+/** Options of `import`, validated. */
+export interface ImportOptions {
+  file: string;
+  textColumns?: string[];
+  labelColumn?: string;
+  appendTo?: number;
+  wait: boolean;
+}
+
+/** Opens `file` for reading, or explains why it cannot be (exit 2: nothing was sent). */
+function openFile(file: string): { size: number; stream: fs.ReadStream } {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
+    throw new CliError(EXIT.usage, `Cannot import "${file}": ${reason}`);
+  }
+  if (!stat.isFile()) throw new CliError(EXIT.usage, `Cannot import "${file}": not a file`);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new CliError(EXIT.usage, `Cannot import "${file}": permission denied`);
+  }
+  return { size: stat.size, stream: fs.createReadStream(file, { highWaterMark: 256 * 1024 }) };
+}
+
+/** Runs `import`. */
+export async function importCommand(context: CommandContext, options: ImportOptions): Promise<void> {
+  const { size, stream } = openFile(options.file);
+  const progress = progressFor(context, "upload", "bytes");
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sent += chunk.length;
+      progress.update(sent, size);
+      callback(null, chunk);
+    },
+  });
+  const body = Readable.toWeb(stream.pipe(counter)) as ReadableStream<Uint8Array>;
+  let created: ImportCreated;
+  try {
+    created = await context.client.json(ImportCreated, "/upload-csv", {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      query: {
+        file_name: path.basename(options.file),
+        text_columns: options.textColumns?.join(","),
+        label_column: options.labelColumn,
+        append_to: options.appendTo,
+      },
+      body,
+    });
+  } finally {
+    progress.finish();
+    stream.destroy();
+  }
+  // The id first, on its own line: a script that reads it can go on even if the wait is cut short.
+  if (!context.json) context.stdout.write(`${created.import_id}\n`);
+  if (!options.wait) {
+    if (context.json) printResult(context, "", created);
+    return;
+  }
+  const state = await followImport(context, created.import_id);
+  if (context.json) printResult(context, "", { ...created, progress: state });
+  else if (!context.quiet) context.stderr.write(`${importSummary(state)}\n`);
+  checkFailedRows(state);
+}
