@@ -105,6 +105,8 @@ test("a reviewer exports an import from the imports page and gets the rows, valu
     assert.ok(Date.now() < deadline, "the approval was not saved");
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  // The page asks before leaving while a decision is still being saved.
+  await page.locator('[data-testid=save-status][data-saving="0"]').waitFor();
 
   // Export from the imports page: open the control, choose a value column, download.
   await page.goto(app.baseUrl);

@@ -137,6 +137,8 @@ test("CSV payloads are shown as text on every page and never execute, under an a
     await page.keyboard.press("j");
     await assertNothingRan(page, `review page, card ${step + 2}`);
   }
+  // Decisions save in the background and the page asks before leaving with one unsaved.
+  await page.locator('[data-testid=save-status][data-saving="0"]').waitFor();
 
   // The audit trail (file name and results in the details) and the accounts page.
   await page.goto(`${app.baseUrl}/audit`);

@@ -8,9 +8,10 @@
  * (undone with a message if the save fails), and the next page is fetched by cursor as soon as a page
  * is shown, so the reviewer moves on to it without a pause.
  */
-import { Fragment } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { FeedbackSaved, ReviewItem, ReviewPage, SuggestedValue } from "../../contract/schemas.ts";
+import { ReviewCardDetails } from "../components/ReviewCardDetails.tsx";
+import { ReviewPageList, type ShownDecision } from "../components/ReviewPageList.tsx";
 import { fetchJson, postJson } from "./api_client.ts";
 import {
   filterParams,
@@ -25,11 +26,8 @@ import { SimilarGroup } from "./SimilarGroup.tsx";
 export interface ReviewQueueProps {
   importId: number | null;
   pageSize: number;
-}
-
-interface Decision {
-  value: string;
-  approved: boolean;
+  /** Whether to show a name box (an app without accounts); signed-in decisions carry the account's name. */
+  askReviewerName?: boolean;
 }
 
 /** A page fetched ahead of time, with what was decided when it was asked for. */
@@ -41,16 +39,12 @@ interface Prefetch {
 
 const REVIEWER_KEY = "csv-sorter:reviewer";
 
-function confidenceLabel(confidence: number | null): string {
-  return confidence === null ? "no suggestion" : `${Math.round(confidence * 100)}%`;
-}
-
 /** The review queue island. */
-export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
+export function ReviewQueue({ importId, pageSize, askReviewerName = false }: ReviewQueueProps) {
   const [items, setItems] = useState<ReviewItem[]>([]);
   const [total, setTotal] = useState({ count: 0, capped: false, decidedAtRequest: 0 });
   const [index, setIndex] = useState(0);
-  const [decisions, setDecisions] = useState<Record<number, Decision>>({});
+  const [decisions, setDecisions] = useState<Record<number, ShownDecision>>({});
   const [correction, setCorrection] = useState("");
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
@@ -146,7 +140,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     setIndex((at) => Math.min(Math.max(at + step, 0), Math.max(items.length - 1, 0)));
 
   /** After `all` is recorded: the next undecided card ahead, else one behind, else the next page. */
-  const advance = (all: Record<number, Decision>, from: number) => {
+  const advance = (all: Record<number, ShownDecision>, from: number) => {
     const ahead = items.findIndex((item, at) => at >= from && !all[item.product_id]);
     const next = ahead !== -1 ? ahead : items.findIndex((item) => !all[item.product_id]);
     if (next !== -1) setIndex(next);
@@ -191,7 +185,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       corrected_text: approved ? null : corrected,
       // An earlier decision can re-score this row after its page was loaded: approve what the card showed.
       ...(approved ? { expected_value: item.suggestion } : {}),
-      ...(reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
+      ...(askReviewerName && reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
     }).then(
       (saved) => {
         setDecisions((now) => ({ ...now, [item.product_id]: { value: saved.value, approved } }));
@@ -303,73 +297,29 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
             ? "All saved"
             : ""}
         </span>
-        <label class="inline-flex items-center gap-2">
-          Reviewer
-          <input
-            class="border border-slate-300 rounded px-2 py-1"
-            value={reviewer}
-            maxLength={100}
-            placeholder="your name"
-            onInput={(event) => {
-              const value = (event.target as HTMLInputElement).value;
-              setReviewer(value);
-              localStorage.setItem(REVIEWER_KEY, value);
-            }}
-          />
-        </label>
+        {askReviewerName && (
+          <label class="inline-flex items-center gap-2">
+            Reviewer
+            <input
+              class="border border-slate-300 rounded px-2 py-1"
+              value={reviewer}
+              maxLength={100}
+              placeholder="your name"
+              onInput={(event) => {
+                const value = (event.target as HTMLInputElement).value;
+                setReviewer(value);
+                localStorage.setItem(REVIEWER_KEY, value);
+              }}
+            />
+          </label>
+        )}
       </div>
       <article
         class="bg-white border-2 border-slate-900 rounded-lg p-5 space-y-4"
         data-testid="review-card"
         data-product-id={current.product_id}
       >
-        <header>
-          <p class="text-xs text-slate-500">Import {current.import_id} · row {current.row_number}</p>
-          <h2 class="text-lg font-semibold break-words" data-testid="card-text">
-            {current.text || "(no text)"}
-          </h2>
-        </header>
-        <dl class="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-          {current.columns.map((column) => [column, current.data[column] ?? ""]).map(([column, value]) => (
-            <Fragment key={column}>
-              <dt class="text-slate-500">{column}</dt>
-              <dd class="break-words">{value || <span class="text-slate-400">—</span>}</dd>
-            </Fragment>
-          ))}
-        </dl>
-        <section class="flex items-center gap-4">
-          <div>
-            <p class="text-xs text-slate-500">Suggestion</p>
-            <p class="font-medium" data-testid="card-suggestion">{current.suggestion ?? "—"}</p>
-          </div>
-          <div class="flex items-center gap-2">
-            {
-              /* A <meter>, not a styled div: the CSP allows no style attributes. Its low/high/optimum
-                colour it red below 40 %, amber below 70 %, green above. */
-            }
-            <meter
-              class="w-24 h-2"
-              min={0}
-              max={1}
-              low={0.4}
-              high={0.7}
-              optimum={1}
-              value={current.confidence ?? 0}
-              aria-label="Confidence"
-            />
-            <span class="text-sm" data-testid="card-confidence">{confidenceLabel(current.confidence)}</span>
-            {current.similarity !== undefined && (
-              <span class="text-xs text-sky-800" data-testid="card-similarity">
-                {`similarity ${Math.round(current.similarity * 100)}%`}
-              </span>
-            )}
-            {current.source && (
-              <span class="text-xs text-slate-500" data-testid="card-source">
-                {`${current.source.replace("_", "-")} · ${current.model_version ?? "no trained model"}`}
-              </span>
-            )}
-          </div>
-        </section>
+        <ReviewCardDetails item={current} />
         {decided
           ? (
             <p class="text-emerald-800 text-sm" data-testid="card-decided">
@@ -414,7 +364,12 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
             </form>
           )}
         {!decided && (
-          <SimilarGroup key={current.product_id} item={current} reviewer={reviewer} onDecided={decideGroup} />
+          <SimilarGroup
+            key={current.product_id}
+            item={current}
+            reviewer={askReviewerName ? reviewer : ""}
+            onDecided={decideGroup}
+          />
         )}
         {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
       </article>
@@ -426,29 +381,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
         </button>{" "}
         · <kbd>/</kbd> search · <kbd>X</kbd> clear filters · <kbd>Esc</kbd> leave the input
       </p>
-      <ol class="bg-white border border-slate-200 rounded-lg divide-y divide-slate-100 text-sm">
-        {items.map((item, at) => (
-          <li key={item.product_id} data-product-id={item.product_id}>
-            <button
-              type="button"
-              onClick={() => setIndex(at)}
-              tabIndex={-1}
-              class={`w-full text-left px-3 py-2 flex justify-between gap-4 ${
-                at === index ? "bg-slate-100" : ""
-              }`}
-            >
-              <span class="truncate">{item.text}</span>
-              <span class="shrink-0 text-slate-600">
-                {decisions[item.product_id]
-                  ? `✓ ${decisions[item.product_id].value}`
-                  : `${item.suggestion ?? "—"} · ${confidenceLabel(item.confidence)}${
-                    item.similarity === undefined ? "" : ` · ${Math.round(item.similarity * 100)}% alike`
-                  }`}
-              </span>
-            </button>
-          </li>
-        ))}
-      </ol>
+      <ReviewPageList items={items} index={index} decisions={decisions} onSelect={setIndex} />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
+import { currentUser } from "../lib/current_user.ts";
 import { readImportProgress } from "../lib/import_progress.ts";
 import type { RouteDoc } from "../lib/openapi.ts";
 import type { ApiDependencies } from "./api.ts";
@@ -50,7 +51,8 @@ export function pageRoutes(deps: ApiDependencies): Hono {
     return c.html(page(
       <Layout title="Review" active="review">
         <h1 class="text-2xl font-semibold mb-4">Review{importId ? ` import ${importId}` : ""}</h1>
-        <Island name="ReviewQueue" props={{ importId, pageSize: 20 }} />
+        {/* Signed in, decisions are stored under the account's name: no name box to fill in. */}
+        <Island name="ReviewQueue" props={{ importId, pageSize: 20, askReviewerName: !currentUser() }} />
       </Layout>,
     ));
   });
