@@ -32,20 +32,29 @@ CREATE INDEX review_queue_suggestion_rank
   ON review_queue (model_id, suggestion, rank_confidence, rank_margin, product_id);
 CREATE INDEX review_queue_search ON review_queue USING gin (search);
 
+-- Puts every vector of these products in the queue, unless the product is labelled (or already queued).
+-- Each way into the queue (a vector arrives, a label goes, the first fill) goes through it.
+CREATE FUNCTION review_queue_add(ids integer[]) RETURNS void
+  LANGUAGE sql
+  AS $$
+  INSERT INTO review_queue (model_id, product_id, import_id, suggestion, rank_confidence, rank_margin, search)
+  SELECT embeddings.model_id, embeddings.product_id, products.import_id, suggestions.value,
+         coalesce(suggestions.confidence, -1), coalesce(suggestions.margin, -1),
+         to_tsvector('simple', left(products.text, 10000))
+  FROM embeddings
+  JOIN products ON products.id = embeddings.product_id
+  LEFT JOIN suggestions ON suggestions.product_id = embeddings.product_id
+  WHERE embeddings.product_id = ANY(ids)
+    AND NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = embeddings.product_id)
+  ON CONFLICT (model_id, product_id) DO NOTHING
+$$;
+
 -- A vector arrives: the row waits unless it is labelled already.
 CREATE FUNCTION review_queue_embeddings_inserted() RETURNS trigger
   LANGUAGE plpgsql
   AS $$
 BEGIN
-  INSERT INTO review_queue (model_id, product_id, import_id, suggestion, rank_confidence, rank_margin, search)
-  SELECT inserted.model_id, inserted.product_id, products.import_id, suggestions.value,
-         coalesce(suggestions.confidence, -1), coalesce(suggestions.margin, -1),
-         to_tsvector('simple', left(products.text, 10000))
-  FROM inserted
-  JOIN products ON products.id = inserted.product_id
-  LEFT JOIN suggestions ON suggestions.product_id = inserted.product_id
-  WHERE NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = inserted.product_id)
-  ON CONFLICT (model_id, product_id) DO NOTHING;
+  PERFORM review_queue_add(ARRAY(SELECT DISTINCT product_id FROM inserted));
   RETURN NULL;
 END
 $$;
@@ -71,16 +80,7 @@ CREATE FUNCTION review_queue_labels_deleted() RETURNS trigger
   LANGUAGE plpgsql
   AS $$
 BEGIN
-  INSERT INTO review_queue (model_id, product_id, import_id, suggestion, rank_confidence, rank_margin, search)
-  SELECT embeddings.model_id, embeddings.product_id, products.import_id, suggestions.value,
-         coalesce(suggestions.confidence, -1), coalesce(suggestions.margin, -1),
-         to_tsvector('simple', left(products.text, 10000))
-  FROM deleted
-  JOIN products ON products.id = deleted.product_id
-  JOIN embeddings ON embeddings.product_id = deleted.product_id
-  LEFT JOIN suggestions ON suggestions.product_id = deleted.product_id
-  WHERE NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = deleted.product_id)
-  ON CONFLICT (model_id, product_id) DO NOTHING;
+  PERFORM review_queue_add(ARRAY(SELECT DISTINCT product_id FROM deleted));
   RETURN NULL;
 END
 $$;
@@ -127,13 +127,6 @@ CREATE TRIGGER review_queue_suggestions_deleted
   FOR EACH STATEMENT EXECUTE FUNCTION review_queue_suggestions_deleted();
 
 -- The rows already waiting on a database that holds data.
-INSERT INTO review_queue (model_id, product_id, import_id, suggestion, rank_confidence, rank_margin, search)
-SELECT embeddings.model_id, embeddings.product_id, products.import_id, suggestions.value,
-       coalesce(suggestions.confidence, -1), coalesce(suggestions.margin, -1),
-       to_tsvector('simple', left(products.text, 10000))
-FROM embeddings
-JOIN products ON products.id = embeddings.product_id
-LEFT JOIN suggestions ON suggestions.product_id = embeddings.product_id
-WHERE NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = embeddings.product_id);
+SELECT review_queue_add(ARRAY(SELECT DISTINCT product_id FROM embeddings));
 
 ANALYZE review_queue;
