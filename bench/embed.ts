@@ -1,5 +1,5 @@
 /**
- * `npm run bench:embed`: embeds 5,000 real titles from the shared dataset twice in one run — through the
+ * `npm run bench:embed`: embeds 5,000 real titles from the Walmart-Amazon dataset in datasets/ twice in one run — through the
  * model alone, and through the whole worker path (claim from the on-disk PGlite queue → embed → write
  * vectors → kNN suggestions) — and prints both throughputs and their ratio. The two paths alternate in
  * rounds of 500 rows, so anything else loading the machine slows both alike and the ratio stays fair.

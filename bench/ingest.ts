@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ingest`: builds a 100k-row CSV from the shared dataset (its 22k Amazon rows repeated
+ * `npm run bench:ingest`: builds a 100k-row CSV from the Walmart-Amazon dataset in datasets/ (its 22k Amazon rows repeated
  * with the row id changed) and imports it through POST /upload-csv into an on-disk PGlite database
  * (committed batches of 500 under status 'importing', then one finishing transaction). Baseline in the same run: papaparse alone over the same file. Prints rows/s, the ratio,
  * and the peak RSS of each phase. Options: --rows N (default 100000).

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:learning`: simulates a reviewer on the shared dataset and measures how fast the product
+ * `npm run bench:learning`: simulates a reviewer on the Walmart-Amazon dataset in datasets/ and measures how fast the product
  * learns. The reviewer works through a pool of Amazon products page by page (20 rows), answering with
  * the ground truth, in three queue orders: random, uncertainty (lowest confidence, then smallest
  * margin — the review queue's order) and uncertainty + diversity (the same, with near-duplicates

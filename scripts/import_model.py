@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TITLES_CSV = REPO_ROOT.parent / "shared" / "datasets" / "walmart_amazon" / "tableB.csv"
+DEFAULT_TITLES_CSV = REPO_ROOT / "datasets" / "walmart_amazon" / "tableB.csv"
 PARITY_TITLE_COUNT = 50
 
 # transformers.js needs these three; the weights may come in either format.

@@ -1,7 +1,7 @@
 /**
  * Helpers for tests: a fresh migrated database (in-memory PGlite, or a new database on the PostgreSQL
  * server named by TEST_DATABASE_URL), the real embedding model (loaded once per process), and real
- * product rows from the shared Walmart-Amazon dataset.
+ * product rows from the Walmart-Amazon dataset that ships in datasets/ (CC BY 4.0, see its ATTRIBUTION.md).
  */
 import fs from "node:fs";
 import net from "node:net";
@@ -16,8 +16,8 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from "./worker_loo
 
 /** The repository root. */
 export const REPO_ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
-/** The shared dataset folder (beside the repository). */
-export const DATASET_DIR = path.resolve(REPO_ROOT, "../shared/datasets/walmart_amazon");
+/** The Walmart-Amazon tables inside the repository (datasets/walmart_amazon, CC BY 4.0). */
+export const DATASET_DIR = path.join(REPO_ROOT, "datasets/walmart_amazon");
 /** The embedding model the tests use: the real all-MiniLM-L6-v2, built by scripts/ensure_model.sh. */
 export const TEST_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2";
 /** Folder that holds the model, as transformers.js' localModelPath. */

@@ -1,6 +1,6 @@
 /**
  * The learning loop through the API, with the real embedding model, the real database and real products
- * (the 16 most common categories among the first 3,000 Amazon rows of the shared dataset). The tests run
+ * (the 16 most common categories among the first 3,000 Amazon rows of the Walmart-Amazon dataset in datasets/). The tests run
  * in order and build on each other: a taxonomy alone; ground truth fed as feedback in two steps with a
  * retrain after each; activation and rollback under concurrent review traffic; corrupt versions refused;
  * auto-accept.
