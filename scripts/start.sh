@@ -4,7 +4,6 @@
 # let transformers.js fetch it from the model hub instead.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export ONNXRUNTIME_NODE_INSTALL=skip
 node --import tsx web/build.ts
 model_dir="${EMBEDDING_MODEL_PATH:-./models/embedding/}/${EMBEDDING_MODEL_ID:-sentence-transformers/all-MiniLM-L6-v2}"
 if [[ ! -s "${model_dir}/onnx/model.onnx" && "${ALLOW_REMOTE_MODELS:-}" != "1" ]]; then

@@ -4,7 +4,7 @@
 # CI reads: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export ONNXRUNTIME_NODE_INSTALL=skip ALLOW_REMOTE_MODELS=0
+export ALLOW_REMOTE_MODELS=0
 deno=./node_modules/.bin/deno
 passed=0
 failed=0

@@ -197,6 +197,7 @@ export function systemProbes(env: Record<string, string | undefined> = process.e
         };
         const listed = ort.listSupportedBackends?.().find((backend) => backend.name === "cuda");
         if (!listed) return { ok: false, detail: "onnxruntime-node was built without the CUDA provider" };
+        // Relative to the onnxruntime-node package (check_repo_paths: ignore).
         const binding = path.join(
           path.dirname(require.resolve("onnxruntime-node")),
           `../bin/napi-v6/${process.platform}/${process.arch}/libonnxruntime_providers_cuda.so`,

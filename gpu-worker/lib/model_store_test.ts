@@ -153,6 +153,7 @@ test("a missing version, a missing file and a name that is not a version are ref
   await assert.rejects(loadModelVersion(tf, modelsDir, "v4", EXPECTED), {
     message: 'Cannot load model "v4": labels.json is missing',
   });
+  // check_repo_paths: ignore (a name that must be refused)
   await assert.rejects(loadModelVersion(tf, modelsDir, "../v1", EXPECTED), /not a version name/);
 });
 

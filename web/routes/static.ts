@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { RouteDoc } from "../lib/openapi.ts";
 
+// web/static, made by web/build.ts (check_repo_paths: ignore: absent until the first build).
 const STATIC_DIR = path.resolve(import.meta.dirname ?? ".", "../static");
 
 const TYPES: Record<string, string> = {
