@@ -36,6 +36,7 @@ const GLOBAL: OptionName[] = ["url", "token", "json", "quiet", "timeout", "help"
 /** Each command: its own options and how many positionals it takes. */
 const COMMANDS = {
   import: { options: ["text-columns", "label-column", "append-to", "wait"], positionals: [1, 1] },
+  sample: { options: ["wait"], positionals: [0, 0] },
   wait: { options: [], positionals: [1, 1] },
   export: {
     options: ["output", "import", "rows", "format", "value-column", "meta", "no-meta"],
@@ -66,6 +67,7 @@ export type CommandLine =
     & GlobalOptions
     & (
       | { command: "import"; options: ImportOptions }
+      | { command: "sample"; wait: boolean }
       | { command: "wait"; importId: number }
       | { command: "export"; options: ExportOptions }
       | { command: "retrain"; wait: boolean }
@@ -151,6 +153,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         },
       };
     }
+    case "sample":
+      return { ...global, command, wait: values.wait ?? false };
     case "wait":
       return { ...global, command, importId: valid(ImportId, rest[0], "import id") };
     case "export": {

@@ -6,6 +6,8 @@ Usage: csv-sorter <command> [options]
 Commands:
   import <file.csv> [--text-columns a,b] [--label-column c] [--append-to <import id>] [--wait]
                       upload a CSV (streamed); prints the import id; --wait follows embedding
+  sample [--wait]     load the server's sample catalogue (2,400 products, a quarter categorised)
+                      to try the product; prints the import id
   wait <import id>    follow embedding until every row is embedded (or failed)
   export [-o file|-] [--import N] [--rows all|reviewed|accepted] [--format csv|jsonl]
          [--value-column name] [--meta|--no-meta]

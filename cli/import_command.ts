@@ -6,10 +6,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
+import { z } from "zod";
 import { ImportCreated } from "../contract/schemas.ts";
 import { type CommandContext, printResult, progressFor } from "./context.ts";
 import { CliError, EXIT } from "./exit_codes.ts";
 import { checkFailedRows, followImport, importSummary } from "./wait_command.ts";
+
+const SampleCreated = ImportCreated.extend({ sample: z.literal(true) });
 
 /** Options of `import`, validated. */
 export interface ImportOptions {
@@ -69,9 +72,14 @@ export async function importCommand(context: CommandContext, options: ImportOpti
     progress.finish();
     stream.destroy();
   }
+  await reportCreated(context, created, options.wait);
+}
+
+/** Prints the new import's id (or JSON) and, with `wait`, follows its embedding. */
+async function reportCreated(context: CommandContext, created: ImportCreated, wait: boolean): Promise<void> {
   // The id first, on its own line: a script that reads it can go on even if the wait is cut short.
   if (!context.json) context.stdout.write(`${created.import_id}\n`);
-  if (!options.wait) {
+  if (!wait) {
     if (context.json) printResult(context, "", created);
     return;
   }
@@ -79,4 +87,13 @@ export async function importCommand(context: CommandContext, options: ImportOpti
   if (context.json) printResult(context, "", { ...created, progress: state });
   else if (!context.quiet) context.stderr.write(`${importSummary(state)}\n`);
   checkFailedRows(state);
+}
+
+/**
+ * `csv-sorter sample`: loads the server's bundled sample catalogue (POST /imports/sample) and prints its
+ * import id; with --wait follows its embedding. Exit 4 when a sample import already exists.
+ */
+export async function sampleCommand(context: CommandContext, options: { wait: boolean }): Promise<void> {
+  const created = await context.client.json(SampleCreated, "/imports/sample", { method: "POST" });
+  await reportCreated(context, created, options.wait);
 }

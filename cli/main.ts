@@ -9,7 +9,7 @@ import type { CommandContext } from "./context.ts";
 import { CliError, EXIT } from "./exit_codes.ts";
 import { exportCommand } from "./export_command.ts";
 import { HELP } from "./help.ts";
-import { importCommand } from "./import_command.ts";
+import { importCommand, sampleCommand } from "./import_command.ts";
 import { loadModelCommand, retrainCommand } from "./model_commands.ts";
 import { statusCommand } from "./status_command.ts";
 import { waitCommand } from "./wait_command.ts";
@@ -18,6 +18,8 @@ function run(line: Exclude<CommandLine, { command: "help" }>, context: CommandCo
   switch (line.command) {
     case "import":
       return importCommand(context, line.options);
+    case "sample":
+      return sampleCommand(context, { wait: line.wait });
     case "wait":
       return waitCommand(context, line.importId);
     case "export":

@@ -104,6 +104,8 @@ export const ImportProgress = z.object({
   /** Seconds until every row is embedded at that rate; 0 when done, null with no recent rate. */
   eta_seconds: z.number().nullable(),
   created_at: z.string(),
+  /** The bundled sample catalogue (POST /imports/sample) rather than a user's file. */
+  sample: z.boolean(),
 });
 export type ImportProgress = z.infer<typeof ImportProgress>;
 

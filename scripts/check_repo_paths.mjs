@@ -14,13 +14,17 @@ import fs from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-const files = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter(Boolean);
-const TEXT = /\.(ts|tsx|mjs|js|json|sh|py|md|yml|yaml|sql|css|txt|toml)$|^(Dockerfile.*|\.ci\/run|\.npmrc|\.env\.example|\.dockerignore)$/;
+const files = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter(
+  Boolean,
+);
+const TEXT =
+  /\.(ts|tsx|mjs|js|json|sh|py|md|yml|yaml|sql|css|txt|toml)$|^(Dockerfile.*|\.ci\/run|\.npmrc|\.env\.example|\.dockerignore)$/;
 // A relative path: one or more "../" followed by at least one name. Names stop at quotes, spaces and brackets.
 const RELATIVE = /(?:^|[\s"'`(=:,[])((?:\.\.\/)+[A-Za-z0-9_.@-][^\s"'`)\]},;:]*)/g;
 // Climbing out of the repository root by name: `${repo_root}/../x`, path.join(REPO_ROOT, "../x"),
 // REPO_ROOT.parent / "x" (Python).
-const ROOT_ESCAPE = /(?:repo_?root|REPO_ROOT)(?:\}?\/\.\.(?:\/|\b)|\s*,\s*["'`]\.\.(?:\/|["'`])|\.parent\b)/gi;
+const ROOT_ESCAPE =
+  /(?:repo_?root|REPO_ROOT)(?:\}?\/\.\.(?:\/|\b)|\s*,\s*["'`]\.\.(?:\/|["'`])|\.parent\b)/gi;
 const ABSOLUTE = /(?:^|[\s"'`(=:])(\/(?:work|home|root|Users)\/[^\s"'`)]*)/g;
 
 const IGNORE = "check_repo_paths: ignore";

@@ -46,6 +46,43 @@ async function remove(item: ImportProgress, onDone: () => void, onError: (messag
   }
 }
 
+/**
+ * What a new user sees on an empty Imports page: an offer to load the bundled sample catalogue, so the
+ * whole loop (embedding, suggestions, review, retrain) can be tried before any file of their own.
+ */
+function SampleOffer({ onError }: { onError: (message: string) => void }) {
+  const [loading, setLoading] = useState(false);
+  const load = async () => {
+    setLoading(true);
+    try {
+      await fetchJson("/imports/sample", { method: "POST" });
+      globalThis.dispatchEvent(new CustomEvent("csv-sorter:imported"));
+    } catch (error) {
+      onError((error as Error).message);
+      setLoading(false);
+    }
+  };
+  return (
+    <div class="bg-white border border-slate-200 rounded-lg p-4" data-testid="no-imports">
+      <p class="text-slate-700">No imports yet. Upload a CSV above, or try CSV-Sorter on a sample first.</p>
+      <p class="text-sm text-slate-600 mt-1">
+        The sample catalogue holds 2,400 real Amazon products of 12 categories, a quarter of them already
+        categorised: within a minute they are embedded and the rest have suggestions to review. Delete it like
+        any import when you are done.
+      </p>
+      <button
+        type="button"
+        class="mt-3 px-4 py-2 rounded bg-blue-700 text-white hover:bg-blue-800 disabled:opacity-60"
+        onClick={load}
+        disabled={loading}
+        data-testid="load-sample"
+      >
+        {loading ? "Loading the sample…" : "Load the sample catalogue"}
+      </button>
+    </div>
+  );
+}
+
 /** Lists imports with their embedding and review progress. */
 export function ImportList({ imports: initial }: ImportListProps) {
   const [imports, setImports] = useState(initial);
@@ -80,7 +117,10 @@ export function ImportList({ imports: initial }: ImportListProps) {
 
   if (imports.length === 0) {
     return (
-      <p class="text-slate-500" data-testid="no-imports">No imports yet. Upload a CSV above to start.</p>
+      <div>
+        {error && <p class="text-red-700 text-sm mb-2" role="alert">{error}</p>}
+        <SampleOffer onError={setError} />
+      </div>
     );
   }
   return (
@@ -111,6 +151,14 @@ export function ImportList({ imports: initial }: ImportListProps) {
                     <span class="text-slate-400 mr-1" aria-hidden="true">↳</span>
                   )}
                   {item.file_name}
+                  {item.sample && (
+                    <span
+                      class="ml-2 text-xs font-normal px-1.5 py-0.5 rounded bg-amber-100 text-amber-900"
+                      data-testid="sample-badge"
+                    >
+                      sample
+                    </span>
+                  )}
                 </div>
                 {item.id !== item.dataset_id && (
                   <div class="text-xs text-slate-500">appended to dataset #{item.dataset_id}</div>

@@ -57,7 +57,8 @@ export async function readImportProgress(
          ON embedding_queue.product_id = products.id AND embedding_queue.model_id = ${options.modelId}
        WHERE products.import_id = imports.id AND embedding_queue.attempts >= ${MAX_ATTEMPTS}) AS failed_count,
       recent.count AS recent_count, recent.seconds AS recent_seconds,
-      to_char(imports.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+      to_char(imports.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+      imports.sample
     FROM imports
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS count,

@@ -36,6 +36,7 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   "GET /upload": reviewer(),
   "GET /review": reviewer(),
   "POST /upload-csv": reviewer("upload"),
+  "POST /imports/sample": reviewer("upload"),
   "GET /imports": reviewer(),
   "GET /imports/:id": reviewer(),
   // The uploader follows and cancels their own upload (the registry refuses another account's key).

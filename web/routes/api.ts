@@ -22,6 +22,7 @@ import type { ModelRuntime } from "../../gpu-worker/lib/active_model.ts";
 import type { Database } from "../../gpu-worker/lib/database.ts";
 import { ApiProblem, parseInput } from "../lib/api_error.ts";
 import { importCsvFile } from "../lib/csv_import.ts";
+import { loadSampleCatalogue } from "../lib/sample_catalogue.ts";
 import { recordFailedImport } from "../lib/failed_imports.ts";
 import { currentUser } from "../lib/current_user.ts";
 import { saveFeedback } from "../lib/feedback.ts";
@@ -114,6 +115,10 @@ export function apiRoutes(deps: ApiDependencies): Hono {
     } finally {
       upload.dispose();
     }
+  });
+
+  api.post("/imports/sample", async (c) => {
+    return c.json(await loadSampleCatalogue(deps.db, { modelId: deps.modelId }), 201);
   });
 
   api.get("/imports", async (c) => {
@@ -213,6 +218,23 @@ export const apiDocs: RouteDoc[] = [
     body: { "text/csv": z.string(), "multipart/form-data": UploadOptions.extend({ file: z.file() }) },
     responses: { 201: { description: "Imported", content: { "application/json": ImportCreated } } },
     errors: [404, 409, 413, 415, 422],
+  },
+  {
+    method: "post",
+    path: "/imports/sample",
+    tag: "API",
+    summary: "Load the bundled sample catalogue",
+    description:
+      "2,400 real Amazon products of 12 categories (Walmart-Amazon benchmark, CC BY 4.0), one in " +
+      "four with its category as a seed label: an import like an upload, marked `sample` in GET /imports and " +
+      "deleted like any import. 409 while a sample import exists.",
+    responses: {
+      201: {
+        description: "Imported",
+        content: { "application/json": ImportCreated.extend({ sample: z.literal(true) }) },
+      },
+    },
+    errors: [409],
   },
   {
     method: "get",
