@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     maxUploadBytes: config.maxUploadBytes,
     models,
     modelsDir: config.modelsDir,
-  }, { host: config.host, port: config.port });
+  }, { host: config.host, port: config.port, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,

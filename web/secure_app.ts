@@ -12,6 +12,7 @@ import { countUsers } from "./lib/accounts.ts";
 import { ApiProblem, handleError } from "./lib/api_error.ts";
 import { auditRequests } from "./lib/audit_requests.ts";
 import { authenticate } from "./lib/authenticate.ts";
+import { clientOriginMiddleware } from "./lib/client_origin.ts";
 import { csrfProtection } from "./lib/csrf.ts";
 import { LoginThrottle } from "./lib/login_throttle.ts";
 import { randomSecret } from "./lib/secrets.ts";
@@ -36,6 +37,10 @@ export interface SecureAppOptions {
   log?: (line: string) => void;
   /** The login rate limit (tests pass one with a small window). */
   throttle?: LoginThrottle;
+  /** Trust a reverse proxy's X-Forwarded-Proto, -Host and -For (TRUST_PROXY). */
+  trustProxy?: boolean;
+  /** The address users open, e.g. https://sorter.example.com (PUBLIC_URL): the setup link uses it. */
+  publicUrl?: string;
 }
 
 /** The base URL a person on this machine opens: a wildcard listen address becomes 127.0.0.1. */
@@ -74,11 +79,12 @@ export async function createSecureApp(deps: AppDependencies, options: SecureAppO
   app.notFound((c) =>
     c.json({ error: { status: 404, message: `No route for ${c.req.method} ${c.req.path}` } }, 404)
   );
+  app.use("*", clientOriginMiddleware({ trustProxy: options.trustProxy }));
   app.use("*", securityHeaders());
   app.use("*", authenticate(deps.db));
   app.use("*", accessControl({ routes: () => app.routes }));
   app.use("*", smallBodies());
-  app.use("*", csrfProtection());
+  app.use("*", csrfProtection({ publicUrl: options.publicUrl }));
   app.use("*", auditRequests(deps.db));
   // One throttle for logins and password changes: a wrong current password counts as a failed login.
   const throttle = options.throttle ?? new LoginThrottle();
@@ -92,7 +98,7 @@ export async function createSecureApp(deps: AppDependencies, options: SecureAppO
     setup.value = randomSecret();
     (options.log ?? console.log)(
       `Open ${
-        localUrl(options.host, options.port)
+        options.publicUrl?.replace(/\/+$/, "") ?? localUrl(options.host, options.port)
       }/setup?token=${setup.value} to create the first ops account`,
     );
   }

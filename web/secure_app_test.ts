@@ -219,17 +219,28 @@ test("login sets an HttpOnly SameSite=Lax session cookie, Secure over https, and
   assert.match(cookie, /; SameSite=Lax/);
   assert.match(cookie, /; Path=\//);
   assert.doesNotMatch(cookie, /; Secure/);
-  const behindProxy = await app.request("/login", {
+  const forwarded = {
     ...formPost({ ...OPS, next: "/review?import_id=3" }),
     headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-proto": "https" },
-  });
+  };
+  const untrusted = await app.request("/login", forwarded);
+  assert.doesNotMatch(
+    untrusted.headers.get("set-cookie") ?? "",
+    /; Secure/,
+    "no proxy is trusted by default",
+  );
+  const proxied = await createSecureApp(
+    { db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 },
+    { log: () => {}, trustProxy: true },
+  );
+  const behindProxy = await proxied.request("/login", forwarded);
   assert.match(behindProxy.headers.get("set-cookie") ?? "", /; Secure/);
   assert.equal(behindProxy.headers.get("location"), "/review?import_id=3");
   const offsite = await app.request("/login", formPost({ ...OPS, next: "//evil.example/" }));
   assert.equal(offsite.headers.get("location"), "/", "next never leaves the site");
 
   const [{ count }] = await db.query<{ count: number }>(sql`SELECT count(*)::int AS count FROM sessions`);
-  assert.equal(count, 3);
+  assert.equal(count, 4);
   const [session] = await db.query<{ id_hash: string }>(sql`SELECT id_hash FROM sessions LIMIT 1`);
   assert.match(session.id_hash, /^[0-9a-f]{64}$/, "the session id is stored as a digest");
 

@@ -33,6 +33,9 @@ const Environment = z.object({
   MODELS_DIR: z.string().default("./models/versions"),
   EMBEDDED_WORKER: booleanFlag.optional(),
   CSV_SORTER_DEVICE: z.string().optional(),
+  TRUST_PROXY: booleanFlag.default(false),
+  PUBLIC_URL: z.string().url().refine((value) => /^https?:\/\//i.test(value), "use http:// or https://")
+    .optional(),
 });
 
 /** The product's settings, resolved. */
@@ -58,6 +61,10 @@ export interface Config {
   embeddedWorker: boolean;
   /** Where workers compute: auto (CUDA when present), cpu, or cuda (refuse to start without it). */
   device: DevicePreference;
+  /** Trust a reverse proxy's X-Forwarded-* headers (scheme, host, client address). */
+  trustProxy: boolean;
+  /** The address users open when it is not http://HOST:PORT (behind a proxy or tunnel). */
+  publicUrl: string | undefined;
 }
 
 function postgresUrl(env: z.infer<typeof Environment>): string | undefined {
@@ -96,5 +103,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     modelsDir: path.resolve(env.MODELS_DIR),
     embeddedWorker: databaseUrl === undefined ? true : (env.EMBEDDED_WORKER ?? false),
     device: parseDevicePreference(env.CSV_SORTER_DEVICE),
+    trustProxy: env.TRUST_PROXY,
+    publicUrl: env.PUBLIC_URL,
   };
 }

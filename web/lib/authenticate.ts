@@ -8,6 +8,7 @@ import { getCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import type { Database } from "../../gpu-worker/lib/database.ts";
 import { ApiProblem } from "./api_error.ts";
+import { clientOrigin } from "./client_origin.ts";
 import { authenticateToken } from "./api_tokens.ts";
 import { type CurrentUser, runAsUser } from "./current_user.ts";
 import { readSession, SESSION_HOURS } from "./sessions.ts";
@@ -15,10 +16,9 @@ import { readSession, SESSION_HOURS } from "./sessions.ts";
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "csv_sorter_session";
 
-/** Whether the request reached us over TLS (directly, or through a proxy that says so). */
+/** Whether the client's connection is https (directly, or through a trusted proxy that says so). */
 export function isHttps(c: Context): boolean {
-  const forwarded = c.req.header("x-forwarded-proto")?.split(",")[0].trim().toLowerCase();
-  return forwarded === "https" || new URL(c.req.url).protocol === "https:";
+  return clientOrigin(c).https;
 }
 
 /** Options of the session cookie: never readable by scripts, not sent on cross-site subrequests. */
@@ -32,10 +32,12 @@ export function sessionCookieOptions(c: Context): CookieOptions {
   };
 }
 
-/** The client's address as the socket reports it (not X-Forwarded-For, which a client can forge). */
+/**
+ * The client's address: the socket's, or the trusted proxy's X-Forwarded-For entry (never one the client
+ * wrote itself, which it could forge to escape the login throttle).
+ */
 export function clientAddress(c: Context): string {
-  const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return info?.remoteAddr?.hostname ?? "unknown";
+  return clientOrigin(c).address;
 }
 
 /** Resolves the caller and runs the rest of the request with it as {@link currentUser}. */

@@ -8,6 +8,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiProblem } from "./api_error.ts";
+import { clientOrigin } from "./client_origin.ts";
 import { currentUser } from "./current_user.ts";
 import { timingSafeEqualText } from "./passwords.ts";
 
@@ -36,28 +37,30 @@ async function formToken(c: Context): Promise<string | undefined> {
 /**
  * Whether a browser says the request came from another origin. Sec-Fetch-Site first (every current
  * browser sends it; "same-site" is refused too: another app on this host, another port, is same-site);
- * else the Origin header against the Host.
+ * else the Origin header against the host the client addressed (or the public URL's).
  */
-function crossSite(c: Context): boolean {
+function crossSite(c: Context, publicHost: string | undefined): boolean {
   const site = c.req.header("sec-fetch-site");
   if (site) return site !== "same-origin" && site !== "none";
   const origin = c.req.header("origin");
   if (!origin) return false;
   if (origin === "null") return true;
   try {
-    return new URL(origin).host !== new URL(c.req.url).host;
+    const host = new URL(origin).host;
+    return host !== clientOrigin(c).host && host !== publicHost;
   } catch {
     return true;
   }
 }
 
-/** The CSRF middleware; runs after {@link authenticate}. */
-export function csrfProtection(): MiddlewareHandler {
+/** The CSRF middleware; runs after {@link authenticate}. `publicUrl`: the address users open (PUBLIC_URL). */
+export function csrfProtection(options: { publicUrl?: string } = {}): MiddlewareHandler {
+  const publicHost = options.publicUrl ? new URL(options.publicUrl).host : undefined;
   return async function csrfProtection(c, next) {
     if (SAFE_METHODS.has(c.req.method)) return await next();
     const user = currentUser();
     if (user?.via === "token") return await next();
-    if (crossSite(c)) {
+    if (crossSite(c, publicHost)) {
       throw new ApiProblem(403, `Refused ${c.req.method} ${c.req.path}: the request came from another site`);
     }
     if (user?.via === "session") {
