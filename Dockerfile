@@ -23,8 +23,8 @@ WORKDIR /app
 # .npmrc says onnxruntime-node-install=skip: the CPU image needs no CUDA provider files (Dockerfile.gpu
 # asks for them).
 COPY package.json package-lock.json .npmrc ./
-# postinstall patches postgres.js (porsager/postgres#1208): the script must be there before npm ci.
-COPY scripts/patch_postgres.mjs scripts/
+# postinstall (patch-package) patches postgres.js (patches/README.md): the patches come before npm ci.
+COPY patches/ patches/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN node --import tsx web/build.ts && npm prune --omit=dev --no-audit --no-fund

@@ -29,7 +29,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 test("a transaction cut off by a terminated connection rejects, and the process and pool carry on", {
   timeout: 30_000,
 }, async () => {
-  // Without scripts/patch_postgres.mjs, postgres.js 3.4.9 throws an uncatchable TypeError from a
+  // Without patches/postgres+3.4.9.patch, postgres.js 3.4.9 throws an uncatchable TypeError from a
   // setImmediate here (porsager/postgres#1208) and the process dies.
   await assert.rejects(
     () =>
