@@ -50,7 +50,7 @@ suite() { # name, runner (node|deno), command...
 step "build" node --import tsx web/build.ts
 step "deno fmt --check" "$deno" fmt --check
 step "deno lint" "$deno" lint
-step "deno check" "$deno" check web/ gpu-worker/ contract/ bench/ cli/
+step "deno check" "$deno" check web/ gpu-worker/ contract/ bench/ cli/ scripts/
 step "deployment files" bash scripts/check_deploy.sh
 
 # *_server_test.ts need a real server (TEST_DATABASE_URL): they run in the PostgreSQL block only.

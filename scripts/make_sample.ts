@@ -2,36 +2,26 @@
 // Draws datasets/sample/sample_catalogue.csv from datasets/walmart_amazon/tableB.csv (CC BY 4.0): the 12
 // largest categories, 200 rows each, in a seeded shuffle; one row in four keeps its category as a seed
 // label, the others leave it empty for the product to suggest. Rerunning gives the same file.
-// Usage: node scripts/make_sample.mjs
+// Usage: node --import tsx scripts/make_sample.ts
 import fs from "node:fs";
 import path from "node:path";
 import Papa from "papaparse";
+import { seededRandom } from "../gpu-worker/lib/training.ts";
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const root = path.resolve(import.meta.dirname ?? ".", "..");
 const source = path.join(root, "datasets/walmart_amazon/tableB.csv");
 const target = path.join(root, "datasets/sample/sample_catalogue.csv");
 const CATEGORIES = 12;
 const PER_CATEGORY = 200;
 const SEED_LABEL_EVERY = 4;
 
-/** mulberry32: a small seeded PRNG, so the sample is reproducible. */
-function seeded(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rows = Papa.parse(fs.readFileSync(source, "utf8"), { header: true, skipEmptyLines: true }).data;
-const counts = new Map();
+type Row = Record<string, string>;
+const rows = Papa.parse<Row>(fs.readFileSync(source, "utf8"), { header: true, skipEmptyLines: true }).data;
+const counts = new Map<string, number>();
 for (const row of rows) if (row.category) counts.set(row.category, (counts.get(row.category) ?? 0) + 1);
 const largest = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, CATEGORIES);
-const random = seeded(20271);
-const picked = [];
+const random = seededRandom(20271);
+const picked: Row[] = [];
 for (const [category] of largest) {
   const members = rows.filter((row) => row.category === category && row.title.trim());
   for (let i = members.length - 1; i > 0; i--) {
