@@ -196,9 +196,11 @@ async function insertRows(
     ) AS item(row_number, data, text, label)`);
   // The batch's mark of life: an 'importing' import that stops getting them was left by a dead process
   // (import_recovery.ts). One that was declared dead meanwhile stops here; its rows are purged.
-  const alive = await db.query(sql`UPDATE imports SET row_count = row_count + ${rows.length}, updated_at = now()
+  const alive = await db.query(
+    sql`UPDATE imports SET row_count = row_count + ${rows.length}, updated_at = now()
     WHERE id = ${importId} AND status = 'importing'
-    RETURNING 1`);
+    RETURNING 1`,
+  );
   if (alive.length === 0) throw discarded(fileName);
 }
 

@@ -257,4 +257,3 @@ test("an import left half read by a process that died is discarded by the next u
     assert.equal((await importRow(fresh.id)).status, "failed");
   }
 });
-
