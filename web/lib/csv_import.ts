@@ -387,7 +387,7 @@ async function importRows(
       INSERT INTO product_labels (product_id, value, source)
       SELECT id, seed_label, 'seed' FROM products WHERE import_id = ${importId} AND seed_label IS NOT NULL`);
     const reused = await reuseDecisions(tx, importId, options.datasetId);
-    // Another process may have queued these rows already (enqueueMissingEmbeddings after a model change).
+    // Queued here, in the transaction that makes them visible: never before the file is fully read.
     await tx.query(sql`
       INSERT INTO embedding_queue (model_id, product_id)
       SELECT ${options.modelId}, id FROM products WHERE import_id = ${importId}

@@ -20,10 +20,12 @@ export const IMPORT_LEASE_SECONDS = 60;
 /** How often a live import touches updated_at even when no batch completes (milliseconds). */
 export const IMPORT_KEEPALIVE_MS = 10_000;
 /**
- * Rows deleted per statement when purging. One batch of 1,000 takes ~0.1–0.3 s on PGlite (each row's
- * foreign keys are checked), short enough that requests queued behind it are answered promptly.
+ * Rows deleted per statement when purging. Deleting a row costs ~0.2–0.3 ms on PGlite (its foreign keys
+ * are checked). Measured on PGlite, 2 cores under load 11: 46,500 rows in one transaction held the
+ * connection for 17 s (over a minute on a full database); in batches of 500 a statement took 0.19 s on
+ * average, 0.49 s at most, and requests are answered between them.
  */
-export const PURGE_BATCH_ROWS = 1000;
+export const PURGE_BATCH_ROWS = 500;
 
 let writer: string | undefined;
 
@@ -67,21 +69,31 @@ export async function purgeFailedImportRows(
   options: { importId?: number; shouldStop?: () => boolean } = {},
 ): Promise<number> {
   const only = options.importId === undefined ? sql`` : sql`AND imports.id = ${options.importId}`;
+  const failed = await db.query<{ id: number }>(sql`
+    SELECT id FROM imports
+    WHERE status = 'failed' ${only} AND EXISTS (SELECT 1 FROM products WHERE products.import_id = imports.id)
+    ORDER BY id`);
   let deleted = 0;
-  while (!options.shouldStop?.()) {
-    const [{ count }] = await db.query<{ count: number }>(sql`
-      WITH doomed AS (
-        SELECT products.id FROM products JOIN imports ON imports.id = products.import_id
-        WHERE imports.status = 'failed' ${only}
-        LIMIT ${PURGE_BATCH_ROWS}
-        FOR UPDATE OF products SKIP LOCKED
-      ), gone AS (
-        DELETE FROM products WHERE id IN (SELECT id FROM doomed) RETURNING 1
-      )
-      SELECT count(*)::int AS count FROM gone`);
-    deleted += count;
-    if (count === 0) break;
-    await yieldToEventLoop();
+  for (const { id } of failed) {
+    // Keyset on (import_id, row_number): each batch starts its index scan past the rows already deleted,
+    // instead of stepping over their dead entries again.
+    let after = 0;
+    while (!options.shouldStop?.()) {
+      const [batch] = await db.query<{ count: number; last: number | null }>(sql`
+        WITH doomed AS (
+          SELECT id FROM products WHERE import_id = ${id} AND row_number > ${after}
+          ORDER BY row_number
+          LIMIT ${PURGE_BATCH_ROWS}
+          FOR UPDATE SKIP LOCKED
+        ), gone AS (
+          DELETE FROM products WHERE id IN (SELECT id FROM doomed) RETURNING row_number
+        )
+        SELECT count(*)::int AS count, max(row_number) AS last FROM gone`);
+      deleted += batch.count;
+      if (batch.count === 0 || batch.last === null) break;
+      after = batch.last;
+      await yieldToEventLoop();
+    }
   }
   return deleted;
 }
