@@ -76,10 +76,14 @@ CREATE TABLE id_counters (
   name text PRIMARY KEY,
   value integer NOT NULL
 );
+-- Starting past every number handed out so far, deleted rows' included (the sequences remember them).
 INSERT INTO id_counters (name, value)
-SELECT 'imports', coalesce(max(id), 0) FROM imports
+SELECT 'imports', greatest(coalesce(max(id), 0),
+  coalesce(pg_sequence_last_value(pg_get_serial_sequence('imports', 'id')::regclass), 0)) FROM imports
 UNION ALL
-SELECT 'model_versions', coalesce(max(id), 0) FROM model_versions;
+SELECT 'model_versions', greatest(coalesce(max(id), 0),
+  coalesce(pg_sequence_last_value(pg_get_serial_sequence('model_versions', 'id')::regclass), 0))
+FROM model_versions;
 
 CREATE FUNCTION next_id(counter text) RETURNS integer
   LANGUAGE sql
