@@ -103,7 +103,10 @@ export function failEmbeddings(
       AND locked_by = ${options.workerId}`);
 }
 
-/** Queues every product of a finished import that has neither a vector of `modelId` nor a queue row (after a model change). */
+/**
+ * Queues every product of a finished import that has neither a vector of `modelId` nor a queue row (at
+ * worker start, after a model change).
+ */
 export async function enqueueMissingEmbeddings(db: Queryable, modelId: string): Promise<number> {
   const rows = await db.query<{ count: number }>(sql`
     WITH added AS (

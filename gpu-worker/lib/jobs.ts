@@ -36,8 +36,9 @@ export async function enqueueJob(
 /**
  * Fails, with the reason, every running job whose lease expired on its last attempt: the worker running
  * it died (kill -9, lost host) and no attempt is left, so no claim would ever take it again and it would
- * stay 'running' for good (and a retrain's version 'training': migration 0008's trigger fails it). Earlier attempts' expired leases are left to the claim, which retries them.
- * Any worker may run this; the row lock makes one of them do it. Returns the ids failed.
+ * stay 'running' for good (and a retrain's version 'training': migration 0008's trigger fails that).
+ * Earlier attempts' expired leases are left to the claim, which retries them. Any worker may run this;
+ * the row locks make one of them do it. Returns the ids failed.
  */
 export async function failExpiredJobs(db: Queryable, kinds: string[]): Promise<number[]> {
   const rows = await db.query<{ id: number }>(sql`
