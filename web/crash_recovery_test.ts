@@ -1,13 +1,14 @@
 /**
  * Crash safety with real processes: the app as `npm start` runs it (`deno run -A web/main.ts`, the worker
  * in the same process), killed with SIGKILL as a whole process group at chosen moments — while a file is
- * read and a retrain runs, then in the retrain's second attempt — and started again on the same data.
+ * read and a retrain runs, in the retrain's second attempt, while embedding — and started again on the
+ * same data.
  * Embedded PGlite by default; with TEST_DATABASE_URL the same on a PostgreSQL server (web process with
  * EMBEDDED_WORKER=1). Test-only triggers record every row that is queued, embedded, listed for review or
  * decided, with its import's status when that commits, and the size of every DELETE on products: what a
  * crash must never let happen shows there even after the rows are gone.
  *
- * The steps share one data dir and build on each other, so they run in order (3 starts of the app).
+ * The steps share one data dir and build on each other, so they run in order (4 starts of the app).
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -96,6 +97,9 @@ async function startApp(): Promise<App> {
       HOST: "127.0.0.1",
       ALLOW_REMOTE_MODELS: "0",
       WORKER_POLL_MS: "200",
+      // Long leases and small batches: work a killed worker held resumes only if its leases are ended.
+      WORKER_LEASE_SECONDS: "600",
+      EMBED_BATCH_SIZE: "8",
       MODELS_DIR: path.join(tempDir, "models"),
       NO_COLOR: "1",
     },
@@ -201,6 +205,7 @@ async function retrainRunning(app: App, jobId: number, attempt: number, earlier:
 
 // Small, as embedding is the slow part: 30 seed labels (enough to train on), 30 rows left for review.
 const SMALL_ROWS = 60;
+const NEXT_ROWS = 240;
 const products = datasetRows(SMALL_ROWS);
 const smallCsv = toCsv(products.map((row, index) => ({
   title: row.title,
@@ -222,6 +227,7 @@ const state = {
   jobId: 0,
   versions: [] as string[],
   decisions: [] as number[],
+  next: 0,
   spoolsOfKilled: [] as string[],
   earlierOutput: "",
 };
@@ -385,20 +391,50 @@ test("a retrain killed in each of its attempts fails with the reason, and so do 
   assert.deepEqual(state.versions, ["v1", "v2"]);
 });
 
-test("a new upload is embedded, and its id follows the dead import's", async () => {
+test("a new upload gets the next id, and is killed while it is embedded", async () => {
   const app = state.app!;
   const created = await call<{ import_id: number }>(
     app,
     "POST",
     "/upload-csv?file_name=next.csv&text_columns=title",
-    toCsv(datasetRows(SMALL_ROWS + 20).slice(SMALL_ROWS).map((row) => ({ title: row.title }))),
+    toCsv(datasetRows(SMALL_ROWS + NEXT_ROWS).slice(SMALL_ROWS).map((row) => ({ title: row.title }))),
     "text/csv",
   );
   assert.equal(created.status, 201, created.text);
-  assert.equal(created.body.import_id, state.big + 1);
+  state.next = created.body.import_id;
+  assert.equal(state.next, state.big + 1);
+  // Killed while embedding it (a few batches of 8 in; 240 rows take seconds).
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await app.kill9();
+  // The crash leaves a batch leased to the dead worker, unless the kill fell between two batches; then
+  // the state of a kill a moment later is made here: the next batch leased to it.
+  const db = await openAppDatabase();
+  try {
+    const [{ embedded }] = await db.query<{ embedded: number }>(sql`
+      SELECT count(*)::int AS embedded FROM embeddings JOIN products ON products.id = embeddings.product_id
+      WHERE products.import_id = ${state.next}`);
+    assert.ok(embedded < NEXT_ROWS, "killed too late: every row was embedded");
+    await db.query(sql`
+      UPDATE embedding_queue SET locked_by = (SELECT id FROM workers WHERE pid = ${app.pid}),
+        locked_until = now() + interval '600 seconds', attempts = attempts + 1
+      WHERE product_id IN (
+        SELECT product_id FROM embedding_queue ORDER BY product_id LIMIT 8)
+        AND NOT EXISTS (SELECT 1 FROM embedding_queue WHERE locked_until > now())`);
+    const [{ leased }] = await db.query<{ leased: number }>(sql`
+      SELECT count(*)::int AS leased FROM embedding_queue
+      WHERE locked_until > now() + interval '60 seconds' AND locked_by IS NOT NULL`);
+    assert.ok(leased > 0, "a batch is leased to the killed worker");
+  } finally {
+    await db.close();
+  }
+});
+
+test("restart: embedding resumes at once, not when the dead worker's lease would end", async () => {
+  // The lease is WORKER_LEASE_SECONDS=600: only ending it at start-up lets this finish in time.
+  const app = state.app = await startApp();
   await waitFor(
     "the new upload embedded",
-    async () => (await importOf(app, created.body.import_id)).body.embedded_count === 20,
+    async () => (await importOf(app, state.next)).body.embedded_count === NEXT_ROWS,
   );
   await app.stop();
 });
