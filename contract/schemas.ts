@@ -262,7 +262,7 @@ export type BulkFeedbackInput = z.infer<typeof BulkFeedbackInput>;
 /** A row of a bulk decision that was left alone, and why. */
 export const BulkSkipped = z.object({
   product_id: z.number().int(),
-  reason: z.enum(["not_found", "already_labelled", "suggestion_changed"]),
+  reason: z.enum(["not_found", "not_imported", "already_labelled", "suggestion_changed"]),
   current_suggestion: z.string().nullable(),
 });
 export type BulkSkipped = z.infer<typeof BulkSkipped>;

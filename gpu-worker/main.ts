@@ -10,6 +10,7 @@ import { migrate } from "./lib/migrate.ts";
 import { openDatabase } from "./lib/open_database.ts";
 import { ModelRuntime, watchActiveModel } from "./lib/active_model.ts";
 import { storedVectorDimensions } from "./lib/model_versions.ts";
+import { releaseLeasesOfGoneHolders } from "./lib/lease_recovery.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -22,6 +23,12 @@ async function main(): Promise<void> {
   const db = await openDatabase(config, { applicationName: "csv-sorter-worker", max: 3 });
   await migrate(db);
   const log = (message: string) => console.log(`[worker] ${message}`);
+  // Workers on this host killed earlier (kill -9, OOM): their batches and jobs are taken up now rather
+  // than when their leases run out.
+  const released = await releaseLeasesOfGoneHolders(db);
+  if (released.jobs + released.products > 0) {
+    log(`released the leases of stopped workers: ${released.jobs} jobs, ${released.products} products`);
+  }
   // The model version this worker scores with, following the database's active version.
   const models = new ModelRuntime({
     modelsDir: config.modelsDir,

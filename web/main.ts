@@ -10,7 +10,10 @@ import type { WorkerHandle } from "../gpu-worker/lib/worker_loop.ts";
 import { launchWorker } from "../gpu-worker/lib/launch_worker.ts";
 import { ModelRuntime, watchActiveModel } from "../gpu-worker/lib/active_model.ts";
 import { storedVectorDimensions } from "../gpu-worker/lib/model_versions.ts";
+import { releaseLeasesOfGoneHolders } from "../gpu-worker/lib/lease_recovery.ts";
 import { createSecureApp } from "./secure_app.ts";
+import { startImportRecovery } from "./lib/import_recovery.ts";
+import { removeDeadSpools } from "./lib/upload_spool.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,6 +22,17 @@ async function main(): Promise<void> {
   const applied = await migrate(db);
   if (applied.length > 0) console.log(`Applied migrations: ${applied.join(", ")}`);
   const where = config.databaseUrl ? "PostgreSQL server" : `embedded database in ${config.dataDir}`;
+  // What a killed process left behind, before serving: imports it was reading are failed at once (their
+  // rows are deleted in the background), the leases of its batches and jobs end, its spools go.
+  const imports = await startImportRecovery(db, { log: (message) => console.log(`[imports] ${message}`) });
+  const released = await releaseLeasesOfGoneHolders(db);
+  if (released.jobs + released.products > 0) {
+    console.log(
+      `[worker] released the leases of stopped workers: ${released.jobs} jobs, ${released.products} products`,
+    );
+  }
+  const spools = removeDeadSpools();
+  if (spools > 0) console.log(`Removed ${spools} upload files left by stopped processes`);
   // The model version this process serves (and its embedded worker scores with); it follows the
   // database's active version. Dimensions come from the vector column: a server-only web process has
   // no embedder to ask.
@@ -64,6 +78,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: finishing requests and the batch in flight`);
     await server.shutdown();
     await worker?.stop();
+    await imports.stop();
     await stopWatchingModels();
     models.close();
     await db.close();

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
+import { isProcessAlive } from "./process_alive.ts";
 
 /** Thrown when another live process owns the data dir. */
 export class DataDirLockedError extends Error {
@@ -15,16 +16,6 @@ export class DataDirLockedError extends Error {
         `Stop that process, or set DATA_DIR to another folder`,
     );
     this.name = "DataDirLockedError";
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM means the process exists but belongs to someone else: still alive.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -50,10 +41,11 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number(fs.readFileSync(lockPath, "utf8").trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isProcessAlive(owner)) {
         throw new DataDirLockedError(dataDir, owner);
       }
-      // The owner died without releasing the lock (kill -9, power loss): take it over.
+      // The owner died without releasing the lock (kill -9, power loss), or is a zombie not yet reaped:
+      // take it over.
       fs.rmSync(lockPath, { force: true });
     }
   }

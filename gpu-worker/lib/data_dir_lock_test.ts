@@ -67,3 +67,30 @@ test("another process opening a locked data dir is refused with the owner's pid"
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("lockDataDir() takes over a lock whose owner is a zombie (killed, not yet reaped)", async (t) => {
+  if (!fs.existsSync("/proc/self/stat")) return t.skip("no /proc here");
+  const { spawn } = await import("node:child_process");
+  // The shell starts a short sleep in the background, then becomes `sleep 30`, which never reaps it:
+  // the short sleep ends as a zombie, as a kill -9'd server does until its parent collects it.
+  const parent = spawn("sh", ["-c", "sleep 0.1 & echo $!; exec sleep 30"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const dir = tempDir();
+  try {
+    const pid = Number(
+      await new Promise<string>((resolve) => parent.stdout.once("data", (chunk) => resolve(String(chunk)))),
+    );
+    const deadline = Date.now() + 5000;
+    const state = () => fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
+    while (state() !== "Z" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(state(), "Z", "the background sleep should be a zombie by now");
+    fs.writeFileSync(path.join(dir, "csv-sorter.lock"), String(pid));
+    const release = lockDataDir(dir);
+    assert.equal(fs.readFileSync(path.join(dir, "csv-sorter.lock"), "utf8"), String(process.pid));
+    release();
+  } finally {
+    parent.kill("SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

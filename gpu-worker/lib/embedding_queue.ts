@@ -13,6 +13,15 @@ export interface ClaimedProduct {
   attempts: number;
 }
 
+/**
+ * Only rows of a finished import are ever embedded: a file still being read, or left half read by a
+ * process that died, is not the user's data yet (an import's rows are queued when it finishes, but the
+ * start-up sweep below and rows queued before this rule would otherwise slip through).
+ */
+const FULLY_IMPORTED = sql`EXISTS (
+  SELECT 1 FROM products JOIN imports ON imports.id = products.import_id
+  WHERE products.id = embedding_queue.product_id AND imports.status = 'imported')`;
+
 /** After this many failed attempts a product stays in the queue with its last error, unclaimed. */
 export const MAX_ATTEMPTS = 5;
 
@@ -28,9 +37,10 @@ export function claimProducts(
         AND run_at <= now()
         AND attempts < ${MAX_ATTEMPTS}
         AND (locked_until IS NULL OR locked_until < now())
+        AND ${FULLY_IMPORTED}
       ORDER BY run_at, product_id
       LIMIT ${options.limit}
-      FOR UPDATE SKIP LOCKED
+      FOR UPDATE OF embedding_queue SKIP LOCKED
     ), leased AS (
       UPDATE embedding_queue q
       SET locked_by = ${options.workerId},
@@ -43,6 +53,15 @@ export function claimProducts(
     SELECT leased.product_id, products.text, leased.attempts
     FROM leased JOIN products ON products.id = leased.product_id
     ORDER BY leased.product_id`);
+}
+
+/** Whether any product of `modelId` is waiting that a claim could take now or after a back-off. */
+export async function hasQueuedProducts(db: Queryable, modelId: string): Promise<boolean> {
+  const rows = await db.query(sql`
+    SELECT 1 FROM embedding_queue
+    WHERE model_id = ${modelId} AND attempts < ${MAX_ATTEMPTS} AND ${FULLY_IMPORTED}
+    LIMIT 1`);
+  return rows.length > 0;
 }
 
 /**
@@ -84,12 +103,16 @@ export function failEmbeddings(
       AND locked_by = ${options.workerId}`);
 }
 
-/** Queues every product that has neither a vector of `modelId` nor a queue row (after a model change). */
+/**
+ * Queues every product of a finished import that has neither a vector of `modelId` nor a queue row (at
+ * worker start, after a model change).
+ */
 export async function enqueueMissingEmbeddings(db: Queryable, modelId: string): Promise<number> {
   const rows = await db.query<{ count: number }>(sql`
     WITH added AS (
       INSERT INTO embedding_queue (model_id, product_id)
       SELECT ${modelId}, products.id FROM products
+      JOIN imports ON imports.id = products.import_id AND imports.status = 'imported'
       WHERE NOT EXISTS (
         SELECT 1 FROM embeddings WHERE embeddings.product_id = products.id AND embeddings.model_id = ${modelId}
       )

@@ -119,3 +119,24 @@ test("enqueueMissingEmbeddings() queues products without a vector of the model, 
   assert.equal(await enqueueMissingEmbeddings(db, MODEL), 0);
   assert.equal(await enqueueMissingEmbeddings(db, "another-model"), products);
 });
+
+test("rows of an import that is not imported are never queued by the sweep nor claimed", async () => {
+  const [reading] = await db.query<{ id: number }>(sql`
+    INSERT INTO imports (file_name, status) VALUES ('half-read.csv', 'importing') RETURNING id`);
+  const rows = await db.query<{ id: number }>(sql`
+    INSERT INTO products (import_id, row_number, data, text)
+    SELECT ${reading.id}, n, '{}'::jsonb, 'half ' || n FROM generate_series(1, 5) AS n RETURNING id`);
+  const model = "sweep-model";
+  const queued = await enqueueMissingEmbeddings(db, model);
+  const [{ waiting }] = await db.query<{ waiting: number }>(sql`
+    SELECT count(*)::int AS waiting FROM embedding_queue
+    WHERE model_id = ${model} AND product_id = ANY(${rows.map((r) => r.id)}::int[])`);
+  assert.equal(waiting, 0, `the sweep queued ${queued} rows, the half-read ones among them`);
+  // Queued anyway (as before this rule): still never claimed.
+  await db.query(sql`
+    INSERT INTO embedding_queue (model_id, product_id)
+    SELECT ${model}, id FROM products WHERE import_id = ${reading.id}`);
+  const claimed = await claimProducts(db, { modelId: model, workerId: "a", limit: 10_000, leaseSeconds: 60 });
+  const ids = new Set(rows.map((r) => r.id));
+  assert.deepEqual(claimed.filter((p) => ids.has(p.product_id)), []);
+});

@@ -33,11 +33,37 @@ export async function enqueueJob(
   return job.id;
 }
 
-/** Leases the next available job of one of `kinds` to `workerId`. */
+/**
+ * Fails, with the reason, every running job whose lease expired on its last attempt: the worker running
+ * it died (kill -9, lost host) and no attempt is left, so no claim would ever take it again and it would
+ * stay 'running' for good (and a retrain's version 'training': migration 0010's trigger fails that).
+ * Earlier attempts' expired leases are left to the claim, which retries them. Any worker may run this;
+ * the row locks make one of them do it. Returns the ids failed.
+ */
+export async function failExpiredJobs(db: Queryable, kinds: string[]): Promise<number[]> {
+  const rows = await db.query<{ id: number }>(sql`
+    UPDATE jobs SET status = 'failed', finished_at = now(), updated_at = now(),
+      last_error = format('The worker running attempt %s of %s (%s) stopped: its lease ended at %s',
+        attempts, max_attempts, locked_by, to_char(locked_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')),
+      locked_by = NULL, locked_until = NULL
+    WHERE id IN (
+      SELECT id FROM jobs
+      WHERE status = 'running' AND locked_until < now() AND attempts >= max_attempts
+        AND kind = ANY(${kinds}::text[])
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id`);
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Leases the next available job of one of `kinds` to `workerId`, after failing those of its kinds whose
+ * last attempt's lease expired ({@link failExpiredJobs}).
+ */
 export async function claimJob(
   db: Queryable,
   options: { kinds: string[]; workerId: string; leaseSeconds: number },
 ): Promise<ClaimedJob | undefined> {
+  await failExpiredJobs(db, options.kinds);
   const [job] = await db.query<ClaimedJob>(sql`
     WITH picked AS (
       SELECT id FROM jobs

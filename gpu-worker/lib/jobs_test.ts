@@ -112,3 +112,30 @@ test("the worker loop runs jobs beside embedding and reports their progress", as
     await worker.stop();
   }
 });
+
+test("a job whose lease expired on its last attempt fails with the reason, and its version too", async () => {
+  const id = await enqueueJob(db, "retrain", {}, { maxAttempts: 2 });
+  for (const worker of ["killed-1", "killed-2"]) {
+    const job = await claimJob(db, { kinds: ["retrain"], workerId: worker, leaseSeconds: 60 });
+    assert.equal(job?.id, id);
+    await db.query(sql`
+      INSERT INTO model_versions (embedding_model_id, dimensions, job_id) VALUES ('test', 3, ${id})`);
+    // The worker is killed: its lease runs out.
+    await db.query(sql`UPDATE jobs SET locked_until = now() - interval '1 second' WHERE id = ${id}`);
+  }
+  assert.equal(await claimJob(db, { kinds: ["retrain"], workerId: "next", leaseSeconds: 60 }), undefined);
+  const row = await jobRow(id);
+  assert.equal(row.status, "failed");
+  assert.match(
+    row.last_error ?? "",
+    /^The worker running attempt 2 of 2 \(killed-2\) stopped: its lease ended at /,
+  );
+  const versions = await db.query<{ status: string; error: string }>(sql`
+    SELECT status, error FROM model_versions WHERE job_id = ${id} ORDER BY id`);
+  assert.deepEqual(versions.map((v) => v.status), ["failed", "failed"]);
+  assert.match(versions[0].error, /attempt 1 of job \d+ ended before it was ready$/);
+  assert.match(
+    versions[1].error,
+    /attempt 2 of job \d+ ended before it was ready \(The worker running attempt 2/,
+  );
+});

@@ -3,8 +3,6 @@
  * processes): wake on NOTIFY, also poll (a lost notification delays work, never loses it), claim a batch
  * of products, embed, write vectors and suggestions, report progress.
  */
-import os from "node:os";
-import process from "node:process";
 import { PROGRESS_CHANNEL, type ProgressNotice, WORK_CHANNEL } from "../../contract/schemas.ts";
 import type { Database } from "./database.ts";
 import type { Embedder } from "./embedder.ts";
@@ -13,7 +11,7 @@ import {
   completeEmbeddings,
   enqueueMissingEmbeddings,
   failEmbeddings,
-  MAX_ATTEMPTS,
+  hasQueuedProducts,
 } from "./embedding_queue.ts";
 import { productsMissingSuggestion, refreshAroundLabels, refreshSuggestions } from "./suggestions.ts";
 import { sql } from "./sql.ts";
@@ -21,6 +19,7 @@ import { type ClaimedJob, claimJob, completeJob, failJob, reportJobProgress } fr
 import { startHeartbeat, thisProcess } from "./heartbeat.ts";
 import type { ModelRuntime } from "./active_model.ts";
 import { embedMissingLabelNames } from "./label_names.ts";
+import { processIdentity } from "./process_identity.ts";
 
 /** What a job handler gets besides the job itself. */
 export interface JobContext {
@@ -76,7 +75,7 @@ export interface WorkerHandle {
 }
 
 function defaultWorkerId(): string {
-  return `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  return processIdentity(Math.random().toString(36).slice(2, 8));
 }
 
 /** Starts the loop; it runs until `stop()` is called. */
@@ -187,11 +186,8 @@ export async function startWorker(
     return (await embedMissingLabelNames(db, embedder, { limit: 64 })) > 0;
   }
 
-  async function hasPendingWork(): Promise<boolean> {
-    const rows = await db.query(sql`
-      SELECT 1 FROM embedding_queue
-      WHERE model_id = ${embedder.modelId} AND attempts < ${MAX_ATTEMPTS} LIMIT 1`);
-    return rows.length > 0;
+  function hasPendingWork(): Promise<boolean> {
+    return hasQueuedProducts(db, embedder.modelId);
   }
 
   const loop = (async () => {

@@ -21,6 +21,7 @@ export interface SimilarGroupProps {
 const DEFAULT_THRESHOLD = 0.8;
 const REASONS: Record<string, string> = {
   not_found: "no longer exists",
+  not_imported: "its file is not imported",
   already_labelled: "already labelled",
   suggestion_changed: "suggestion changed",
 };

@@ -26,6 +26,7 @@ interface RowState {
   suggestion: string | null;
   confidence: number | null;
   labelled: boolean;
+  imported: boolean;
 }
 
 interface Plan {
@@ -37,8 +38,10 @@ interface Plan {
 async function plan(q: Queryable, ids: number[], expected: string): Promise<Plan> {
   const rows = await q.query<RowState>(sql`
     SELECT products.id, suggestions.value AS suggestion, suggestions.confidence,
-           EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = products.id) AS labelled
-    FROM products LEFT JOIN suggestions ON suggestions.product_id = products.id
+           EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = products.id) AS labelled,
+           imports.status = 'imported' AS imported
+    FROM products JOIN imports ON imports.id = products.import_id
+    LEFT JOIN suggestions ON suggestions.product_id = products.id
     WHERE products.id = ANY(${ids}::int[])`);
   const byId = new Map(rows.map((row) => [row.id, row]));
   const ready: RowState[] = [];
@@ -46,7 +49,10 @@ async function plan(q: Queryable, ids: number[], expected: string): Promise<Plan
   for (const id of ids) {
     const row = byId.get(id);
     if (!row) skipped.push({ product_id: id, reason: "not_found", current_suggestion: null });
-    else if (row.labelled) {
+    else if (!row.imported) {
+      // A file still being read, or left half read by a crash: its rows are not decidable.
+      skipped.push({ product_id: id, reason: "not_imported", current_suggestion: null });
+    } else if (row.labelled) {
       skipped.push({ product_id: id, reason: "already_labelled", current_suggestion: row.suggestion });
     } else if (row.suggestion !== expected) {
       skipped.push({ product_id: id, reason: "suggestion_changed", current_suggestion: row.suggestion });

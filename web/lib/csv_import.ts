@@ -14,7 +14,8 @@ import type { Database, Queryable } from "../../gpu-worker/lib/database.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
 import { yieldEvery } from "../../gpu-worker/lib/yield_to_event_loop.ts";
 import { ImportError } from "./import_error.ts";
-import { discardImport, discardStaleImports, recordFailedImport } from "./failed_imports.ts";
+import { discardImport, recordFailedImport } from "./failed_imports.ts";
+import { IMPORT_KEEPALIVE_MS, importWriter, nudgeImportRecovery } from "./import_recovery.ts";
 import { checkAppendHeader, inheritColumns, readAppendTarget, reuseDecisions } from "./dataset_append.ts";
 import { chooseTextColumns, type ColumnSample } from "./text_columns.ts";
 import type { UploadTracker } from "./upload_progress.ts";
@@ -173,7 +174,16 @@ interface PendingRow {
   label: string | null;
 }
 
-async function insertRows(db: Queryable, importId: number, rows: PendingRow[]): Promise<void> {
+function discarded(fileName: string): ImportError {
+  return new ImportError(409, `Import of "${fileName}" cancelled: it stalled and was discarded`);
+}
+
+async function insertRows(
+  db: Queryable,
+  importId: number,
+  rows: PendingRow[],
+  fileName: string,
+): Promise<void> {
   if (rows.length === 0) return;
   await db.query(sql`
     INSERT INTO products (import_id, row_number, data, text, seed_label)
@@ -184,9 +194,14 @@ async function insertRows(db: Queryable, importId: number, rows: PendingRow[]): 
       ${rows.map((row) => row.text)}::text[],
       ${rows.map((row) => row.label)}::text[]
     ) AS item(row_number, data, text, label)`);
-  // The batch's mark of life: an 'importing' import that stops getting them was left by a dead process.
-  await db.query(sql`UPDATE imports SET row_count = row_count + ${rows.length}, updated_at = now()
-    WHERE id = ${importId}`);
+  // The batch's mark of life: an 'importing' import that stops getting them was left by a dead process
+  // (import_recovery.ts). One that was declared dead meanwhile stops here; its rows are purged.
+  const alive = await db.query(
+    sql`UPDATE imports SET row_count = row_count + ${rows.length}, updated_at = now()
+    WHERE id = ${importId} AND status = 'importing'
+    RETURNING 1`,
+  );
+  if (alive.length === 0) throw discarded(fileName);
 }
 
 /** Imports the file at `path`; throws {@link ImportError} (and records a failed import) when refused. */
@@ -197,17 +212,26 @@ export async function importCsvFile(
 ): Promise<ImportCreated> {
   const { fileName, tracker } = options;
   let importId: number | undefined;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
   try {
-    await discardStaleImports(db);
+    // Imports whose writer died are cleaned up in the background: this upload never waits for them.
+    void nudgeImportRecovery(db);
     const target = options.appendTo === undefined
       ? undefined
       : await readAppendTarget(db, options.appendTo, fileName);
     const columns = target ? inheritColumns(target, options) : options;
     const datasetId = target?.datasetId ?? null;
     const [created] = await db.query<{ id: number }>(sql`
-      INSERT INTO imports (file_name, status, dataset_id) VALUES (${fileName}, 'importing', ${datasetId})
+      INSERT INTO imports (file_name, status, dataset_id, writer)
+      VALUES (${fileName}, 'importing', ${datasetId}, ${importWriter()})
       RETURNING id`);
     importId = created.id;
+    const id = importId;
+    // Between batches too (choosing columns, a busy server), so other processes see the writer alive.
+    keepAlive = setInterval(() => {
+      db.query(sql`UPDATE imports SET updated_at = now() WHERE id = ${id} AND status = 'importing'`)
+        .catch(() => {});
+    }, IMPORT_KEEPALIVE_MS);
     if (!target) await db.query(sql`UPDATE imports SET dataset_id = id WHERE id = ${importId}`);
     const result = await importRows(db, path, {
       ...options,
@@ -230,6 +254,8 @@ export async function importCsvFile(
     if (importId !== undefined) await discardImport(db, importId, message);
     else if (refusal) await recordFailedImport(db, fileName, message);
     throw error;
+  } finally {
+    clearInterval(keepAlive);
   }
 }
 
@@ -287,7 +313,7 @@ async function importRows(
   const flush = async (force: boolean) => {
     if (problems.length > 0) return;
     if (pending.length >= IMPORT_LIMITS.insertBatch || (force && pending.length > 0)) {
-      await insertRows(db, importId, pending);
+      await insertRows(db, importId, pending, fileName);
       pending = [];
       await breathe();
       const stop = cancelled(options);
@@ -361,7 +387,7 @@ async function importRows(
       INSERT INTO product_labels (product_id, value, source)
       SELECT id, seed_label, 'seed' FROM products WHERE import_id = ${importId} AND seed_label IS NOT NULL`);
     const reused = await reuseDecisions(tx, importId, options.datasetId);
-    // Another process may have queued these rows already (enqueueMissingEmbeddings after a model change).
+    // Queued here, in the transaction that makes them visible: never before the file is fully read.
     await tx.query(sql`
       INSERT INTO embedding_queue (model_id, product_id)
       SELECT ${options.modelId}, id FROM products WHERE import_id = ${importId}
@@ -378,9 +404,7 @@ async function importRows(
       WHERE id = ${importId} AND status = 'importing'
       RETURNING id`);
     // Discarded as stale meanwhile (this process stalled past the limit): its rows are partly gone.
-    if (finished.length === 0) {
-      throw new ImportError(409, `Import of "${fileName}" cancelled: it stalled and was discarded`);
-    }
+    if (finished.length === 0) throw discarded(fileName);
     return reused;
   });
   return {

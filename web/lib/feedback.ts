@@ -11,7 +11,7 @@ import type { ModelRuntime } from "../../gpu-worker/lib/active_model.ts";
 
 /** A decision that cannot be stored; `status` is the HTTP status to answer with. */
 export class FeedbackError extends Error {
-  constructor(readonly status: 404 | 422, message: string) {
+  constructor(readonly status: 404 | 409 | 422, message: string) {
     super(message);
     this.name = "FeedbackError";
   }
@@ -70,15 +70,29 @@ export async function saveFeedback(
   options: { modelId: string; reviewer: string; models?: ModelRuntime },
 ): Promise<FeedbackSaved> {
   const saved = await db.transaction(async (tx) => {
-    const [product] = await tx.query<{ id: number; suggestion: string | null; confidence: number | null }>(
+    const [product] = await tx.query<
+      { id: number; suggestion: string | null; confidence: number | null; import_id: number; status: string }
+    >(
       sql`
-      SELECT products.id, suggestions.value AS suggestion, suggestions.confidence
-      FROM products LEFT JOIN suggestions ON suggestions.product_id = products.id
+      SELECT products.id, suggestions.value AS suggestion, suggestions.confidence, products.import_id,
+             imports.status
+      FROM products JOIN imports ON imports.id = products.import_id
+      LEFT JOIN suggestions ON suggestions.product_id = products.id
       WHERE products.id = ${input.product_id}
       FOR UPDATE OF products`,
     );
     if (!product) {
       throw new FeedbackError(404, `Cannot store feedback: no product with id ${input.product_id}`);
+    }
+    // A row of a file not fully read (or left half read by a crash, and about to be deleted) is not
+    // decidable: a decision acknowledged on it would be lost with it. 'imported' is final, so the
+    // check holds until commit without locking the import.
+    if (product.status !== "imported") {
+      throw new FeedbackError(
+        409,
+        `Cannot store feedback on product ${input.product_id}: its import ${product.import_id} is ` +
+          `${product.status === "importing" ? "still being read" : "failed"}`,
+      );
     }
     let value: string;
     let shown = { suggestion: product.suggestion, confidence: product.confidence };

@@ -9,7 +9,9 @@ import os from "node:os";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import process from "node:process";
 import busboy from "busboy";
+import { localProcessIsGone, processNonce } from "../../gpu-worker/lib/process_identity.ts";
 import { ImportError } from "./import_error.ts";
 
 /** A received upload: the spooled file, its original name and the form fields sent with it. */
@@ -40,8 +42,39 @@ function tooLarge(limit: number, fileName?: string): ImportError {
   );
 }
 
+/**
+ * Where uploads are spooled: one known folder, so that the spools of a process killed mid-upload can be
+ * found and removed ({@link removeDeadSpools}). Each file names its owner (pid and process nonce), so
+ * several processes on one host share the folder without touching each other's live files.
+ */
+export const SPOOL_DIR = path.join(os.tmpdir(), "csv-sorter-uploads");
+
+const SPOOL_NAME = /^upload-(\d+)-([a-z0-9]+)-[0-9a-f-]+\.csv$/;
+
 function tempPath(): string {
-  return path.join(os.tmpdir(), `csv-sorter-upload-${crypto.randomUUID()}.csv`);
+  fs.mkdirSync(SPOOL_DIR, { recursive: true });
+  return path.join(SPOOL_DIR, `upload-${process.pid}-${processNonce()}-${crypto.randomUUID()}.csv`);
+}
+
+/**
+ * Removes the spool files of processes that ended (killed before they could delete them); returns how
+ * many. A file whose owner still runs, or that does not look like a spool, is left alone.
+ */
+export function removeDeadSpools(dir = SPOOL_DIR): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const match = SPOOL_NAME.exec(name);
+    if (!match || !localProcessIsGone(Number(match[1]), match[2])) continue;
+    fs.rmSync(path.join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 /** Counts bytes and fails the stream once `limit` is passed. */

@@ -318,10 +318,11 @@ export const apiDocs: RouteDoc[] = [
     tag: "API",
     summary: "Approve or correct a suggestion",
     description: "The reviewer is the signed-in account (session or API token); `reviewer` in the body " +
-      "and the X-Reviewer header are only used by an app without the security layer.",
+      "and the X-Reviewer header are only used by an app without the security layer. 409 on a row of " +
+      "an import that is not imported (still being read, or failed).",
     body: { "application/json": FeedbackInput },
     responses: { 201: { description: "Stored", content: { "application/json": FeedbackSaved } } },
-    errors: [400, 404, 413, 415, 422],
+    errors: [400, 404, 409, 413, 415, 422],
   },
   {
     method: "get",

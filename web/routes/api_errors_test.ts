@@ -2,11 +2,15 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import type { ApiError } from "../../contract/schemas.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
 import { openTestDatabase, TEST_MODEL_ID } from "../../gpu-worker/lib/testing.ts";
 import { createApp } from "../app.ts";
+import { SPOOL_DIR } from "../lib/upload_spool.ts";
+
+function spools(): string[] {
+  return fs.existsSync(SPOOL_DIR) ? fs.readdirSync(SPOOL_DIR) : [];
+}
 
 const db = await openTestDatabase();
 const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
@@ -43,7 +47,7 @@ test("an unexpected failure (database closed) answers 500 'Internal server error
   const broken = await openTestDatabase();
   const brokenApp = createApp({ db: broken, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
   await broken.close();
-  const uploadsBefore = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("csv-sorter-upload-"));
+  const uploadsBefore = spools();
   const logged: unknown[][] = [];
   const original = console.error;
   console.error = (...args: unknown[]) => logged.push(args);
@@ -76,6 +80,6 @@ test("an unexpected failure (database closed) answers 500 'Internal server error
     console.error = original;
   }
   // The spooled upload was removed although the import failed.
-  const uploadsAfter = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("csv-sorter-upload-"));
+  const uploadsAfter = spools();
   assert.deepEqual(uploadsAfter.sort(), uploadsBefore.sort());
 });

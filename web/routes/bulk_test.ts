@@ -426,3 +426,24 @@ test("POST /submit-feedback-bulk with a stale expected_value skips every row and
   const [{ now }] = await db.query<{ now: number }>(sql`SELECT count(*)::int AS now FROM feedback`);
   assert.equal(now, before);
 });
+
+test("POST /submit-feedback-bulk skips rows of an import that is not imported, and decides none of them", async () => {
+  const [reading] = await db.query<{ id: number }>(sql`
+    INSERT INTO imports (file_name, status, writer) VALUES ('half-read.csv', 'importing', 'other-host:1:x')
+    RETURNING id`);
+  const rows = await db.query<{ id: number }>(sql`
+    INSERT INTO products (import_id, row_number, data, text)
+    SELECT ${reading.id}, n, '{}'::jsonb, 'half read ' || n FROM generate_series(1, 2) AS n RETURNING id`);
+  const ids = rows.map((row) => row.id);
+  const result = await json<BulkFeedbackResult>(
+    bulk({ product_ids: ids, approved: false, corrected_text: "decided too early", expected_value: "x" }),
+    201,
+  );
+  assert.deepEqual(
+    result.skipped.map((row) => [row.product_id, row.reason]),
+    ids.map((id) => [id, "not_imported"]),
+  );
+  const [{ decided }] = await db.query<{ decided: number }>(sql`
+    SELECT count(*)::int AS decided FROM feedback WHERE product_id = ANY(${ids}::int[])`);
+  assert.equal(decided, 0);
+});
