@@ -55,6 +55,8 @@ export interface TrainedEnsemble {
   labels: string[];
   ensemble: EnsembleConfig;
   metrics: ModelMetrics;
+  /** The rows trained on and held out; `metrics.heldout_scores` follows `holdout`'s order. */
+  split: { train: LabelledRow[]; holdout: LabelledRow[] };
 }
 
 /** A seeded generator (mulberry32): the same labels give the same split. */
@@ -428,7 +430,7 @@ export async function trainEnsemble(
       backend: tf.getBackend(),
     };
     await progress(total - 1, total, `Held-out accuracy ${(accuracy * 100).toFixed(1)}%`);
-    return { classifier, labels, ensemble, metrics };
+    return { classifier, labels, ensemble, metrics, split: { train, holdout } };
   } catch (error) {
     classifier.dispose();
     throw error;
