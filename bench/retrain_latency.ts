@@ -13,7 +13,8 @@
  * (embedded once, cached under ~/.cache/csv-sorter/bench/), --labelled (default 1,500) of them
  * seed-labelled, the rest waiting for review with a suggestion.
  *
- * Options: --rows N, --labelled N, --idle-seconds N (default 15).
+ * Options: --rows N, --labelled N, --idle-seconds N (default 15), --trace (list every stall over 250 ms
+ * with the progress message the retrain reported last before it began: where it holds the event loop).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -27,7 +28,7 @@ import { modelJobHandlers } from "../gpu-worker/lib/model_jobs.ts";
 import { sql, vectorLiteral } from "../gpu-worker/lib/sql.ts";
 import { freePort, TEST_MODEL_ID, TEST_MODEL_PATH } from "../gpu-worker/lib/testing.ts";
 import { loadTf } from "../gpu-worker/lib/tf_backend.ts";
-import { startWorker } from "../gpu-worker/lib/worker_loop.ts";
+import { type JobHandler, startWorker } from "../gpu-worker/lib/worker_loop.ts";
 import { createApp } from "../web/app.ts";
 import { catalogueRows, createCatalogueImport, embedCached } from "./catalogue.ts";
 
@@ -36,11 +37,13 @@ const { values } = parseArgs({
     rows: { type: "string", default: "2000" },
     labelled: { type: "string", default: "1500" },
     "idle-seconds": { type: "string", default: "15" },
+    trace: { type: "boolean", default: false },
   },
 });
 const ROWS = Number(values.rows);
 const LABELLED = Number(values.labelled);
 const IDLE_MS = Number(values["idle-seconds"]) * 1000;
+const TRACE = values.trace;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -48,7 +51,12 @@ function percentile(sorted: number[], p: number): number {
 
 function summary(latencies: number[]): { n: number; p50: number; p95: number; max: number } {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? NaN };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    max: sorted.at(-1) ?? NaN,
+  };
 }
 
 const db = await openPgliteDatabase(undefined);
@@ -87,9 +95,12 @@ await db.transaction(async (tx) => {
     FROM unnest(${numbers}::int[], ${vectors.map(vectorLiteral)}::text[]) AS item(n, embedding)
     JOIN products ON products.row_number = item.n AND products.import_id = ${importId}`);
 });
-await db.query(sql`CREATE INDEX embeddings_embedding_hnsw ON embeddings USING hnsw (embedding vector_cosine_ops)`);
+await db.query(
+  sql`CREATE INDEX embeddings_embedding_hnsw ON embeddings USING hnsw (embedding vector_cosine_ops)`,
+);
 await db.query(sql`ANALYZE`);
 
+const messages: { at: number; message: string }[] = [];
 const embedder = await loadEmbedder({
   modelId: TEST_MODEL_ID,
   localModelPath: TEST_MODEL_PATH,
@@ -98,14 +109,33 @@ const embedder = await loadEmbedder({
 });
 const tf = await loadTf();
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-bench-retrain-"));
-const models = new ModelRuntime({ modelsDir, embeddingModelId: TEST_MODEL_ID, dimensions: 384, log: () => {} });
+const models = new ModelRuntime({
+  modelsDir,
+  embeddingModelId: TEST_MODEL_ID,
+  dimensions: 384,
+  log: () => {},
+});
 const worker = await startWorker(db, embedder, {
   batchSize: 32,
   pollMs: 2000,
   leaseSeconds: 120,
   log: () => {},
   models,
-  jobHandlers: modelJobHandlers({ modelsDir, models }),
+  jobHandlers: (() => {
+    const handlers = modelJobHandlers({ modelsDir, models });
+    return {
+      ...handlers,
+      // Every progress message with the moment it was reported, to place the stalls.
+      retrain: (job, context) =>
+        handlers.retrain(job, {
+          ...context,
+          progress: (done, total, message) => {
+            messages.push({ at: Date.now(), message });
+            return context.progress(done, total, message);
+          },
+        }),
+    } satisfies Record<string, JobHandler>;
+  })(),
 });
 await worker.idle();
 const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024, models, modelsDir });
@@ -146,9 +176,13 @@ const idleEnd = Date.now();
 // This process' event-loop stalls while the retrain runs: how late a 10 ms timer fires.
 let longestStall = 0;
 let last = performance.now();
+/** Stalls over 250 ms: when they ended and how long they were. */
+const stalls: { at: number; ms: number }[] = [];
 const ticker = setInterval(() => {
   const now = performance.now();
-  longestStall = Math.max(longestStall, now - last - 10);
+  const stall = now - last - 10;
+  longestStall = Math.max(longestStall, stall);
+  if (stall > 250) stalls.push({ at: Date.now(), ms: Math.round(stall) });
   last = now;
 }, 10);
 const retrainStart = Date.now();
@@ -164,6 +198,8 @@ while (status === "queued" || status === "running") {
     { status: string; result: unknown; last_error: string | null }
   >(sql`SELECT status, result, last_error FROM jobs WHERE id = ${job.id}`);
 }
+/** The progress message reported last before `at` ("" before the first). */
+const before = (at: number) => messages.filter((entry) => entry.at <= at).at(-1)?.message ?? "";
 const retrainEnd = Date.now();
 clearInterval(ticker);
 client.postMessage("stop");
@@ -183,6 +219,16 @@ console.log(JSON.stringify(
     retrain_ms: { n: during.n, p50: round(during.p50), p95: round(during.p95), max: round(during.max) },
     ratio: { p50: round(during.p50 / idle.p50), p95: round(during.p95 / idle.p95) },
     longest_event_loop_stall_ms: Math.round(longestStall),
+    stalls_over_250_ms: stalls.length,
+    ...(TRACE
+      ? {
+        stalls: stalls.map((stall) => ({
+          ms: stall.ms,
+          after_retrain_start_s: round((stall.at - stall.ms - retrainStart) / 1000),
+          after_message: before(stall.at - stall.ms),
+        })),
+      }
+      : {}),
   },
   null,
   2,

@@ -68,7 +68,9 @@ export function heldoutRight(
     zeroShotTop: model.ensemble.zero_shot_top,
     zeroShotTemperature: model.ensemble.zero_shot_temperature,
   });
-  return split.holdout.filter((row, index) => combineEvidence(evidence[index], model.ensemble)?.value === row.value)
+  return split.holdout.filter((row, index) =>
+    combineEvidence(evidence[index], model.ensemble)?.value === row.value
+  )
     .length;
 }
 
@@ -91,7 +93,15 @@ export async function autoActivate(
     extra: Partial<ActivationOutcome> = {},
   ): Promise<ActivationOutcome> => {
     await recordActivationDecision(db, version, decision, reason);
-    return { decision, reason, previous: null, right: null, active_right: null, holdout_size: total, ...extra };
+    return {
+      decision,
+      reason,
+      previous: null,
+      right: null,
+      active_right: null,
+      holdout_size: total,
+      ...extra,
+    };
   };
 
   const setting = await readAutoRetrain(db);
@@ -128,7 +138,10 @@ export async function autoActivate(
     const figures = `${right} of ${total} held-out rows right (${percent(right, total)}), ${active} ` +
       `${activeRight} (${percent(activeRight, total)}) on the same rows`;
     if (right < activeRight) {
-      return await outcome("kept", `${figures}: ${active} stays active`, { right, active_right: activeRight });
+      return await outcome("kept", `${figures}: ${active} stays active`, {
+        right,
+        active_right: activeRight,
+      });
     }
     why = figures;
   }

@@ -218,7 +218,9 @@ test("seed labels of an imported file are trained and activated without anyone p
     "queued only once every labelled row had its vector",
   );
   assert.equal(done.result!.activation.decision, "activated");
-  const [version] = await db.query<{ status: string; activation_decision: string; activation_reason: string }>(
+  const [version] = await db.query<
+    { status: string; activation_decision: string; activation_reason: string }
+  >(
     sql`SELECT status, activation_decision, activation_reason FROM model_versions
         WHERE version = ${done.result!.version}`,
   );
@@ -269,7 +271,9 @@ test("reviewers' decisions queue a retrain once N arrived, not before; the new v
   const done = await finished(job.id);
   const { activation } = done.result!;
   const [previous] = await db.query<{ version: string }>(sql`
-    SELECT version FROM model_versions WHERE version <> ${done.result!.version} AND status IN ('active', 'retired')
+    SELECT version FROM model_versions WHERE version <> ${
+    done.result!.version
+  } AND status IN ('active', 'retired')
     ORDER BY id LIMIT 1`);
   assert.ok(previous, "an earlier version was active");
   const figures = new RegExp(
@@ -280,7 +284,9 @@ test("reviewers' decisions queue a retrain once N arrived, not before; the new v
   const [right, total, activeRight] = [Number(match[1]), Number(match[2]), Number(match[3])];
   assert.equal(total, done.result!.holdout_size);
   assert.equal(activation.decision, right >= activeRight ? "activated" : "kept", activation.reason);
-  const [active] = await db.query<{ version: string }>(sql`SELECT version FROM model_versions WHERE status = 'active'`);
+  const [active] = await db.query<{ version: string }>(
+    sql`SELECT version FROM model_versions WHERE status = 'active'`,
+  );
   assert.equal(active.version, right >= activeRight ? done.result!.version : previous.version);
   console.log(`auto-activation after 12 decisions: ${activation.decision}: ${activation.reason}`);
 });
@@ -302,7 +308,9 @@ test("the policy activates only a version at least as good as the active one, an
   await setting({ enabled: false });
   await worker!.idle();
   const tf = await loadTf();
-  const [active] = await db.query<{ version: string }>(sql`SELECT version FROM model_versions WHERE status = 'active'`);
+  const [active] = await db.query<{ version: string }>(
+    sql`SELECT version FROM model_versions WHERE status = 'active'`,
+  );
   const model = await runtime.load(active.version);
   // A held-out split of the current labels, as a retrain would draw it.
   const labelled: LabelledRow[] = await readTrainingRows(db, embedder.modelId);
@@ -329,7 +337,9 @@ test("the policy activates only a version at least as good as the active one, an
       embeddingModelId: embedder.modelId,
       dimensions: embedder.dimensions,
     });
-    const [stored] = await db.query<{ status: string; activation_decision: string; activation_reason: string }>(
+    const [stored] = await db.query<
+      { status: string; activation_decision: string; activation_reason: string }
+    >(
       sql`SELECT status, activation_decision, activation_reason FROM model_versions
           WHERE version = ${done.result!.version}`,
     );

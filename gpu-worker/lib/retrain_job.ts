@@ -11,7 +11,12 @@
  * A version is marked ready only after its folder is complete and loads back with identical
  * predictions; anything less leaves it 'failed' with the reason, and it can never be activated.
  */
-import { type ActivationDecision, type JobKind, RetrainPayload, WORK_CHANNEL } from "../../contract/schemas.ts";
+import {
+  type ActivationDecision,
+  type JobKind,
+  RetrainPayload,
+  WORK_CHANNEL,
+} from "../../contract/schemas.ts";
 import type { ModelRuntime } from "./active_model.ts";
 import { autoActivate } from "./auto_activation.ts";
 import type { Queryable } from "./database.ts";
@@ -25,6 +30,7 @@ import { sql } from "./sql.ts";
 import { loadTf } from "./tf_backend.ts";
 import { MIN_TRAINING_ROWS, trainEnsemble, TrainingError, type TrainingOptions } from "./training.ts";
 import type { JobContext, JobHandler } from "./worker_loop.ts";
+import { yieldToEventLoop } from "./yield_to_event_loop.ts";
 
 /** Options of {@link retrainHandler}. */
 export interface RetrainOptions {
@@ -47,16 +53,32 @@ export interface RetrainResult {
   activation: { decision: ActivationDecision; reason: string; previous: string | null };
 }
 
-/** Seed labels and the latest human decision per product, with their vectors of `modelId`. */
-export function readTrainingRows(db: Queryable, modelId: string): Promise<LabelledRow[]> {
-  return db.query<LabelledRow>(sql`
-    SELECT products.text, labels.value, labels.source = 'human' AS human,
-           embeddings.embedding::real[] AS vector
-    FROM product_labels labels
-    JOIN products ON products.id = labels.product_id
-    JOIN embeddings ON embeddings.product_id = labels.product_id AND embeddings.model_id = ${modelId}
-    WHERE labels.source IN ('seed', 'human')
-    ORDER BY labels.product_id`);
+/** Training rows read per query: one query for every label would hold the embedded process' event loop. */
+const TRAINING_PAGE = 250;
+
+/**
+ * Seed labels and the latest human decision per product, with their vectors of `modelId`, in product
+ * order. Read in pages of TRAINING_PAGE with a yield between them: on embedded PGlite a query runs on
+ * this thread, and one reading 1,500 vectors held every request of the web server for about a second.
+ */
+export async function readTrainingRows(db: Queryable, modelId: string): Promise<LabelledRow[]> {
+  const rows: LabelledRow[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await db.query<LabelledRow & { product_id: number }>(sql`
+      SELECT labels.product_id, products.text, labels.value, labels.source = 'human' AS human,
+             embeddings.embedding::real[] AS vector
+      FROM product_labels labels
+      JOIN products ON products.id = labels.product_id
+      JOIN embeddings ON embeddings.product_id = labels.product_id AND embeddings.model_id = ${modelId}
+      WHERE labels.source IN ('seed', 'human') AND labels.product_id > ${after}
+      ORDER BY labels.product_id
+      LIMIT ${TRAINING_PAGE}`);
+    for (const { product_id: _, ...row } of page) rows.push(row);
+    if (page.length < TRAINING_PAGE) return rows;
+    after = page[page.length - 1].product_id;
+    await yieldToEventLoop();
+  }
 }
 
 /**

@@ -53,8 +53,10 @@ export function AutoRetrainPanel({ state: initial }: AutoRetrainPanelProps) {
           ` every ${setting.every_labels} new labels${
             setting.every_minutes > 0 ? ` or ${setting.every_minutes} minutes after the last retrain` : ""
           }`}
-        {" · "}auto-activation is <span class="font-semibold">{setting.auto_activate ? "on" : "off"}</span>
-        {setting.auto_activate && " (a new version only replaces an active one at least as good on its held-out rows)"}
+        {` · auto-activation is `}
+        <span class="font-semibold">{setting.auto_activate ? "on" : "off"}</span>
+        {setting.auto_activate &&
+          " (a new version only replaces an active one at least as good on its held-out rows)"}
       </p>
       <p class="text-slate-600" data-testid="auto-retrain-status">
         {status.new_labels} new labels since the last retrain{status.last_retrain_job_id !== null &&

@@ -66,7 +66,9 @@ export async function loadModel(
   requested: string | undefined,
 ): Promise<ModelLoaded> {
   const version = requested ?? await newestReadyVersion(db);
-  if (!version) throw new ApiProblem(409, `Cannot load a model: no version is ready; ${await whyNoneReady(db)}`);
+  if (!version) {
+    throw new ApiProblem(409, `Cannot load a model: no version is ready; ${await whyNoneReady(db)}`);
+  }
   const status = await modelVersionStatus(db, version);
   if (!status) throw new ApiProblem(404, `Cannot load model "${version}": no such version`);
   if (status === "training" || status === "failed") {

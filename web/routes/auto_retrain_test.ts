@@ -10,7 +10,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { ApiError, AutoRetrainState, JobView, ModelList, RetrainQueued } from "../../contract/schemas.ts";
+import type {
+  ApiError,
+  AutoRetrainState,
+  JobView,
+  ModelList,
+  RetrainQueued,
+} from "../../contract/schemas.ts";
 import { ModelRuntime } from "../../gpu-worker/lib/active_model.ts";
 import { modelJobHandlers } from "../../gpu-worker/lib/model_jobs.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
@@ -25,7 +31,12 @@ import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-web-auto-retrain-"));
-const models = new ModelRuntime({ modelsDir, embeddingModelId: TEST_MODEL_ID, dimensions: 384, log: () => {} });
+const models = new ModelRuntime({
+  modelsDir,
+  embeddingModelId: TEST_MODEL_ID,
+  dimensions: 384,
+  log: () => {},
+});
 const worker = await startTestWorker(db, {
   models,
   jobHandlers: modelJobHandlers({ modelsDir, models, training: { epochs: 15, learningCurve: false } }),
@@ -47,7 +58,9 @@ const rows = all.filter((row) => counts.get(row.category)! >= 30);
 async function call<T>(method: string, url: string, body?: unknown, status = 200): Promise<T> {
   const response = await app.request(url, {
     method,
-    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
   });
   const json = await response.json();
   assert.equal(response.status, status, `${method} ${url}: ${JSON.stringify(json)}`);
@@ -74,8 +87,17 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms 
 
 test("the auto-retrain setting is read, validated and stored", async () => {
   const initial = await call<AutoRetrainState>("GET", "/settings/auto-retrain");
-  assert.deepEqual(initial.setting, { enabled: true, every_labels: 50, every_minutes: 5, auto_activate: true });
-  assert.deepEqual([initial.status.due, initial.status.new_labels, initial.status.reason], [false, 0, "No labels yet"]);
+  assert.deepEqual(initial.setting, {
+    enabled: true,
+    every_labels: 50,
+    every_minutes: 5,
+    auto_activate: true,
+  });
+  assert.deepEqual([initial.status.due, initial.status.new_labels, initial.status.reason], [
+    false,
+    0,
+    "No labels yet",
+  ]);
 
   const refused = await call<ApiError>(
     "PUT",
@@ -92,14 +114,22 @@ test("the auto-retrain setting is read, validated and stored", async () => {
     every_minutes: 0,
     auto_activate: true,
   });
-  assert.deepEqual(saved.setting, { enabled: false, every_labels: 25, every_minutes: 0, auto_activate: true });
+  assert.deepEqual(saved.setting, {
+    enabled: false,
+    every_labels: 25,
+    every_minutes: 0,
+    auto_activate: true,
+  });
   assert.equal(saved.status.reason, "Auto-retrain is off");
   assert.deepEqual((await call<AutoRetrainState>("GET", "/settings/auto-retrain")).setting, saved.setting);
 });
 
 test("a retrain with too few labels fails at once and says why, in the job, GET /models and POST /load-model", async () => {
   // Six labelled rows (auto-retrain is off since the test above, so only the button retrains).
-  await upload("few.csv", toCsv(rows.slice(0, 6).map((row) => ({ title: row.title, category: row.category }))));
+  await upload(
+    "few.csv",
+    toCsv(rows.slice(0, 6).map((row) => ({ title: row.title, category: row.category }))),
+  );
   await worker.idle();
   const queued = await call<RetrainQueued>("POST", "/trigger-retrain", {}, 202);
   const job = await waitFor("the retrain to end", async () => {
@@ -125,7 +155,10 @@ test("a file uploaded with a label column gets a trained, active version without
     every_minutes: 0,
     auto_activate: true,
   });
-  const file = rows.slice(6, 206).map((row, i) => ({ title: row.title, category: i < 150 ? row.category : "" }));
+  const file = rows.slice(6, 206).map((row, i) => ({
+    title: row.title,
+    category: i < 150 ? row.category : "",
+  }));
   await upload("amazon.csv", toCsv(file));
   const list = await waitFor("an active version", async () => {
     const current = await call<ModelList>("GET", "/models");

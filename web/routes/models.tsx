@@ -136,7 +136,10 @@ export function modelRoutes(deps: ApiDependencies): Hono {
     return c.json(await saveAutoAccept(deps.db, deps.models, setting));
   });
 
-  routes.get("/settings/auto-retrain", async (c) => c.json(await readAutoRetrainState(deps.db, deps.modelId)));
+  routes.get(
+    "/settings/auto-retrain",
+    async (c) => c.json(await readAutoRetrainState(deps.db, deps.modelId)),
+  );
 
   routes.put("/settings/auto-retrain", async (c) => {
     const setting = parseInput(AutoRetrainSetting, await readJsonBody(c.req.raw), "auto-retrain setting");
@@ -180,7 +183,8 @@ export const modelDocs: RouteDoc[] = [
     method: "post",
     path: "/trigger-retrain",
     tag: "API",
-    summary: "Queue a retrain on the current labels (a retrain already queued or running is returned instead)",
+    summary:
+      "Queue a retrain on the current labels (a retrain already queued or running is returned instead)",
     description: "At most one retrain is queued or running at a time, whoever asks (people, or the " +
       "auto-retrain scheduler). With too few labelled rows the job fails at once, its `last_error` saying " +
       'how many there are and how many are needed ("Cannot train: 12 labelled rows, need at least 10 ' +
