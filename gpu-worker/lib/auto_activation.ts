@@ -19,7 +19,8 @@ import type { ModelRuntime } from "./active_model.ts";
 import { readAutoRetrain } from "./auto_retrain_setting.ts";
 import type { Database } from "./database.ts";
 import { combineEvidence } from "./ensemble.ts";
-import { gatherEvidence, type LabelledRow, type LabelName } from "./evidence.ts";
+import type { LabelledRow, LabelName } from "./evidence.ts";
+import { gatherEvidenceInSlices } from "./evidence_in_slices.ts";
 import { loadModelVersion, type StoredModel } from "./model_store.ts";
 import { activateModelVersion, activeModelVersion, recordActivationDecision } from "./model_versions.ts";
 import { enqueueRescore } from "./rescore_job.ts";
@@ -54,13 +55,13 @@ export interface AutoActivateOptions {
 }
 
 /** Held-out rows of `holdout` the stored `model` gets right, with `train` as its labelled rows. */
-export function heldoutRight(
+export async function heldoutRight(
   tf: Tf,
   model: StoredModel,
   split: { train: LabelledRow[]; holdout: LabelledRow[] },
   labelNames: LabelName[],
-): number {
-  const evidence = gatherEvidence(tf, split.holdout, {
+): Promise<number> {
+  const evidence = await gatherEvidenceInSlices(tf, split.holdout, {
     rows: split.train,
     labelNames,
     classifier: { model: model.classifier, labels: model.labels },
@@ -125,7 +126,7 @@ export async function autoActivate(
         embeddingModelId: options.embeddingModelId,
         dimensions: options.dimensions,
       }));
-      activeRight = heldoutRight(tf, model, options.split, options.labelNames);
+      activeRight = await heldoutRight(tf, model, options.split, options.labelNames);
     } catch (error) {
       return await outcome(
         "failed",

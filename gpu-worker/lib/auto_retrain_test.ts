@@ -316,7 +316,7 @@ test("the policy activates only a version at least as good as the active one, an
   const labelled: LabelledRow[] = await readTrainingRows(db, embedder.modelId);
   const split = stratifiedSplit(labelled, 0.2, seededRandom(7));
   const labelNames = await readLabelNames(db, embedder.modelId);
-  const activeRight = heldoutRight(tf, model, split, labelNames);
+  const activeRight = await heldoutRight(tf, model, split, labelNames);
   model.classifier.dispose();
   assert.ok(activeRight > split.holdout.length / 2, `${activeRight} of ${split.holdout.length}`);
 
