@@ -53,7 +53,7 @@ export interface RetrainResult {
   activation: { decision: ActivationDecision; reason: string; previous: string | null };
 }
 
-/** Training rows read per query: one query for every label would hold the embedded process' event loop. */
+/** Training rows read per query: one query reading them all would hold the embedded process' event loop. */
 const TRAINING_PAGE = 250;
 
 /**
