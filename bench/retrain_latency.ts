@@ -227,6 +227,10 @@ console.log(JSON.stringify(
           after_retrain_start_s: round((stall.at - stall.ms - retrainStart) / 1000),
           after_message: before(stall.at - stall.ms),
         })),
+        last_messages: messages.slice(-6).map((entry) => ({
+          after_retrain_start_s: round((entry.at - retrainStart) / 1000),
+          message: entry.message,
+        })),
       }
       : {}),
   },

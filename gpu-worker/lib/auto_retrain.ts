@@ -44,12 +44,17 @@ export async function judgeRetrain(
       extract(epoch FROM now() - created_at)::float8 AS elapsed
     FROM jobs WHERE kind = ${"retrain" satisfies JobKind} ORDER BY id DESC LIMIT 1`);
   const since = last?.exact ?? null;
-  const [{ decisions, seeds }] = await db.query<{ decisions: number; seeds: number }>(sql`
-    SELECT
-      (SELECT count(*)::int FROM feedback
-       WHERE ${since}::timestamptz IS NULL OR created_at > ${since}::timestamptz) AS decisions,
-      (SELECT count(*)::int FROM product_labels
-       WHERE source = 'seed' AND (${since}::timestamptz IS NULL OR updated_at > ${since}::timestamptz)) AS seeds`);
+  // Two shapes rather than `$1 IS NULL OR …`, which a generic plan would answer with a full scan.
+  const [{ decisions, seeds }] = await db.query<{ decisions: number; seeds: number }>(
+    since === null
+      ? sql`
+        SELECT (SELECT count(*)::int FROM feedback) AS decisions,
+          (SELECT count(*)::int FROM product_labels WHERE source = 'seed') AS seeds`
+      : sql`
+        SELECT (SELECT count(*)::int FROM feedback WHERE created_at > ${since}::timestamptz) AS decisions,
+          (SELECT count(*)::int FROM product_labels
+           WHERE source = 'seed' AND updated_at > ${since}::timestamptz) AS seeds`,
+  );
   const newLabels = decisions + seeds;
   const status = (due: boolean, reason: string): AutoRetrainStatus => ({
     new_labels: newLabels,
