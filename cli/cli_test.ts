@@ -127,6 +127,13 @@ before(async () => {
   const cookie = sessionCookie(setup);
   opsToken = await createToken(cookie, "nightly", "ops");
   reviewerToken = await createToken(cookie, "reviewer-script", "reviewer");
+  // These tests retrain and load through the CLI; with the defaults the worker would do both by itself.
+  const policy = await fetch(`${app.baseUrl}/settings/auto-retrain`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${opsToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ enabled: false, every_labels: 50, every_minutes: 5, auto_activate: false }),
+  });
+  assert.equal(policy.status, 200, await policy.text());
 
   // Real products of categories common enough to train on; every fourth row's category left for the model.
   const all = datasetRows(3000).filter((row) => row.category.trim() !== "");

@@ -507,6 +507,14 @@ export const ModelManifest = z.object({
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 
+/**
+ * The auto-activation policy's decision about a new version: made active (at least as good as the active
+ * one on the new version's held-out rows, or none was active), kept out (worse), the policy was off, or
+ * the comparison or activation failed.
+ */
+export const ActivationDecision = z.enum(["activated", "kept", "off", "failed"]);
+export type ActivationDecision = z.infer<typeof ActivationDecision>;
+
 /** A model version as GET /models lists it. */
 export const ModelVersionView = z.object({
   version: z.string(),
@@ -524,6 +532,10 @@ export const ModelVersionView = z.object({
   created_at: z.string(),
   ready_at: z.string().nullable(),
   activated_at: z.string().nullable(),
+  /** What the auto-activation policy decided when the version became ready; null before it ran. */
+  activation_decision: ActivationDecision.nullable(),
+  /** Why, with the held-out figures compared, e.g. "64 of 80 held-out rows right, v3 had 61". */
+  activation_reason: z.string().nullable(),
 });
 export type ModelVersionView = z.infer<typeof ModelVersionView>;
 
@@ -553,13 +565,51 @@ export const ModelLoaded = z.object({
 });
 export type ModelLoaded = z.infer<typeof ModelLoaded>;
 
-/** What POST /trigger-retrain answers; a retrain already waiting is returned instead of a second one. */
+/**
+ * What POST /trigger-retrain answers; a retrain already queued or running is returned instead of a
+ * second one (at most one at a time).
+ */
 export const RetrainQueued = z.object({ job_id: z.number().int(), already_queued: z.boolean() });
 export type RetrainQueued = z.infer<typeof RetrainQueued>;
 
-/** Payload of a `retrain` job. */
-export const RetrainPayload = z.object({ requested_by: z.string().max(100).optional() });
+/** Payload of a `retrain` job: who asked (a person), or why the auto-retrain scheduler queued it. */
+export const RetrainPayload = z.object({
+  requested_by: z.string().max(100).optional(),
+  trigger: z.enum(["manual", "schedule"]).optional(),
+  reason: z.string().max(500).optional(),
+});
 export type RetrainPayload = z.infer<typeof RetrainPayload>;
+
+/**
+ * The auto-retrain ops setting (PUT /settings/auto-retrain). When `enabled`, a worker queues a retrain
+ * once `every_labels` new labels (reviewers' decisions and seed labels from imports) arrived since the
+ * last retrain, or once `every_minutes` passed since it with at least one new label (0: by count only),
+ * and at once when labelled rows exist but no version was ever trained. `auto_activate`: a new version
+ * becomes active by itself when it is at least as good as the active one on its held-out rows.
+ */
+export const AutoRetrainSetting = z.object({
+  enabled: z.boolean(),
+  every_labels: z.number().int().min(1).max(1_000_000),
+  every_minutes: z.number().min(0).max(10_080),
+  auto_activate: z.boolean(),
+});
+export type AutoRetrainSetting = z.infer<typeof AutoRetrainSetting>;
+
+/** What the scheduler sees now (GET /settings/auto-retrain, the models page). */
+export const AutoRetrainStatus = z.object({
+  /** Seed labels and decisions newer than the last retrain job. */
+  new_labels: z.number().int(),
+  last_retrain_job_id: z.number().int().nullable(),
+  last_retrain_at: z.string().nullable(),
+  /** Whether the next check queues a retrain, and why (or why not). */
+  due: z.boolean(),
+  reason: z.string(),
+});
+export type AutoRetrainStatus = z.infer<typeof AutoRetrainStatus>;
+
+/** The setting with what the scheduler sees now. */
+export const AutoRetrainState = z.object({ setting: AutoRetrainSetting, status: AutoRetrainStatus });
+export type AutoRetrainState = z.infer<typeof AutoRetrainState>;
 
 /** Payload of a `rescore` job: re-score every unlabelled row (after an activation or a new taxonomy). */
 export const RescorePayload = z.object({

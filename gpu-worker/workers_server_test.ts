@@ -20,6 +20,7 @@ import type { Database } from "./lib/database.ts";
 import { openPostgresDatabase } from "./lib/database_postgres.ts";
 import { listWorkers } from "./lib/heartbeat.ts";
 import { enqueueRetrain, type RetrainResult } from "./lib/retrain_job.ts";
+import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "./lib/auto_retrain_setting.ts";
 import { sql } from "./lib/sql.ts";
 import { createServerTestDatabase, type ServerTestDatabase, testServerUrl } from "./lib/test_server.ts";
 import { datasetRows, REPO_ROOT } from "./lib/testing.ts";
@@ -288,6 +289,8 @@ test("the database restarts while workers run: they reconnect with backoff, fini
 
 test("a retrain job runs on a worker process while embedding goes on, and yields a ready version", async () => {
   const { db, url } = await freshDatabase();
+  // Queued and left ready by hand here (auto_retrain_test.ts covers the scheduler and auto-activation).
+  await writeAutoRetrain(db, { ...DEFAULT_AUTO_RETRAIN, enabled: false, auto_activate: false });
   const rows = datasetRows(900).filter((row) => row.category.trim() !== "").slice(0, 600);
   const labels = rows.map((row, i) => (i % 3 === 0 ? row.category : null));
   const workers = startWorkers(url, 2, {

@@ -2,7 +2,12 @@
  * The model_versions table: one row per training run, from 'training' to 'ready' (files complete and
  * verified) to 'active' (served by every process; at most one, by a unique index) to 'retired'.
  */
-import { MODEL_CHANNEL, type ModelMetrics, type ModelVersionView } from "../../contract/schemas.ts";
+import {
+  type ActivationDecision,
+  MODEL_CHANNEL,
+  type ModelMetrics,
+  type ModelVersionView,
+} from "../../contract/schemas.ts";
 import type { Database, Queryable } from "./database.ts";
 import { sql } from "./sql.ts";
 
@@ -98,8 +103,21 @@ export function listModelVersions(db: Queryable): Promise<ModelVersionView[]> {
       feedback_snapshot, accuracy, metrics, error, job_id,
       to_char(created_at AT TIME ZONE 'UTC', ${ISO}) AS created_at,
       to_char(ready_at AT TIME ZONE 'UTC', ${ISO}) AS ready_at,
-      to_char(activated_at AT TIME ZONE 'UTC', ${ISO}) AS activated_at
+      to_char(activated_at AT TIME ZONE 'UTC', ${ISO}) AS activated_at,
+      activation_decision, activation_reason
     FROM model_versions ORDER BY id DESC`);
+}
+
+/** Stores what the auto-activation policy decided about `version`, and why (shown by GET /models). */
+export async function recordActivationDecision(
+  db: Queryable,
+  version: string,
+  decision: ActivationDecision,
+  reason: string,
+): Promise<void> {
+  await db.query(sql`
+    UPDATE model_versions SET activation_decision = ${decision}, activation_reason = ${reason.slice(0, 2000)}
+    WHERE version = ${version}`);
 }
 
 /** The dimensions of the stored vectors (the `embedding vector(N)` column), for processes with no embedder. */

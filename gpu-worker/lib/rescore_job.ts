@@ -13,8 +13,12 @@ import { refreshSuggestions } from "./suggestions.ts";
 import type { JobHandler } from "./worker_loop.ts";
 import { yieldToEventLoop } from "./yield_to_event_loop.ts";
 
-/** Rows scored per statement batch. */
-const BATCH = 256;
+/**
+ * Rows scored per statement batch. On embedded PGlite each batch's kNN query runs on the web server's
+ * thread: 256 rows held it for ~1.5 s on 2 busy cores (bench:retrain-latency, the re-score an
+ * auto-activation queues); 64 keep each stall a few hundred ms.
+ */
+const BATCH = 64;
 
 /** Queues a rescore unless one is already waiting (it will score with whatever is active when it runs). */
 export async function enqueueRescore(db: Queryable, payload: RescorePayload): Promise<number> {

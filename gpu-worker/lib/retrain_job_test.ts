@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import type { JobProgress, ModelMetrics } from "../../contract/schemas.ts";
 import { ModelRuntime, watchActiveModel } from "./active_model.ts";
+import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "./auto_retrain_setting.ts";
 import type { Database } from "./database.ts";
 import type { Embedder } from "./embedder.ts";
 import { modelJobHandlers } from "./model_jobs.ts";
@@ -62,6 +63,8 @@ async function waitForJob(
 
 before(async () => {
   db = await openTestDatabase();
+  // These tests retrain and activate by hand (auto_retrain_test.ts covers the scheduler and the policy).
+  await writeAutoRetrain(db, { ...DEFAULT_AUTO_RETRAIN, enabled: false, auto_activate: false });
   embedder = await testEmbedder();
   modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-versions-"));
   const all = datasetRows(3000).filter((row) => row.category.trim() !== "");

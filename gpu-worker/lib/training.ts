@@ -20,7 +20,8 @@ import {
   ZERO_SHOT_TEMPERATURE,
   ZERO_SHOT_TOP,
 } from "./ensemble.ts";
-import { gatherEvidence, type LabelledRow, type LabelName } from "./evidence.ts";
+import type { LabelledRow, LabelName } from "./evidence.ts";
+import { gatherEvidenceInSlices } from "./evidence_in_slices.ts";
 import type { Tf } from "./tf_backend.ts";
 import { yieldEvery } from "./yield_to_event_loop.ts";
 
@@ -55,6 +56,8 @@ export interface TrainedEnsemble {
   labels: string[];
   ensemble: EnsembleConfig;
   metrics: ModelMetrics;
+  /** The rows trained on and held out; `metrics.heldout_scores` follows `holdout`'s order. */
+  split: { train: LabelledRow[]; holdout: LabelledRow[] };
 }
 
 /** A seeded generator (mulberry32): the same labels give the same split. */
@@ -285,7 +288,7 @@ async function curvePoint(
   const model = await trainHead(tf, train, labels, options);
   try {
     const names = namesFor(train, options);
-    const evidence = gatherEvidence(tf, holdout, {
+    const evidence = await gatherEvidenceInSlices(tf, holdout, {
       rows: train,
       labelNames: names,
       classifier: { model, labels },
@@ -333,7 +336,7 @@ export async function trainEnsemble(
   try {
     await progress(epochs, total, `Evaluating on ${holdout.length} held-out labels`);
     const names = namesFor(train, options);
-    const evidence = gatherEvidence(tf, holdout, {
+    const evidence = await gatherEvidenceInSlices(tf, holdout, {
       rows: train,
       labelNames: names,
       classifier: { model: classifier, labels },
@@ -428,7 +431,7 @@ export async function trainEnsemble(
       backend: tf.getBackend(),
     };
     await progress(total - 1, total, `Held-out accuracy ${(accuracy * 100).toFixed(1)}%`);
-    return { classifier, labels, ensemble, metrics };
+    return { classifier, labels, ensemble, metrics, split: { train, holdout } };
   } catch (error) {
     classifier.dispose();
     throw error;

@@ -20,6 +20,7 @@ import { startHeartbeat, thisProcess } from "./heartbeat.ts";
 import type { ModelRuntime } from "./active_model.ts";
 import { embedMissingLabelNames } from "./label_names.ts";
 import { processIdentity } from "./process_identity.ts";
+import { scheduleRetrain } from "./auto_retrain.ts";
 
 /** What a job handler gets besides the job itself. */
 export interface JobContext {
@@ -261,6 +262,14 @@ export async function startWorker(
     return true;
   }
 
+  // The auto-retrain scheduler runs where retrains can run, on the job loop's idle ticks (every pollMs
+  // while no job is waiting): a few indexed reads under a try-lock, so any number of workers is cheap.
+  async function scheduleTick(): Promise<boolean> {
+    const queued = await scheduleRetrain(db, embedder.modelId);
+    if (queued) log(`queued retrain job ${queued.job_id}: ${queued.reason}`);
+    return queued !== null;
+  }
+
   // Jobs run beside the embedding loop, not between its batches, so a long retrain never stalls
   // embedding (and vice versa) even inside the one embedded process.
   const jobLoop = kinds.length === 0 ? Promise.resolve() : (async () => {
@@ -269,6 +278,7 @@ export async function startWorker(
       let worked = false;
       try {
         worked = await runJob();
+        if (!worked && handlers.retrain) worked = await scheduleTick();
         failures = 0;
       } catch (error) {
         failures++;

@@ -100,6 +100,11 @@ test("ops press Retrain, watch its progress, load the new version and see the su
   const pageErrors = collectPageErrors(page);
 
   await page.goto(`${baseUrl}/`);
+  // This flow retrains and loads by hand; with the defaults the workers would do both by themselves.
+  await api(page, "PUT", "/settings/auto-retrain", {
+    type: "application/json",
+    text: JSON.stringify({ enabled: false, every_labels: 50, every_minutes: 5, auto_activate: false }),
+  });
   const created = await api<{ import_id: number; row_count: number }>(
     page,
     "POST",

@@ -1,7 +1,8 @@
 /**
  * The models page's live part: Retrain and Load buttons, the progress of the retrain and re-score jobs
- * (polled while they run), the versions with their metrics, the accuracy and learning-curve charts and
- * the active version's calibration.
+ * (polled while they run, and every few seconds otherwise since workers retrain by themselves), the
+ * versions with their metrics and what auto-activation decided about each, the accuracy and
+ * learning-curve charts and the active version's calibration.
  */
 import { useCallback, useEffect, useState } from "preact/hooks";
 import type {
@@ -23,6 +24,15 @@ export interface ModelsPanelProps {
 
 /** Poll interval while a job runs: a retrain of a few hundred labels takes one or two seconds. */
 const POLL_MS = 200;
+/** Poll interval otherwise: workers retrain and activate by themselves (auto-retrain). */
+const IDLE_POLL_MS = 5000;
+
+const DECISIONS: Record<string, string> = {
+  activated: "activated automatically",
+  kept: "not activated",
+  off: "not activated: policy off",
+  failed: "auto-activation failed",
+};
 
 function running(job: JobView | null): boolean {
   return job !== null && (job.status === "queued" || job.status === "running");
@@ -66,8 +76,7 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
 
   const active = running(list.retrain_job) || running(list.rescore_job);
   useEffect(() => {
-    if (!active) return;
-    const timer = setTimeout(refresh, POLL_MS);
+    const timer = setTimeout(refresh, active ? POLL_MS : IDLE_POLL_MS);
     return () => clearTimeout(timer);
   }, [list, active]);
 
@@ -131,6 +140,7 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
             <th class="px-3 py-2">Macro-F1</th>
             <th class="px-3 py-2">Majority baseline</th>
             <th class="px-3 py-2">kNN / classifier / zero-shot alone</th>
+            <th class="px-3 py-2">Auto-activation</th>
             <th class="px-3 py-2"></th>
           </tr>
         </thead>
@@ -158,6 +168,16 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
                   {metrics
                     ? [metrics.components.knn, metrics.components.classifier, metrics.components.zero_shot]
                       .map(percent).join(" / ")
+                    : "—"}
+                </td>
+                <td class="px-3 py-2 text-xs" data-testid="version-activation">
+                  {version.activation_decision
+                    ? (
+                      <>
+                        <span class="font-medium">{DECISIONS[version.activation_decision]}</span>
+                        {version.activation_reason && <div>{version.activation_reason}</div>}
+                      </>
+                    )
                     : "—"}
                 </td>
                 <td class="px-3 py-2">

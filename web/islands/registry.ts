@@ -1,5 +1,6 @@
 /** Every island by name: the server renders them, the client bundle hydrates them. */
 import { AutoAcceptPanel } from "./AutoAcceptPanel.tsx";
+import { AutoRetrainPanel } from "./AutoRetrainPanel.tsx";
 import { ExportButton } from "./ExportButton.tsx";
 import { ImportList } from "./ImportList.tsx";
 import { ModelsPanel } from "./ModelsPanel.tsx";
@@ -11,6 +12,7 @@ import { WorkerList } from "./WorkerList.tsx";
 /** Island components by the name used in `data-island`. */
 export const ISLANDS = {
   AutoAcceptPanel,
+  AutoRetrainPanel,
   ExportButton,
   ImportList,
   ModelsPanel,

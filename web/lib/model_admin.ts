@@ -36,6 +36,27 @@ export async function readModelList(db: Queryable): Promise<ModelList> {
 }
 
 /**
+ * Why no version is ready, for the 409 of POST /load-model: the newest retrain still running, its error
+ * (too few labels, say), or the newest version already active (activated by the auto-activation policy).
+ */
+export async function whyNoneReady(db: Queryable): Promise<string> {
+  const job = await latestJob(db, "retrain");
+  const [newest] = await db.query<{ version: string; status: string; job_id: number | null }>(sql`
+    SELECT version, status, job_id FROM model_versions WHERE status <> 'failed' ORDER BY id DESC LIMIT 1`);
+  if (job && (job.status === "queued" || job.status === "running")) {
+    const progress = job.progress ? ` (${job.progress.message})` : "";
+    const retry = job.last_error ? ` after a failed attempt: ${job.last_error}` : "";
+    return `retrain job ${job.id} is ${job.status}${progress}${retry}`;
+  }
+  if (job?.status === "failed") {
+    return `retrain job ${job.id} failed: ${job.last_error ?? "no reason recorded"}`;
+  }
+  if (newest?.status === "active") return `${newest.version}, the newest version, is already active`;
+  if (newest) return `the newest version, ${newest.version}, is ${newest.status}; retrain first`;
+  return "retrain first";
+}
+
+/**
  * Activates `requested` (the newest ready version when absent) in this process and in the database,
  * then queues the re-scoring of every row waiting for review.
  */
@@ -46,7 +67,7 @@ export async function loadModel(
 ): Promise<ModelLoaded> {
   const version = requested ?? await newestReadyVersion(db);
   if (!version) {
-    throw new ApiProblem(409, "Cannot load a model: no version is ready; retrain first");
+    throw new ApiProblem(409, `Cannot load a model: no version is ready; ${await whyNoneReady(db)}`);
   }
   const status = await modelVersionStatus(db, version);
   if (!status) throw new ApiProblem(404, `Cannot load model "${version}": no such version`);

@@ -70,6 +70,8 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   "GET /settings/auto-accept": ops(),
   "PUT /settings/auto-accept": ops("settings.auto_accept"),
   "POST /settings/auto-accept/preview": ops(),
+  "GET /settings/auto-retrain": ops(),
+  "PUT /settings/auto-retrain": ops("settings.auto_retrain"),
   "GET /jobs/:id": ops(),
   "GET /workers": ops(),
   "GET /admin": ops(),

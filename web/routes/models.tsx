@@ -1,7 +1,7 @@
 /**
  * The learning loop's routes: model versions (GET /models — JSON, or the models page for a browser —
  * and GET /models/:version), retraining, activation and rollback (POST /load-model), job progress, the
- * taxonomy upload, and the auto-accept setting.
+ * taxonomy upload, and the auto-accept and auto-retrain settings.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -12,6 +12,8 @@ import {
   AutoAcceptPreviewInput,
   AutoAcceptSetting,
   AutoAcceptState,
+  AutoRetrainSetting,
+  AutoRetrainState,
   JobView,
   LoadModelInput,
   ModelList,
@@ -20,6 +22,8 @@ import {
   RetrainQueued,
   TaxonomyUploaded,
 } from "../../contract/schemas.ts";
+import { readAutoRetrainState } from "../../gpu-worker/lib/auto_retrain.ts";
+import { writeAutoRetrain } from "../../gpu-worker/lib/auto_retrain_setting.ts";
 import { addTaxonomyLabels } from "../../gpu-worker/lib/label_names.ts";
 import { enqueueRescore } from "../../gpu-worker/lib/rescore_job.ts";
 import { enqueueRetrain } from "../../gpu-worker/lib/retrain_job.ts";
@@ -51,11 +55,14 @@ export function modelRoutes(deps: ApiDependencies): Hono {
     c.header("Vary", "Accept");
     if (!wantsHtml(c.req.header("accept"))) return c.json(list);
     const autoAccept = await readAutoAcceptState(deps.db, deps.models);
+    const autoRetrain = await readAutoRetrainState(deps.db, deps.modelId);
     return c.html(`<!DOCTYPE html>${
       renderToString(
         <Layout title="Models" active="models">
           <h1 class="text-2xl font-semibold mb-4">Models</h1>
           <Island name="ModelsPanel" props={{ list }} />
+          <h2 class="text-xl font-semibold mt-8 mb-3">Auto-retrain and auto-activation</h2>
+          <Island name="AutoRetrainPanel" props={{ state: autoRetrain }} />
           <h2 class="text-xl font-semibold mt-8 mb-3">Auto-accept</h2>
           <Island name="AutoAcceptPanel" props={{ state: autoAccept }} />
           <h2 class="text-xl font-semibold mt-8 mb-3">Taxonomy</h2>
@@ -129,6 +136,17 @@ export function modelRoutes(deps: ApiDependencies): Hono {
     return c.json(await saveAutoAccept(deps.db, deps.models, setting));
   });
 
+  routes.get(
+    "/settings/auto-retrain",
+    async (c) => c.json(await readAutoRetrainState(deps.db, deps.modelId)),
+  );
+
+  routes.put("/settings/auto-retrain", async (c) => {
+    const setting = parseInput(AutoRetrainSetting, await readJsonBody(c.req.raw), "auto-retrain setting");
+    await writeAutoRetrain(deps.db, setting);
+    return c.json(await readAutoRetrainState(deps.db, deps.modelId));
+  });
+
   return routes;
 }
 
@@ -165,7 +183,12 @@ export const modelDocs: RouteDoc[] = [
     method: "post",
     path: "/trigger-retrain",
     tag: "API",
-    summary: "Queue a retrain on the current labels (a retrain already waiting is returned instead)",
+    summary:
+      "Queue a retrain on the current labels (a retrain already queued or running is returned instead)",
+    description: "At most one retrain is queued or running at a time, whoever asks (people, or the " +
+      "auto-retrain scheduler). With too few labelled rows the job fails at once, its `last_error` saying " +
+      'how many there are and how many are needed ("Cannot train: 12 labelled rows, need at least 10 ' +
+      'with vectors").',
     responses: { 202: json(RetrainQueued, "Queued") },
     errors: [400, 415],
   },
@@ -176,7 +199,8 @@ export const modelDocs: RouteDoc[] = [
     summary: "Activate a version (the newest ready one by default; an older one rolls back)",
     description: "The version is checked here first (files, checksums, embedding model and dimensions): a " +
       "corrupt or incompatible one is refused with 422 and the active version stays. Every process then " +
-      "swaps it in, and the rows waiting for review are re-scored.",
+      "swaps it in, and the rows waiting for review are re-scored. 409 when no version is ready says why: " +
+      "the last retrain still running, or its error (too few labels), or the newest version already active.",
     body: { "application/json": LoadModelInput },
     responses: { 200: json(ModelLoaded, "Active") },
     errors: [400, 404, 409, 415, 422, 503],
@@ -223,5 +247,25 @@ export const modelDocs: RouteDoc[] = [
     body: { "application/json": AutoAcceptSetting },
     responses: { 200: json(AutoAcceptState, "Saved") },
     errors: [400, 409, 415, 422],
+  },
+  {
+    method: "get",
+    path: "/settings/auto-retrain",
+    tag: "API",
+    summary: "The auto-retrain and auto-activation setting, and whether a retrain is due now and why",
+    responses: { 200: json(AutoRetrainState, "The setting") },
+  },
+  {
+    method: "put",
+    path: "/settings/auto-retrain",
+    tag: "API",
+    summary: "Change when workers retrain by themselves, and whether a new version may activate itself",
+    description: "`every_labels`: new labels (decisions and seed labels) that queue a retrain; " +
+      "`every_minutes`: time after the last retrain that queues one with fewer (0: by count only); " +
+      "`auto_activate`: a new version becomes active when it is at least as good as the active one on " +
+      "its held-out rows. Workers read it on their next poll.",
+    body: { "application/json": AutoRetrainSetting },
+    responses: { 200: json(AutoRetrainState, "Saved") },
+    errors: [400, 415, 422],
   },
 ];

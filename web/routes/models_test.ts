@@ -25,6 +25,7 @@ import type {
   TaxonomyUploaded,
 } from "../../contract/schemas.ts";
 import { ModelRuntime, watchActiveModel } from "../../gpu-worker/lib/active_model.ts";
+import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "../../gpu-worker/lib/auto_retrain_setting.ts";
 import { precisionAt } from "../../gpu-worker/lib/calibration.ts";
 import { modelJobHandlers } from "../../gpu-worker/lib/model_jobs.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
@@ -38,6 +39,8 @@ import {
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
+// These tests retrain and load by hand; auto_retrain_test.ts covers retraining and activation by themselves.
+await writeAutoRetrain(db, { ...DEFAULT_AUTO_RETRAIN, enabled: false, auto_activate: false });
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-web-models-"));
 const runtime = (log: (message: string) => void = () => {}) =>
   new ModelRuntime({ modelsDir, embeddingModelId: TEST_MODEL_ID, dimensions: 384, log });
