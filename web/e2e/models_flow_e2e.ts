@@ -161,6 +161,15 @@ test("ops press Retrain, watch its progress, load the new version and see the su
   assert.ok(seen.some((line) => line.startsWith("queued") || line.startsWith("running")));
   const row = page.locator("[data-testid=version-v1]");
   assert.equal(await row.locator("[data-testid=version-status]").innerText(), "ready");
+  // The policy is off here: the page says why v1 waits for Load, and shows the policy itself.
+  assert.match(
+    await row.locator("[data-testid=version-activation]").innerText(),
+    /^not activated: policy off\s+Auto-activation is off: load it by hand after checking its metrics$/,
+  );
+  assert.match(
+    await page.locator("[data-testid=auto-retrain-state]").innerText(),
+    /^Auto-retrain is off · auto-activation is off$/,
+  );
   await page.locator("[data-testid=accuracy-chart] [data-version=v1]").waitFor();
 
   // Load it: the page says it is active, and the waiting rows are re-scored with it.
