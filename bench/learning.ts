@@ -19,18 +19,11 @@
  * 20,50,100,200,500,1000; --pool N (3000); --eval N (1000); --seed N (7); --page N (20); --runs N (2);
  * --no-baselines. Runs under Deno and Node.
  */
-import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import process from "node:process";
 import { parseArgs } from "node:util";
-import { loadEmbedder } from "../gpu-worker/lib/embedder.ts";
-import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../gpu-worker/lib/testing.ts";
 import { loadTf } from "../gpu-worker/lib/tf_backend.ts";
-import { seededRandom } from "../gpu-worker/lib/training.ts";
 import { baselinePredictions, type BaselineKind } from "./tfidf_baseline.ts";
-import { type LearningData, ORDERS, simulate } from "./learning_simulation.ts";
+import { scenarioData } from "./learning_data.ts";
+import { ORDERS, simulate } from "./learning_simulation.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -59,67 +52,6 @@ const BASELINES: BaselineKind[] = options["no-baselines"] ? [] : ["minilm", "tfi
 const started = Date.now();
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
-// --- data -------------------------------------------------------------------------------------------
-const all = datasetRows(Number.MAX_SAFE_INTEGER).filter((row) => row.category.trim() !== "");
-const counts = new Map<string, number>();
-for (const row of all) counts.set(row.category, (counts.get(row.category) ?? 0) + 1);
-
-/** The categories a scenario keeps. */
-function scenarioCategories(name: string): Set<string> {
-  if (name === "fine") return new Set([...counts].filter(([, n]) => n >= 30).map(([value]) => value));
-  if (name === "coarse") {
-    return new Set(
-      [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([value]) => value),
-    );
-  }
-  throw new Error(`Unknown scenario "${name}": fine or coarse`);
-}
-
-let embedder: Awaited<ReturnType<typeof loadEmbedder>> | undefined;
-
-/** Embeds `texts`, reusing vectors cached by an earlier run with the same texts. */
-async function embedCached(texts: string[]): Promise<Float32Array[]> {
-  const hash = crypto.createHash("sha256").update(TEST_MODEL_ID).update(JSON.stringify(texts)).digest("hex");
-  const file = path.join(os.homedir(), ".cache/csv-sorter/bench", `learning-${hash.slice(0, 16)}.f32`);
-  if (fs.existsSync(file)) {
-    const bytes = fs.readFileSync(file);
-    const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    return texts.map((_, i) => flat.slice(i * 384, (i + 1) * 384));
-  }
-  embedder ??= await loadEmbedder({
-    modelId: TEST_MODEL_ID,
-    localModelPath: TEST_MODEL_PATH,
-    allowRemoteModels: false,
-  });
-  const vectors: Float32Array[] = [];
-  for (let i = 0; i < texts.length; i += 64) {
-    for (const vector of await embedder.embed(texts.slice(i, i + 64))) vectors.push(Float32Array.from(vector));
-    if (i % 640 === 0) process.stdout.write(`\rembedding ${i} of ${texts.length}…`);
-  }
-  process.stdout.write("\r");
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const flat = new Float32Array(texts.length * 384);
-  vectors.forEach((vector, i) => flat.set(vector, i * 384));
-  fs.writeFileSync(file, new Uint8Array(flat.buffer));
-  return vectors;
-}
-
-async function scenarioData(name: string): Promise<LearningData> {
-  const kept = scenarioCategories(name);
-  const rows = all.filter((row) => kept.has(row.category));
-  const random = seededRandom(SEED);
-  const sample = rows.map((row) => ({ row, key: random() })).sort((a, b) => a.key - b.key)
-    .slice(0, POOL + EVAL).map(({ row }) => row);
-  const categories = [...kept].sort();
-  const vectors = await embedCached([...sample.map((row) => row.title), ...categories]);
-  const labelled = sample.map((row, i) => ({ text: row.title, value: row.category, vector: vectors[i] }));
-  return {
-    pool: labelled.slice(0, POOL),
-    evaluation: labelled.slice(POOL),
-    labelNames: categories.map((value, i) => ({ value, vector: vectors[sample.length + i], taxonomy: true })),
-  };
-}
-
 // --- run --------------------------------------------------------------------------------------------
 const tf = await loadTf();
 const cell = (values: number[]) => {
@@ -129,7 +61,7 @@ const cell = (values: number[]) => {
 };
 const tables: string[] = [];
 for (const scenario of options.scenario.split(",").map((name) => name.trim())) {
-  const data = await scenarioData(scenario);
+  const data = await scenarioData(scenario, { pool: POOL, eval: EVAL, seed: SEED });
   const tally = new Map<string, number>();
   for (const row of data.evaluation) tally.set(row.value, (tally.get(row.value) ?? 0) + 1);
   const majority = Math.max(...tally.values()) / data.evaluation.length;

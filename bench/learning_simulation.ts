@@ -8,6 +8,7 @@ import type { EnsembleConfig } from "../contract/schemas.ts";
 import type { ClassifierModel } from "../gpu-worker/lib/classifier.ts";
 import { combineEvidence, defaultEnsembleConfig, type ScoredSuggestion } from "../gpu-worker/lib/ensemble.ts";
 import { gatherEvidence, type LabelledRow, type LabelName, nearestByCosine } from "../gpu-worker/lib/evidence.ts";
+import type { LexicalModel } from "../gpu-worker/lib/lexical.ts";
 import type { Tf } from "../gpu-worker/lib/tf_backend.ts";
 import { MIN_TRAINING_ROWS, seededRandom, trainEnsemble } from "../gpu-worker/lib/training.ts";
 import { DiverseOrder } from "../web/lib/diverse_order.ts";
@@ -29,10 +30,12 @@ interface State {
   labelled: LabelledRow[];
   config: EnsembleConfig;
   classifier?: { model: ClassifierModel; labels: string[] };
+  lexical?: LexicalModel;
 }
 
 /** What a queue order sees when it picks the next page. */
 export interface OrderContext {
+  tf: Tf;
   data: LearningData;
   open: Set<number>;
   scores: (ScoredSuggestion | null)[];
@@ -60,6 +63,77 @@ function byUncertainty(context: OrderContext): number[] {
   );
 }
 
+const densities = new WeakMap<LearningData, Float64Array>();
+
+/** Each pool row's density: mean cosine similarity to its 20 nearest pool rows (itself excluded). */
+function density(context: OrderContext): Float64Array {
+  const known = densities.get(context.data);
+  if (known) return known;
+  const vectors = context.data.pool.map((row) => row.vector);
+  const near = nearestByCosine(context.tf, vectors, vectors, 21);
+  const values = Float64Array.from(near, (pairs) => pairs.slice(1).reduce((sum, [, sim]) => sum + sim, 0) / 20);
+  densities.set(context.data, values);
+  return values;
+}
+
+/** Each open row's similarity to its closest labelled row (0 when nothing is labelled). */
+function coverage(context: OrderContext, open: number[]): Float64Array {
+  const labelled = [...context.data.pool.keys()].filter((at) => !context.open.has(at));
+  if (labelled.length === 0) return new Float64Array(open.length);
+  const near = nearestByCosine(
+    context.tf,
+    open.map((at) => context.data.pool[at].vector),
+    labelled.map((at) => context.data.pool[at].vector),
+    1,
+  );
+  return Float64Array.from(near, (pairs) => Math.max(0, pairs[0]?.[1] ?? 0));
+}
+
+/**
+ * Representatives: density × (1 − similarity to the closest labelled row), picked greedily so a page
+ * does not repeat itself (each pick lowers its neighbours' score).
+ */
+function representatives(context: OrderContext, count: number): number[] {
+  const open = [...context.open];
+  const dense = density(context);
+  const covered = coverage(context, open);
+  const picked: number[] = [];
+  for (let n = 0; n < count && n < open.length; n++) {
+    let best = -1;
+    let bestScore = -Infinity;
+    open.forEach((at, k) => {
+      if (picked.includes(at)) return;
+      const score = dense[at] * (1 - covered[k]);
+      if (score > bestScore) {
+        bestScore = score;
+        best = k;
+      }
+    });
+    const chosen = open[best];
+    picked.push(chosen);
+    const v = context.data.pool[chosen].vector;
+    open.forEach((at, k) => {
+      const u = context.data.pool[at].vector;
+      let dot = 0;
+      for (let d = 0; d < v.length; d++) dot += u[d] * v[d];
+      if (dot > covered[k]) covered[k] = dot;
+    });
+  }
+  return picked;
+}
+
+/** Information density (Settles & Craven 2008): (1 − confidence) × density^beta, most first. */
+function byInformationDensity(context: OrderContext, beta: number): number[] {
+  const dense = density(context);
+  const { scores } = context;
+  const value = (at: number) => (1 - (scores[at]?.confidence ?? 0)) * Math.pow(Math.max(dense[at], 1e-6), beta);
+  return [...context.open].map((at) => ({ at, v: value(at) })).sort((a, b) => b.v - a.v || a.at - b.at)
+    .map(({ at }) => at);
+}
+
+/** Labels spent on representatives before uncertainty takes over. */
+const COLD_START = 50;
+
 /** The queue orders the benchmark knows; "queue" is the product's. */
 export const ORDERS: Record<string, Order> = {
   random(context) {
@@ -75,6 +149,24 @@ export const ORDERS: Record<string, Order> = {
   "uncertainty only"(context) {
     return byUncertainty(context).slice(0, context.size);
   },
+  /** Prototype: representatives for the first COLD_START labels, then information density (beta 1). */
+  "cold start + density"(context) {
+    if (context.labelled < COLD_START) return representatives(context, context.size);
+    return diverse(context, byInformationDensity(context, 1));
+  },
+  /** Prototype: representatives first, then half of each page uncertainty, half representatives. */
+  "cold start + mixed"(context) {
+    if (context.labelled < COLD_START) return representatives(context, context.size);
+    const uncertain = diverse(context, byUncertainty(context)).slice(0, Math.ceil(context.size / 2));
+    const rest = new Set(context.open);
+    for (const at of uncertain) rest.delete(at);
+    return [...uncertain, ...representatives({ ...context, open: rest }, context.size - uncertain.length)];
+  },
+  /** Prototype: information density with beta 3 (denser rows count more) and the cold start. */
+  "cold start + density3"(context) {
+    if (context.labelled < COLD_START) return representatives(context, context.size);
+    return diverse(context, byInformationDensity(context, 3));
+  },
 };
 
 async function retrain(tf: Tf, data: LearningData, state: State, seed: number): Promise<State> {
@@ -87,6 +179,8 @@ async function retrain(tf: Tf, data: LearningData, state: State, seed: number): 
     labelled: state.labelled,
     config: trained.ensemble,
     classifier: { model: trained.classifier, labels: trained.labels },
+    // Versions trained before the lexical channel have none.
+    lexical: (trained as { lexical?: LexicalModel }).lexical,
   };
 }
 
@@ -96,6 +190,7 @@ function score(tf: Tf, data: LearningData, state: State, targets: LabelledRow[])
     rows: state.labelled,
     labelNames: data.labelNames,
     classifier: state.classifier,
+    lexical: state.lexical,
   });
   return evidence.map((item) => combineEvidence(item, config));
 }
@@ -129,6 +224,7 @@ export async function simulate(tf: Tf, data: LearningData, options: SimulationOp
     const next = Math.min(...[...retrains].filter((labels) => labels > state.labelled.length));
     const size = Math.min(options.page, next - state.labelled.length);
     const page = pick({
+      tf,
       data,
       open,
       scores,

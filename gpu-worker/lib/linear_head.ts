@@ -34,6 +34,8 @@ export interface LinearHeadOptions {
   /** Scale of the dense part relative to the unit-norm sparse part. */
   denseScale?: number;
   seed?: number;
+  /** Which sparse slots get weights (default all seen); the others still count in a row's norm. */
+  keepSlot?: (slot: number) => boolean;
   /** Called after each epoch; a rejection stops training. */
   onEpoch?: (epoch: number, epochs: number) => Promise<void>;
 }
@@ -72,8 +74,9 @@ export async function trainLinearHead(
   options: LinearHeadOptions = {},
 ): Promise<LinearHead> {
   const slots = new Map<number, number>();
+  const keep = options.keepSlot ?? (() => true);
   for (const row of rows) {
-    for (const slot of row.sparse.indices) if (!slots.has(slot)) slots.set(slot, slots.size);
+    for (const slot of row.sparse.indices) if (!slots.has(slot) && keep(slot)) slots.set(slot, slots.size);
   }
   const head: LinearHead = {
     classCount,
@@ -89,8 +92,10 @@ export async function trainLinearHead(
   const denseScale = options.denseScale ?? 1;
   const random = mulberry32(options.seed ?? 1);
   const order = rows.map((_, index) => index);
-  const mapped = rows.map((row) => Int32Array.from(row.sparse.indices, (slot) => slots.get(slot)!));
+  const mapped = rows.map((row) => Int32Array.from(row.sparse.indices, (slot) => slots.get(slot) ?? -1));
   const probabilities = new Float64Array(classCount);
+  const active = new Int32Array(classCount);
+  const steps = new Float64Array(classCount);
   const breathe = yieldEvery();
   for (let epoch = 0; epoch < epochs; epoch++) {
     const rate = rate0 / (1 + 0.1 * epoch);
@@ -106,19 +111,34 @@ export async function trainLinearHead(
       const features = mapped[at];
       const values = row.sparse.values;
       const dense = row.dense;
+      // Classes whose gradient matters, then weight rows outer and classes inner: contiguous memory.
+      let count = 0;
       for (let c = 0; c < classCount; c++) {
         const gradient = probabilities[c] - (c === truth ? 1 : 0);
         if (gradient > -1e-4 && gradient < 1e-4) continue;
-        const step = rate * gradient;
-        head.bias[c] -= step;
-        for (let k = 0; k < features.length; k++) {
-          const w = features[k] * classCount + c;
-          head.sparseWeights[w] -= step * values[k] + rate * l2 * head.sparseWeights[w];
+        active[count] = c;
+        steps[count++] = rate * gradient;
+        head.bias[c] -= rate * gradient;
+      }
+      const decay = rate * l2;
+      const sparseWeights = head.sparseWeights;
+      for (let k = 0; k < features.length; k++) {
+        if (features[k] < 0) continue;
+        const base = features[k] * classCount;
+        const value = values[k];
+        for (let a = 0; a < count; a++) {
+          const w = base + active[a];
+          sparseWeights[w] -= steps[a] * value + decay * sparseWeights[w];
         }
-        if (dense && denseDimensions > 0) {
-          for (let d = 0; d < denseDimensions; d++) {
-            const w = d * classCount + c;
-            head.denseWeights[w] -= step * dense[d] * denseScale + rate * l2 * head.denseWeights[w];
+      }
+      if (dense && denseDimensions > 0) {
+        const denseWeights = head.denseWeights;
+        for (let d = 0; d < denseDimensions; d++) {
+          const base = d * classCount;
+          const value = dense[d] * denseScale;
+          for (let a = 0; a < count; a++) {
+            const w = base + active[a];
+            denseWeights[w] -= steps[a] * value + decay * denseWeights[w];
           }
         }
       }

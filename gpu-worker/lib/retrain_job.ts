@@ -9,6 +9,7 @@
 import { type JobKind, RetrainPayload } from "../../contract/schemas.ts";
 import type { Queryable } from "./database.ts";
 import { predictProbabilities } from "./classifier.ts";
+import { lexicalProbabilities } from "./lexical.ts";
 import type { LabelledRow } from "./evidence.ts";
 import { type ClaimedJob, enqueueJob } from "./jobs.ts";
 import { embedMissingLabelNames, readLabelNames } from "./label_names.ts";
@@ -103,6 +104,7 @@ async function retrain(
       await saveModelVersion(tf, options.modelsDir, {
         version,
         classifier: trained.classifier,
+        lexical: trained.lexical,
         labels: trained.labels,
         ensemble: trained.ensemble,
         metrics: trained.metrics,
@@ -118,9 +120,19 @@ async function retrain(
         dimensions: embedder.dimensions,
       });
       try {
-        const probe = rows.slice(0, 16).map((row) => row.vector);
-        const before = predictProbabilities(tf, trained.classifier, probe);
-        const after = predictProbabilities(tf, stored.classifier, probe);
+        const probe = rows.slice(0, 16);
+        const vectors = probe.map((row) => row.vector);
+        const before = [
+          ...predictProbabilities(tf, trained.classifier, vectors),
+          ...lexicalProbabilities(trained.lexical, probe),
+        ];
+        const after = [
+          ...predictProbabilities(tf, stored.classifier, vectors),
+          ...(stored.lexical ? lexicalProbabilities(stored.lexical, probe) : []),
+        ];
+        if (after.length !== before.length) {
+          throw new Error(`Cannot save model "${version}": its lexical channel did not load back`);
+        }
         const drift = Math.max(
           ...before.flatMap((row, i) => Array.from(row, (p, j) => Math.abs(p - after[i][j]))),
         );

@@ -68,7 +68,15 @@ export function hashedCounts(text: string, params: HashingParams = DEFAULT_HASHI
  * smooth_idf). Slots absent from the training texts get {@link unseenIdf}.
  */
 export class IdfTable {
-  constructor(readonly documents: number, readonly slots: Map<number, number>) {}
+  /**
+   * `slots`: slot → IDF; `frequencies`: slot → document frequency, known when fitted here (a stored
+   * version keeps only the IDF).
+   */
+  constructor(
+    readonly documents: number,
+    readonly slots: Map<number, number>,
+    readonly frequencies?: Map<number, number>,
+  ) {}
 
   /** Counts document frequencies over `texts`. */
   static fit(texts: string[], params: HashingParams = DEFAULT_HASHING): IdfTable {
@@ -78,13 +86,14 @@ export class IdfTable {
     }
     const n = texts.length;
     const slots = new Map<number, number>();
-    for (const [slot, df] of frequency) slots.set(slot, Math.log((1 + n) / (1 + df)) + 1);
-    return new IdfTable(n, slots);
+    // Rounded to 32 bits, as stored: a reloaded version computes exactly the features it trained on.
+    for (const [slot, df] of frequency) slots.set(slot, Math.fround(Math.log((1 + n) / (1 + df)) + 1));
+    return new IdfTable(n, slots, frequency);
   }
 
   /** The IDF of a slot no training text used: the rarest possible. */
   get unseenIdf(): number {
-    return Math.log(1 + this.documents) + 1;
+    return Math.fround(Math.log(1 + this.documents) + 1);
   }
 
   idf(slot: number): number {
