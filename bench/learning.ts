@@ -21,7 +21,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadTf } from "../gpu-worker/lib/tf_backend.ts";
-import { baselinePredictions, type BaselineKind } from "./tfidf_baseline.ts";
+import { type BaselineKind, baselinePredictions } from "./tfidf_baseline.ts";
 import { scenarioData } from "./learning_data.ts";
 import { ORDERS, simulate } from "./learning_simulation.ts";
 
@@ -46,7 +46,9 @@ const RUNS = Number(options.runs);
 const BUDGETS = options.budgets.split(",").map(Number).filter((labels) => labels > 0 && labels <= POOL);
 const orders = options.orders.split(",").map((order) => order.trim());
 for (const order of orders) {
-  if (!(order in ORDERS)) throw new Error(`Unknown order "${order}": one of ${Object.keys(ORDERS).join(", ")}`);
+  if (!(order in ORDERS)) {
+    throw new Error(`Unknown order "${order}": one of ${Object.keys(ORDERS).join(", ")}`);
+  }
 }
 const BASELINES: BaselineKind[] = options["no-baselines"] ? [] : ["minilm", "tfidf", "both"];
 const started = Date.now();
@@ -56,7 +58,9 @@ const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 const tf = await loadTf();
 const cell = (values: number[]) => {
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
-  const range = values.length > 1 ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : "";
+  const range = values.length > 1
+    ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`
+    : "";
   return `${mean.toFixed(3)}${range}`;
 };
 const tables: string[] = [];
@@ -94,18 +98,24 @@ for (const scenario of options.scenario.split(",").map((name) => name.trim())) {
               line.push(`LR ${kind} ${(right / data.evaluation.length).toFixed(3)}`);
             }
           }
-          console.log(`  ${scenario}, run ${run + 1}, ${order}, ${labels} labels: ${line.join(", ")} (${elapsed()})`);
+          console.log(
+            `  ${scenario}, run ${run + 1}, ${order}, ${labels} labels: ${line.join(", ")} (${elapsed()})`,
+          );
         },
       });
     }
   }
   const columns = [...results.keys()];
   const lines = [
-    `\n${header}\nHeld-out accuracy, mean of ${RUNS} run${RUNS > 1 ? "s (range)" : ""}; baselines on the random order's labels\n`,
+    `\n${header}\nHeld-out accuracy, mean of ${RUNS} run${
+      RUNS > 1 ? "s (range)" : ""
+    }; baselines on the random order's labels\n`,
     `| labels | ${columns.join(" | ")} |`,
     `|-------:|${columns.map(() => ":---:").join("|")}|`,
     ...BUDGETS.map((labels) =>
-      `| ${labels} | ${columns.map((column) => cell(results.get(column)!.get(labels) ?? [NaN])).join(" | ")} |`
+      `| ${labels} | ${
+        columns.map((column) => cell(results.get(column)!.get(labels) ?? [NaN])).join(" | ")
+      } |`
     ),
   ];
   tables.push(lines.join("\n"));

@@ -47,7 +47,9 @@ async function embedCached(texts: string[]): Promise<Float32Array[]> {
   });
   const vectors: Float32Array[] = [];
   for (let i = 0; i < texts.length; i += 64) {
-    for (const vector of await embedder.embed(texts.slice(i, i + 64))) vectors.push(Float32Array.from(vector));
+    for (const vector of await embedder.embed(texts.slice(i, i + 64))) {
+      vectors.push(Float32Array.from(vector));
+    }
     if (i % 640 === 0) process.stdout.write(`\rembedding ${i} of ${texts.length}…`);
   }
   process.stdout.write("\r");
@@ -77,4 +79,3 @@ export async function scenarioData(
     labelNames: categories.map((value, i) => ({ value, vector: vectors[sample.length + i], taxonomy: true })),
   };
 }
-

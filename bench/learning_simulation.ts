@@ -7,7 +7,12 @@
 import type { EnsembleConfig } from "../contract/schemas.ts";
 import type { ClassifierModel } from "../gpu-worker/lib/classifier.ts";
 import { combineEvidence, defaultEnsembleConfig, type ScoredSuggestion } from "../gpu-worker/lib/ensemble.ts";
-import { gatherEvidence, type LabelledRow, type LabelName, nearestByCosine } from "../gpu-worker/lib/evidence.ts";
+import {
+  gatherEvidence,
+  type LabelledRow,
+  type LabelName,
+  nearestByCosine,
+} from "../gpu-worker/lib/evidence.ts";
 import type { LexicalModel } from "../gpu-worker/lib/lexical.ts";
 import type { Tf } from "../gpu-worker/lib/tf_backend.ts";
 import { MIN_TRAINING_ROWS, seededRandom, trainEnsemble } from "../gpu-worker/lib/training.ts";
@@ -71,7 +76,10 @@ function density(context: OrderContext): Float64Array {
   if (known) return known;
   const vectors = context.data.pool.map((row) => row.vector);
   const near = nearestByCosine(context.tf, vectors, vectors, 21);
-  const values = Float64Array.from(near, (pairs) => pairs.slice(1).reduce((sum, [, sim]) => sum + sim, 0) / 20);
+  const values = Float64Array.from(
+    near,
+    (pairs) => pairs.slice(1).reduce((sum, [, sim]) => sum + sim, 0) / 20,
+  );
   densities.set(context.data, values);
   return values;
 }
@@ -126,7 +134,8 @@ function representatives(context: OrderContext, count: number): number[] {
 function byInformationDensity(context: OrderContext, beta: number): number[] {
   const dense = density(context);
   const { scores } = context;
-  const value = (at: number) => (1 - (scores[at]?.confidence ?? 0)) * Math.pow(Math.max(dense[at], 1e-6), beta);
+  const value = (at: number) =>
+    (1 - (scores[at]?.confidence ?? 0)) * Math.pow(Math.max(dense[at], 1e-6), beta);
   return [...context.open].map((at) => ({ at, v: value(at) })).sort((a, b) => b.v - a.v || a.at - b.at)
     .map(({ at }) => at);
 }
@@ -172,9 +181,16 @@ export const ORDERS: Record<string, Order> = {
 async function retrain(tf: Tf, data: LearningData, state: State, seed: number): Promise<State> {
   state.classifier?.model.dispose();
   if (state.labelled.length < MIN_TRAINING_ROWS || new Set(state.labelled.map((r) => r.value)).size < 2) {
-    return { labelled: state.labelled, config: defaultEnsembleConfig(state.labelled.length, data.labelNames.length) };
+    return {
+      labelled: state.labelled,
+      config: defaultEnsembleConfig(state.labelled.length, data.labelNames.length),
+    };
   }
-  const trained = await trainEnsemble(tf, state.labelled, { labelNames: data.labelNames, learningCurve: false, seed });
+  const trained = await trainEnsemble(tf, state.labelled, {
+    labelNames: data.labelNames,
+    learningCurve: false,
+    seed,
+  });
   return {
     labelled: state.labelled,
     config: trained.ensemble,
@@ -185,7 +201,9 @@ async function retrain(tf: Tf, data: LearningData, state: State, seed: number): 
 }
 
 function score(tf: Tf, data: LearningData, state: State, targets: LabelledRow[]) {
-  const config = state.classifier ? state.config : defaultEnsembleConfig(state.labelled.length, data.labelNames.length);
+  const config = state.classifier
+    ? state.config
+    : defaultEnsembleConfig(state.labelled.length, data.labelNames.length);
   const evidence = gatherEvidence(tf, targets, {
     rows: state.labelled,
     labelNames: data.labelNames,
@@ -202,7 +220,12 @@ export interface SimulationOptions {
   page: number;
   seed: number;
   /** At each budget: held-out accuracy, the labelled rows so far, and how long that retrain took. */
-  onBudget: (labels: number, accuracy: number, labelled: LabelledRow[], retrainMillis: number) => Promise<void>;
+  onBudget: (
+    labels: number,
+    accuracy: number,
+    labelled: LabelledRow[],
+    retrainMillis: number,
+  ) => Promise<void>;
 }
 
 /** One reviewer session. */
@@ -247,7 +270,12 @@ export async function simulate(tf: Tf, data: LearningData, options: SimulationOp
       }
     } else if (needsScores) {
       const waiting = [...open];
-      const near = nearestByCosine(tf, page.map((at) => pool[at].vector), waiting.map((at) => pool[at].vector), REFRESHED_PER_LABEL);
+      const near = nearestByCosine(
+        tf,
+        page.map((at) => pool[at].vector),
+        waiting.map((at) => pool[at].vector),
+        REFRESHED_PER_LABEL,
+      );
       rescore([...new Set(near.flat().map(([k]) => waiting[k]))]);
     }
   }

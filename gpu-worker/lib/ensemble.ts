@@ -71,7 +71,9 @@ export function priorWeights(
 ): EnsembleWeights {
   const zeroShot = nameCount > 0 ? nameCount / (nameCount + Math.max(0, labelCount)) : 0;
   const rest = 1 - zeroShot;
-  if (classifier && lexical) return { knn: rest / 3, classifier: rest / 3, zero_shot: zeroShot, lexical: rest / 3 };
+  if (classifier && lexical) {
+    return { knn: rest / 3, classifier: rest / 3, zero_shot: zeroShot, lexical: rest / 3 };
+  }
   if (lexical) return { knn: rest / 2, classifier: 0, zero_shot: zeroShot, lexical: rest / 2 };
   return classifier
     ? { knn: rest / 2, classifier: rest / 2, zero_shot: zeroShot }

@@ -136,7 +136,9 @@ export function gatherEvidence(tf: Tf, targets: Target[], sources: EvidenceSourc
         ? classifierScores(probabilities[index], sources.classifier.labels)
         : undefined,
       zeroShot: zeroShotScores(similarNames, sources.zeroShotTemperature ?? ZERO_SHOT_TEMPERATURE),
-      lexical: lexical && sources.lexical ? classifierScores(lexical[index], sources.lexical.labels) : undefined,
+      lexical: lexical && sources.lexical
+        ? classifierScores(lexical[index], sources.lexical.labels)
+        : undefined,
     };
   });
 }

@@ -53,7 +53,8 @@ export async function trainLexical(
   rows: LexicalInput[],
   values: string[],
   labels: string[],
-  options: { epochs?: number; seed?: number; onEpoch?: (epoch: number, epochs: number) => Promise<void> } = {},
+  options: { epochs?: number; seed?: number; onEpoch?: (epoch: number, epochs: number) => Promise<void> } =
+    {},
 ): Promise<LexicalModel> {
   const hashing = DEFAULT_HASHING;
   const idf = IdfTable.fit(rows.map((row) => row.text), hashing);
@@ -72,7 +73,9 @@ export async function trainLexical(
       l2: lexicalL2For(rows.length),
       denseScale: LEXICAL_DENSE_SCALE,
       seed: options.seed,
-      keepSlot: rows.length >= PRUNE_SINGLETONS_FROM ? (slot) => (idf.frequencies!.get(slot) ?? 0) >= 2 : undefined,
+      keepSlot: rows.length >= PRUNE_SINGLETONS_FROM
+        ? (slot) => (idf.frequencies!.get(slot) ?? 0) >= 2
+        : undefined,
       onEpoch: options.onEpoch,
     },
   );
@@ -156,7 +159,14 @@ export function decodeLexical(json: unknown, bin: Uint8Array, labels: string[]):
   if (m.classes !== labels.length) {
     throw new Error(`lexical.json has ${m.classes} classes, labels.json ${labels.length}`);
   }
-  const sizes = [m.slots, m.slots * m.classes, m.dense_dimensions * m.classes, m.classes, m.idf_slots, m.idf_slots];
+  const sizes = [
+    m.slots,
+    m.slots * m.classes,
+    m.dense_dimensions * m.classes,
+    m.classes,
+    m.idf_slots,
+    m.idf_slots,
+  ];
   const expected = sizes.reduce((sum, size) => sum + size * 4, 0);
   if (bin.byteLength !== expected) {
     throw new Error(`lexical.bin has ${bin.byteLength} bytes, lexical.json implies ${expected}`);
@@ -188,7 +198,14 @@ export function decodeLexical(json: unknown, bin: Uint8Array, labels: string[]):
       charNgrams: m.hashing.char_ngrams,
     },
     idf: new IdfTable(m.documents, idf),
-    head: { classCount: m.classes, denseDimensions: m.dense_dimensions, slots, sparseWeights, denseWeights, bias },
+    head: {
+      classCount: m.classes,
+      denseDimensions: m.dense_dimensions,
+      slots,
+      sparseWeights,
+      denseWeights,
+      bias,
+    },
     labels,
   };
 }

@@ -16,7 +16,9 @@ function catalogue(count: number, seed: number) {
     const vector = Array.from({ length: 8 }, (_, d) => (d === 0 ? 1 : 0.1 * (random() - 0.5)));
     const norm = Math.hypot(...vector);
     return {
-      text: `${["acme", "generic", "pro"][Math.floor(random() * 3)]} ${prefix}${Math.floor(random() * 900 + 100)} item`,
+      text: `${["acme", "generic", "pro"][Math.floor(random() * 3)]} ${prefix}${
+        Math.floor(random() * 900 + 100)
+      } item`,
       vector: vector.map((x) => x / norm),
       value,
     };
@@ -48,7 +50,10 @@ test("a lexical channel encoded and decoded scores exactly as before", async () 
   assert.deepEqual(lexicalProbabilities(loaded, probe), lexicalProbabilities(model, probe));
   assert.throws(() => decodeLexical(JSON.parse(json), bin.subarray(4), labels), /lexical.bin has/);
   assert.throws(() => decodeLexical(JSON.parse(json), bin, ["toner", "cable"]), /3 classes, labels.json 2/);
-  assert.throws(() => decodeLexical({ ...JSON.parse(json), hashing: { buckets: 1000 } }, bin, labels), /does not/);
+  assert.throws(
+    () => decodeLexical({ ...JSON.parse(json), hashing: { buckets: 1000 } }, bin, labels),
+    /does not/,
+  );
 });
 
 test("trainLinearHead() fits a dense-only problem and folds the dense scale into its weights", async () => {

@@ -147,7 +147,9 @@ export async function trainLinearHead(
     await options.onEpoch?.(epoch + 1, epochs);
   }
   // The dense scale is folded into the weights, so scoring needs no option.
-  if (denseScale !== 1) for (let w = 0; w < head.denseWeights.length; w++) head.denseWeights[w] *= denseScale;
+  if (denseScale !== 1) {
+    for (let w = 0; w < head.denseWeights.length; w++) head.denseWeights[w] *= denseScale;
+  }
   return head;
 }
 

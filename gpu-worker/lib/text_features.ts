@@ -82,7 +82,9 @@ export class IdfTable {
   static fit(texts: string[], params: HashingParams = DEFAULT_HASHING): IdfTable {
     const frequency = new Map<number, number>();
     for (const text of texts) {
-      for (const slot of hashedCounts(text, params).keys()) frequency.set(slot, (frequency.get(slot) ?? 0) + 1);
+      for (const slot of hashedCounts(text, params).keys()) {
+        frequency.set(slot, (frequency.get(slot) ?? 0) + 1);
+      }
     }
     const n = texts.length;
     const slots = new Map<number, number>();
@@ -102,7 +104,11 @@ export class IdfTable {
 }
 
 /** TF-IDF of `text`: (1 + ln count) · idf per slot, scaled to unit L2 norm; empty text → empty vector. */
-export function tfidfVector(text: string, idf: IdfTable, params: HashingParams = DEFAULT_HASHING): SparseVector {
+export function tfidfVector(
+  text: string,
+  idf: IdfTable,
+  params: HashingParams = DEFAULT_HASHING,
+): SparseVector {
   const counts = hashedCounts(text, params);
   const indices = Int32Array.from([...counts.keys()].sort((a, b) => a - b));
   const values = new Float32Array(indices.length);
@@ -113,6 +119,6 @@ export function tfidfVector(text: string, idf: IdfTable, params: HashingParams =
     norm += value * value;
   });
   norm = Math.sqrt(norm);
-  if (norm > 0) for (let k = 0; k < values.length; k++) values[k] /= norm;
+  if (norm > 0) { for (let k = 0; k < values.length; k++) values[k] /= norm; }
   return { indices, values };
 }

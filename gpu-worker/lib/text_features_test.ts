@@ -2,7 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fnv1a, hashedCounts, IdfTable, tfidfVector, words } from "./text_features.ts";
 
-const SMALL = { buckets: 1 << 20, wordNgrams: [1, 2] as [number, number], charNgrams: [3, 5] as [number, number] };
+const SMALL = {
+  buckets: 1 << 20,
+  wordNgrams: [1, 2] as [number, number],
+  charNgrams: [3, 5] as [number, number],
+};
 
 test("words() splits on anything but letters and digits, in lower case", () => {
   assert.deepEqual(words("Koss EQ-50 3-Band, Équaliseur"), ["koss", "eq", "50", "3", "band", "équaliseur"]);

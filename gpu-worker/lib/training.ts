@@ -259,7 +259,9 @@ async function trainHeads(
   }, { epochs: options.epochs, onEpoch });
   try {
     const lexical = await trainLexical(rows, rows.map((row) => row.value), labels, {
-      epochs: options.epochs === undefined ? undefined : Math.min(options.epochs, linearEpochsFor(rows.length)),
+      epochs: options.epochs === undefined
+        ? undefined
+        : Math.min(options.epochs, linearEpochsFor(rows.length)),
       seed: options.seed,
       onEpoch: onLexicalEpoch,
     });
@@ -439,7 +441,9 @@ export async function trainEnsemble(
       backend: tf.getBackend(),
     };
     await progress(total - 1, total, `Held-out accuracy ${(accuracy * 100).toFixed(1)}%`);
-    if (rows.length >= REFIT_BELOW || options.refit === false) return { classifier, lexical, labels, ensemble, metrics };
+    if (rows.length >= REFIT_BELOW || options.refit === false) {
+      return { classifier, lexical, labels, ensemble, metrics };
+    }
     // Refit: the heads served are trained on every label, the weights and calibration stay those fitted
     // out of fold (scikit-learn's CalibratedClassifierCV with ensemble=False does the same).
     await progress(total - 1, total, `Training on all ${rows.length} labels`);

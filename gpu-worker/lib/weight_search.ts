@@ -59,7 +59,9 @@ function reduce(evidence: Evidence, truth: string): Candidates {
   const values = new Set<string>();
   for (const [part, scores] of sources) {
     if (!scores) continue;
-    for (const value of part === 1 || part === 3 ? top(scores, TOP_PER_PART) : scores.keys()) values.add(value);
+    for (const value of part === 1 || part === 3 ? top(scores, TOP_PER_PART) : scores.keys()) {
+      values.add(value);
+    }
   }
   const best = evidence.knn?.best;
   // combineEvidence's tie order: closer kNN voter first, then the value.
@@ -67,10 +69,13 @@ function reduce(evidence: Evidence, truth: string): Candidates {
   const parts = sources.filter(([, scores]) => scores).map(([part, scores]) => ({
     part,
     mixture: Float64Array.from(ordered, (value) => scores!.get(value) ?? 0),
-    raw: Float64Array.from(ordered, (value) =>
-      part === 0
-        ? (evidence.knn!.shares.get(value) ?? 0) * Math.max(best?.get(value) ?? 0, 0)
-        : scores!.get(value) ?? 0),
+    raw: Float64Array.from(
+      ordered,
+      (value) =>
+        part === 0
+          ? (evidence.knn!.shares.get(value) ?? 0) * Math.max(best?.get(value) ?? 0, 0)
+          : scores!.get(value) ?? 0,
+    ),
   }));
   return { parts, truth: ordered.indexOf(truth), count: ordered.length };
 }
@@ -85,7 +90,9 @@ export async function bestWeights(
   fallback: EnsembleWeights,
 ): Promise<EnsembleWeights> {
   const breathe = yieldEvery();
-  const reduced = items.map((item) => reduce(item.evidence, item.truth)).filter((item) => item.parts.length > 0);
+  const reduced = items.map((item) => reduce(item.evidence, item.truth)).filter((item) =>
+    item.parts.length > 0
+  );
   if (reduced.length === 0) return fallback;
   let best = { weights: fallback, right: -1, soft: -1 };
   const w = new Float64Array(PARTS.length);
