@@ -96,6 +96,7 @@ export async function bestWeights(
   if (reduced.length === 0) return fallback;
   let best = { weights: fallback, right: -1, soft: -1 };
   const w = new Float64Array(PARTS.length);
+  const shares = new Float64Array(PARTS.length);
   for (const weights of grid) {
     await breathe();
     PARTS.forEach((part: PartName, at) => (w[at] = weights[part] ?? 0));
@@ -103,14 +104,15 @@ export async function bestWeights(
     let soft = 0;
     for (const item of reduced) {
       if (item.truth < 0) continue;
+      const parts = item.parts;
       let total = 0;
-      for (const part of item.parts) total += w[part.part];
-      const share = (part: number) => (total > 0 ? w[part] / total : 1 / item.parts.length);
+      for (let p = 0; p < parts.length; p++) total += w[parts[p].part];
+      for (let p = 0; p < parts.length; p++) shares[p] = total > 0 ? w[parts[p].part] / total : 1 / parts.length;
       let winner = 0;
       let top = -Infinity;
       for (let c = 0; c < item.count; c++) {
         let mixture = 0;
-        for (const part of item.parts) mixture += share(part.part) * part.mixture[c];
+        for (let p = 0; p < parts.length; p++) mixture += shares[p] * parts[p].mixture[c];
         if (mixture > top) {
           top = mixture;
           winner = c;
@@ -119,7 +121,7 @@ export async function bestWeights(
       if (winner !== item.truth) continue;
       right++;
       let raw = 0;
-      for (const part of item.parts) raw += share(part.part) * part.raw[winner];
+      for (let p = 0; p < parts.length; p++) raw += shares[p] * parts[p].raw[winner];
       soft += Math.min(1, Math.max(0, raw));
     }
     if (right > best.right || (right === best.right && soft > best.soft)) best = { weights, right, soft };
