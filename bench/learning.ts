@@ -3,8 +3,8 @@
  * how fast the product learns against plain baselines trained on the same number of labels.
  *
  * The reviewer works through a pool of Amazon products page by page (20 rows), answering with the ground
- * truth, in two orders: the product's review queue ("queue": the order review_queue.ts serves, see
- * queueOrder below) and a random order. Versions are retrained as labels arrive (after 20, 300, 700 and
+ * truth, in two orders: the product's review queue ("queue": the order review_queue.ts serves, ORDERS.queue
+ * in learning_simulation.ts) and a random order. Versions are retrained as labels arrive (after 20, 300, 700 and
  * at every budget), the pool is re-scored after each retrain and around each page's labels as the
  * product does, and at each label budget the product (exact-match memory, kNN, classifier head,
  * zero-shot, lexical channel, mixed by trainEnsemble's out-of-fold weights) is scored on held-out rows

@@ -6,8 +6,8 @@
  *
  * Training: per-row SGD on the cross-entropy with L2 weight decay applied lazily to the weights a row
  * touches, learning rate rate / (1 + 0.1 · epoch) over shuffled rows — the setup of the TF-IDF baseline
- * the learning benchmark used (bench/tfidf_baseline.ts), with class gradients below 1e-4 skipped (once a
- * row is fitted almost every class's is, which makes later epochs several times faster).
+ * the learning benchmark's baselines use (bench/tfidf_baseline.ts), with class gradients below 1e-4 skipped
+ * (classes a row already rules out contribute almost nothing).
  */
 import type { SparseVector } from "./text_features.ts";
 import { yieldEvery } from "./yield_to_event_loop.ts";
@@ -47,8 +47,8 @@ export interface LinearRow {
 }
 
 /**
- * Epochs for `rows` training rows: about 15,000 row-updates, between 5 and 30 epochs (the benchmark's
- * head reached its accuracy by then at 50 and at 1,000 labels alike).
+ * Epochs for `rows` training rows: about 15,000 row-updates, between 5 and 30 epochs (bench:learning's
+ * fine scenario, 1,000 labels: 15 epochs 0.533 held-out accuracy, 30 epochs 0.531).
  */
 export function linearEpochsFor(rows: number): number {
   return Math.min(30, Math.max(5, Math.round(15_000 / Math.max(rows, 1))));

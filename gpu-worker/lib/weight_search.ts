@@ -107,7 +107,9 @@ export async function bestWeights(
       const parts = item.parts;
       let total = 0;
       for (let p = 0; p < parts.length; p++) total += w[parts[p].part];
-      for (let p = 0; p < parts.length; p++) shares[p] = total > 0 ? w[parts[p].part] / total : 1 / parts.length;
+      for (let p = 0; p < parts.length; p++) {
+        shares[p] = total > 0 ? w[parts[p].part] / total : 1 / parts.length;
+      }
       let winner = 0;
       let top = -Infinity;
       for (let c = 0; c < item.count; c++) {
