@@ -44,3 +44,12 @@ test("tfidfVector() is unit length, sorted, and the same for the same text", () 
   assert.deepEqual(tfidfVector("usb  CABLE 2 m", idf, SMALL), a);
   assert.equal(tfidfVector("", idf, SMALL).indices.length, 0);
 });
+
+test("tfidfVector() weighs a repeated n-gram by 1 + ln(count), not by its count", () => {
+  const idf = IdfTable.fit(["usb cable", "usb hub", "hdmi cable"], SMALL);
+  const slot = (gram: string) => fnv1a(gram, 1) & (SMALL.buckets - 1);
+  const vector = tfidfVector("usb usb cable", idf, SMALL);
+  const value = (s: number) => vector.values[vector.indices.indexOf(s)];
+  const expected = ((1 + Math.log(2)) * idf.idf(slot("usb"))) / idf.idf(slot("cable"));
+  assert.ok(Math.abs(value(slot("usb")) / value(slot("cable")) - expected) < 1e-5);
+});
