@@ -396,7 +396,7 @@ export const WorkerList = z.object({
 export type WorkerList = z.infer<typeof WorkerList>;
 
 /** Which part of the ensemble produced a suggestion (the one that contributed most to the winner). */
-export const SuggestionSource = z.enum(["knn", "classifier", "zero_shot", "memory"]);
+export const SuggestionSource = z.enum(["knn", "classifier", "zero_shot", "memory", "lexical"]);
 export type SuggestionSource = z.infer<typeof SuggestionSource>;
 
 /** Channel on which a newly activated model version is announced; every process then loads it. */
@@ -411,6 +411,8 @@ export const EnsembleWeights = z.object({
   knn: z.number().min(0).max(1),
   classifier: z.number().min(0).max(1),
   zero_shot: z.number().min(0).max(1),
+  /** The lexical channel (TF-IDF n-grams + embedding); absent in versions trained before it: 0. */
+  lexical: z.number().min(0).max(1).optional(),
 });
 export type EnsembleWeights = z.infer<typeof EnsembleWeights>;
 
@@ -458,6 +460,7 @@ export const ModelMetrics = z.object({
     knn: z.number().nullable(),
     classifier: z.number().nullable(),
     zero_shot: z.number().nullable(),
+    lexical: z.number().nullable().optional(),
   }),
   memory: z.object({ matches: z.number().int(), correct: z.number().int(), precision: z.number() }),
   train_size: z.number().int(),
@@ -489,7 +492,8 @@ export type ModelMetrics = z.infer<typeof ModelMetrics>;
 
 /** The manifest.json of a model version's folder: what it expects, and a checksum of every file. */
 export const ModelManifest = z.object({
-  format: z.literal("csv-sorter-model/1"),
+  /** /2 adds the lexical channel's files (lexical.json, lexical.bin). */
+  format: z.enum(["csv-sorter-model/1", "csv-sorter-model/2"]),
   version: z.string(),
   embedding_model_id: z.string(),
   dimensions: z.number().int().positive(),

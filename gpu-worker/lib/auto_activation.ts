@@ -65,6 +65,7 @@ export async function heldoutRight(
     rows: split.train,
     labelNames,
     classifier: { model: model.classifier, labels: model.labels },
+    lexical: model.lexical,
     k: model.ensemble.knn_k,
     zeroShotTop: model.ensemble.zero_shot_top,
     zeroShotTemperature: model.ensemble.zero_shot_temperature,

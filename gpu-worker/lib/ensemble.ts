@@ -1,7 +1,7 @@
 /**
  * The ensemble that turns a product's evidence into one suggestion: the exact-match memory first (a text
  * a person already normalised gets that value), else a weighted mixture of the kNN vote, the classifier
- * head and zero-shot similarity to label names. Pure functions: the worker (evidence from SQL), the
+ * head, zero-shot similarity to label names and the lexical channel (lexical.ts). Pure functions: the worker (evidence from SQL), the
  * retrain job's evaluation and the learning benchmark (evidence from memory) all combine through here,
  * so what is measured is what is served.
  */
@@ -34,6 +34,8 @@ export interface Evidence {
   knn?: KnnVote;
   classifier?: Map<string, number>;
   zeroShot?: Map<string, number>;
+  /** The lexical channel's softmax output (TF-IDF n-grams + embedding). */
+  lexical?: Map<string, number>;
 }
 
 /** The ensemble's answer for one product. */
@@ -59,11 +61,20 @@ export const MEMORY_PRIOR_PRECISION = 0.95;
  * Prior weights: zero-shot counts as much as one labelled row per label name, so its weight is
  * names / (names + labels) — with 141 category names it still carries 0.74 of the vote at 50 labels (most
  * names have no labelled row yet) and 0.12 at 1,000; with 16 names, 0.29 at 40 labels. The rest is split
- * between the kNN vote and, once trained, the classifier head.
+ * evenly between the kNN vote and, once trained, the classifier head and the lexical channel.
  */
-export function priorWeights(labelCount: number, nameCount: number, classifier: boolean): EnsembleWeights {
+export function priorWeights(
+  labelCount: number,
+  nameCount: number,
+  classifier: boolean,
+  lexical = false,
+): EnsembleWeights {
   const zeroShot = nameCount > 0 ? nameCount / (nameCount + Math.max(0, labelCount)) : 0;
   const rest = 1 - zeroShot;
+  if (classifier && lexical) {
+    return { knn: rest / 3, classifier: rest / 3, zero_shot: zeroShot, lexical: rest / 3 };
+  }
+  if (lexical) return { knn: rest / 2, classifier: 0, zero_shot: zeroShot, lexical: rest / 2 };
   return classifier
     ? { knn: rest / 2, classifier: rest / 2, zero_shot: zeroShot }
     : { knn: rest, classifier: 0, zero_shot: zeroShot };
@@ -149,6 +160,9 @@ export function combineEvidence(evidence: Evidence, config: EnsembleConfig): Sco
   if (evidence.zeroShot) {
     parts.push({ source: "zero_shot", weight: config.weights.zero_shot, scores: evidence.zeroShot });
   }
+  if (evidence.lexical) {
+    parts.push({ source: "lexical", weight: config.weights.lexical ?? 0, scores: evidence.lexical });
+  }
   if (parts.length === 0) return null;
   let total = parts.reduce((sum, part) => sum + part.weight, 0);
   // Weights fitted when a part was absent can all be zero for the parts present now: count them equally.
@@ -199,7 +213,7 @@ export function combineEvidence(evidence: Evidence, config: EnsembleConfig): Sco
  * keeps the ranking of kNN alone (its suggestion and confidence are unchanged) but lets a clear kNN winner
  * count. On the learning benchmark it changed held-out accuracy by less than the run-to-run noise.
  */
-function squared(shares: Map<string, number>): Map<string, number> {
+export function squared(shares: Map<string, number>): Map<string, number> {
   const sum = [...shares.values()].reduce((total, share) => total + share * share, 0);
   return new Map([...shares].map(([value, share]) => [value, sum > 0 ? (share * share) / sum : 0]));
 }

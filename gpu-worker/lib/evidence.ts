@@ -16,6 +16,7 @@ import {
   ZERO_SHOT_TOP,
   zeroShotScores,
 } from "./ensemble.ts";
+import { type LexicalModel, lexicalProbabilities } from "./lexical.ts";
 import type { Tf } from "./tf_backend.ts";
 
 /** A labelled row: its text, its value and its unit-length embedding. */
@@ -87,6 +88,8 @@ export interface EvidenceSources {
   rows: LabelledRow[];
   labelNames: LabelName[];
   classifier?: { model: ClassifierModel; labels: string[] };
+  /** The lexical channel; scores the targets' texts with their vectors. */
+  lexical?: LexicalModel;
   k?: number;
   zeroShotTop?: number;
   zeroShotTemperature?: number;
@@ -105,6 +108,7 @@ export function gatherEvidence(tf: Tf, targets: Target[], sources: EvidenceSourc
   const probabilities = sources.classifier
     ? predictProbabilities(tf, sources.classifier.model, vectors)
     : undefined;
+  const lexical = sources.lexical ? lexicalProbabilities(sources.lexical, targets) : undefined;
   const memory = new Map<string, Map<string, MemoryMatch>>();
   for (const row of sources.rows) {
     const key = textKey(row.text);
@@ -132,6 +136,9 @@ export function gatherEvidence(tf: Tf, targets: Target[], sources: EvidenceSourc
         ? classifierScores(probabilities[index], sources.classifier.labels)
         : undefined,
       zeroShot: zeroShotScores(similarNames, sources.zeroShotTemperature ?? ZERO_SHOT_TEMPERATURE),
+      lexical: lexical && sources.lexical
+        ? classifierScores(lexical[index], sources.lexical.labels)
+        : undefined,
     };
   });
 }

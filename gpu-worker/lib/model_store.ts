@@ -1,8 +1,9 @@
 /**
  * Model versions on disk: `<MODELS_DIR>/<version>/` holds the head (model.json + weights.bin, tfjs'
  * layers format, written through a node:fs IOHandler since pure tfjs has no file system), labels.json,
- * ensemble.json, metrics.json, and manifest.json with what the version expects (embedding model,
- * dimensions, label count) and a sha256 of every other file.
+ * ensemble.json, metrics.json, the lexical channel (lexical.json + lexical.bin, see lexical.ts; format
+ * csv-sorter-model/2 — /1 versions have none and score without it), and manifest.json with what the
+ * version expects (embedding model, dimensions, label count) and a sha256 of every other file.
  *
  * Saving writes into a temporary sibling folder and renames it into place, so a crash leaves either no
  * folder or a complete one; loading checks everything before a caller may swap the model in.
@@ -20,10 +21,14 @@ import {
   type ModelMetrics as ModelMetricsType,
 } from "../../contract/schemas.ts";
 import type { ClassifierModel } from "./classifier.ts";
+import { decodeLexical, encodeLexical, type LexicalModel } from "./lexical.ts";
 import type { Tf } from "./tf_backend.ts";
 
 /** Files every version holds besides manifest.json. */
 export const MODEL_FILES = ["model.json", "weights.bin", "labels.json", "ensemble.json", "metrics.json"];
+
+/** Files a csv-sorter-model/2 version holds besides {@link MODEL_FILES}: the lexical channel. */
+export const LEXICAL_FILES = ["lexical.json", "lexical.bin"];
 
 /** A version name: "v" and the model_versions id. Anything else never becomes a path. */
 export const VERSION_PATTERN = /^v\d{1,9}$/;
@@ -50,12 +55,15 @@ export interface StoredModel {
   ensemble: EnsembleConfigType;
   metrics: ModelMetricsType;
   classifier: ClassifierModel;
+  /** The lexical channel (absent in csv-sorter-model/1 versions). */
+  lexical?: LexicalModel;
 }
 
 /** What a training run hands over to be saved. */
 export interface ModelToSave {
   version: string;
   classifier: ClassifierModel;
+  lexical?: LexicalModel;
   labels: string[];
   ensemble: EnsembleConfigType;
   metrics: ModelMetricsType;
@@ -119,13 +127,18 @@ export async function saveModelVersion(tf: Tf, modelsDir: string, model: ModelTo
     writeDurably(path.join(tempDir, "labels.json"), JSON.stringify(model.labels));
     writeDurably(path.join(tempDir, "ensemble.json"), JSON.stringify(model.ensemble, null, 2));
     writeDurably(path.join(tempDir, "metrics.json"), JSON.stringify(model.metrics));
+    if (model.lexical) {
+      const { json, bin } = encodeLexical(model.lexical);
+      writeDurably(path.join(tempDir, "lexical.json"), json);
+      writeDurably(path.join(tempDir, "lexical.bin"), bin);
+    }
     const files: ModelManifestType["files"] = {};
-    for (const name of MODEL_FILES) {
+    for (const name of model.lexical ? [...MODEL_FILES, ...LEXICAL_FILES] : MODEL_FILES) {
       const bytes = fs.readFileSync(path.join(tempDir, name));
       files[name] = { sha256: sha256(bytes), bytes: bytes.length };
     }
     const manifest: ModelManifestType = {
-      format: "csv-sorter-model/1",
+      format: model.lexical ? "csv-sorter-model/2" : "csv-sorter-model/1",
       version: model.version,
       embedding_model_id: model.embeddingModelId,
       dimensions: model.dimensions,
@@ -210,7 +223,8 @@ export async function loadModelVersion(
     );
   }
   const contents = new Map<string, Uint8Array>();
-  for (const name of MODEL_FILES) {
+  const lexicalFiles = manifest.format === "csv-sorter-model/2" ? LEXICAL_FILES : [];
+  for (const name of [...MODEL_FILES, ...lexicalFiles]) {
     const listed = manifest.files[name];
     if (!listed) throw new ModelLoadError(version, `its manifest lists no checksum for ${name}`);
     let bytes: Uint8Array;
@@ -239,6 +253,20 @@ export async function loadModelVersion(
     text("ensemble.json"),
   );
   const metrics = parseWith<ModelMetricsType>(version, "metrics.json", ModelMetrics, text("metrics.json"));
+  let lexical: LexicalModel | undefined;
+  if (lexicalFiles.length > 0) {
+    try {
+      lexical = decodeLexical(text("lexical.json"), contents.get("lexical.bin")!, labels);
+    } catch (error) {
+      throw new ModelLoadError(version, (error as Error).message);
+    }
+    if (lexical.head.denseDimensions !== 0 && lexical.head.denseDimensions !== manifest.dimensions) {
+      throw new ModelLoadError(
+        version,
+        `its lexical channel expects ${lexical.head.denseDimensions}-dimensional embeddings, the manifest says ${manifest.dimensions}`,
+      );
+    }
+  }
 
   let classifier: ClassifierModel;
   try {
@@ -275,5 +303,5 @@ export async function loadModelVersion(
     classifier.dispose();
     throw new ModelLoadError(version, "its network does not output probabilities");
   }
-  return { version, manifest, labels, ensemble, metrics, classifier };
+  return { version, manifest, labels, ensemble, metrics, classifier, lexical };
 }

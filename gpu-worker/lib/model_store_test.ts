@@ -6,6 +6,7 @@ import path from "node:path";
 import type { ModelMetrics } from "../../contract/schemas.ts";
 import { type ClassifierModel, predictProbabilities, trainClassifier } from "./classifier.ts";
 import { defaultEnsembleConfig } from "./ensemble.ts";
+import { lexicalProbabilities, trainLexical } from "./lexical.ts";
 import { loadModelVersion, ModelLoadError, saveModelVersion } from "./model_store.ts";
 import { loadTf, type Tf } from "./tf_backend.ts";
 import { seededRandom } from "./training.ts";
@@ -178,4 +179,51 @@ test("a save that fails halfway leaves no version folder and no temporary folder
     { message: "disk full" },
   );
   assert.deepEqual(fs.readdirSync(modelsDir).sort(), before);
+});
+
+test("a version with a lexical channel stores it checksummed and scores the same after loading", async () => {
+  const data = clusters(30);
+  const texts = data.classes.map((cls, i) => `${["toner tn", "cable usb", "mouse mx"][cls]}${i} pack`);
+  const labels = ["a", "b", "c"];
+  const lexical = await trainLexical(
+    data.vectors.map((vector, i) => ({ text: texts[i], vector })),
+    data.classes.map((cls) => labels[cls]),
+    labels,
+    { epochs: 3 },
+  );
+  const dir = await saveModelVersion(tf, modelsDir, {
+    version: "v20",
+    classifier,
+    lexical,
+    labels,
+    ensemble: defaultEnsembleConfig(30),
+    metrics: metrics(),
+    embeddingModelId: EXPECTED.embeddingModelId,
+    dimensions: DIMENSIONS,
+    feedbackSnapshot: 0,
+    tfjsVersion: tf.version.tfjs,
+    backend: tf.getBackend(),
+  });
+  const inputs = data.vectors.slice(0, 6).map((vector, i) => ({ text: texts[i], vector }));
+  const loaded = await loadModelVersion(tf, modelsDir, "v20", EXPECTED);
+  try {
+    assert.equal(loaded.manifest.format, "csv-sorter-model/2");
+    assert.match(loaded.manifest.files["lexical.bin"].sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(lexicalProbabilities(loaded.lexical!, inputs), lexicalProbabilities(lexical, inputs));
+  } finally {
+    loaded.classifier.dispose();
+  }
+  const bin = path.join(dir, "lexical.bin");
+  const bytes = fs.readFileSync(bin);
+  bytes[8] ^= 0xff;
+  fs.writeFileSync(bin, bytes);
+  await assert.rejects(
+    loadModelVersion(tf, modelsDir, "v20", EXPECTED),
+    /Cannot load model "v20": checksum of lexical.bin does not match/,
+  );
+  // A version saved before the lexical channel (format /1) loads without one.
+  const loadedOld = await loadModelVersion(tf, modelsDir, "v1", EXPECTED);
+  assert.equal(loadedOld.manifest.format, "csv-sorter-model/1");
+  assert.equal(loadedOld.lexical, undefined);
+  loadedOld.classifier.dispose();
 });

@@ -21,6 +21,7 @@ import type { ModelRuntime } from "./active_model.ts";
 import { autoActivate } from "./auto_activation.ts";
 import type { Queryable } from "./database.ts";
 import { predictProbabilities } from "./classifier.ts";
+import { lexicalProbabilities } from "./lexical.ts";
 import type { LabelledRow } from "./evidence.ts";
 import type { ClaimedJob } from "./jobs.ts";
 import { embedMissingLabelNames, readLabelNames } from "./label_names.ts";
@@ -181,6 +182,7 @@ async function retrain(
       await saveModelVersion(tf, options.modelsDir, {
         version,
         classifier: trained.classifier,
+        lexical: trained.lexical,
         labels: trained.labels,
         ensemble: trained.ensemble,
         metrics: trained.metrics,
@@ -196,9 +198,19 @@ async function retrain(
         dimensions: embedder.dimensions,
       });
       try {
-        const probe = rows.slice(0, 16).map((row) => row.vector);
-        const before = predictProbabilities(tf, trained.classifier, probe);
-        const after = predictProbabilities(tf, stored.classifier, probe);
+        const probe = rows.slice(0, 16);
+        const vectors = probe.map((row) => row.vector);
+        const before = [
+          ...predictProbabilities(tf, trained.classifier, vectors),
+          ...lexicalProbabilities(trained.lexical, probe),
+        ];
+        const after = [
+          ...predictProbabilities(tf, stored.classifier, vectors),
+          ...(stored.lexical ? lexicalProbabilities(stored.lexical, probe) : []),
+        ];
+        if (after.length !== before.length) {
+          throw new Error(`Cannot save model "${version}": its lexical channel did not load back`);
+        }
         const drift = Math.max(
           ...before.flatMap((row, i) => Array.from(row, (p, j) => Math.abs(p - after[i][j]))),
         );

@@ -152,10 +152,13 @@ test("a retrain job trains a ready version on the labels and writes a complete f
   assert.deepEqual(Object.keys(manifest.files).sort(), [
     "ensemble.json",
     "labels.json",
+    "lexical.bin",
+    "lexical.json",
     "metrics.json",
     "model.json",
     "weights.bin",
   ]);
+  assert.equal(manifest.format, "csv-sorter-model/2");
 });
 
 test("activating a version and a rescore job put it behind every waiting row", async () => {

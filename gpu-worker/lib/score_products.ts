@@ -1,7 +1,8 @@
 /**
  * Scores products with the ensemble and stores the result in `suggestions`: the evidence comes from SQL
  * (labelled neighbours and label names through pgvector, the exact-match memory through the text-key
- * index) and from the active version's classifier head; ensemble.ts combines it. Labels accepted by
+ * index) and from the active version's classifier head and lexical channel (the product's text from
+ * `products`, its vector); ensemble.ts combines it. Labels accepted by
  * auto-accept never vote and never feed the memory: only seed labels and people's decisions do.
  */
 import type { Queryable } from "./database.ts";
@@ -18,6 +19,7 @@ import {
   type Neighbour,
   zeroShotScores,
 } from "./ensemble.ts";
+import { lexicalProbabilities } from "./lexical.ts";
 import { sql } from "./sql.ts";
 
 /** Options of {@link scoreProducts}. */
@@ -44,9 +46,11 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
     const targets = sql`
       SELECT product_id, embedding FROM embeddings
       WHERE model_id = ${options.modelId} AND product_id = ANY(${options.productIds}::int[])`;
-    const vectors = await db.query<{ product_id: number; vector: number[] | null }>(sql`
-      SELECT product_id, ${model ? sql`embedding::real[]` : sql`NULL::real[]`} AS vector
-      FROM (${targets}) targets ORDER BY product_id`);
+    const vectors = await db.query<{ product_id: number; vector: number[] | null; text: string | null }>(sql`
+      SELECT targets.product_id, ${model ? sql`targets.embedding::real[]` : sql`NULL::real[]`} AS vector,
+             ${model?.lexical ? sql`products.text` : sql`NULL::text`} AS text
+      FROM (${targets}) targets JOIN products ON products.id = targets.product_id
+      ORDER BY targets.product_id`);
     if (vectors.length === 0) return 0;
     const ids = vectors.map((row) => row.product_id);
 
@@ -105,6 +109,15 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
       vectors.forEach((row, index) => {
         evidence.get(row.product_id)!.classifier = classifierScores(probabilities[index], model.labels);
       });
+      if (model.lexical) {
+        const lexical = lexicalProbabilities(
+          model.lexical,
+          vectors.map((row) => ({ text: row.text ?? "", vector: row.vector! })),
+        );
+        vectors.forEach((row, index) => {
+          evidence.get(row.product_id)!.lexical = classifierScores(lexical[index], model.labels);
+        });
+      }
     }
 
     const written: {

@@ -1,6 +1,6 @@
 /**
  * One training run, in memory: split the labelled rows (stratified) into training and held-out parts,
- * train the classifier head, choose the ensemble's weights and fit its calibration on the held-out part,
+ * train the classifier head and the lexical channel (lexical.ts), choose the ensemble's weights and fit its calibration on the held-out part,
  * and measure it all there.
  *
  * The held-out part does two jobs (choosing weights + calibration, and measuring), so it is cross-fitted:
@@ -22,8 +22,10 @@ import {
 } from "./ensemble.ts";
 import type { LabelledRow, LabelName } from "./evidence.ts";
 import { gatherEvidenceInSlices } from "./evidence_in_slices.ts";
+import { type LexicalModel, trainLexical } from "./lexical.ts";
+import { linearEpochsFor } from "./linear_head.ts";
 import type { Tf } from "./tf_backend.ts";
-import { yieldEvery } from "./yield_to_event_loop.ts";
+import { bestWeights, weightGrid } from "./weight_search.ts";
 
 /** Too little to learn from; the message says what is missing. */
 export class TrainingError extends Error {
@@ -36,6 +38,14 @@ export class TrainingError extends Error {
 /** Fewest labelled rows (in at least two values) a training run accepts. */
 export const MIN_TRAINING_ROWS = 10;
 
+/**
+ * Below this many labels the heads a version serves are trained again on all of them (the held-out fifth
+ * included) once the weights and calibration are fitted: with 50 labels of 10 categories that fifth is
+ * what separates the ensemble from a logistic regression trained on all 50 (bench:learning). Above it a
+ * fifth more rows changes little and the second training would double the retrain time.
+ */
+export const REFIT_BELOW = 2000;
+
 /** Options for {@link trainEnsemble}. */
 export interface TrainingOptions {
   /** Label names to consider for zero-shot; `taxonomy` ones count even if no training row carries them. */
@@ -46,6 +56,8 @@ export interface TrainingOptions {
   /** Also train on ⅛, ¼ and ½ of the training rows to draw the learning curve (default true). */
   learningCurve?: boolean;
   seed?: number;
+  /** Retrain the heads on all rows below {@link REFIT_BELOW} labels (default true). */
+  refit?: boolean;
   /** Progress: `done` of `total` steps, with a sentence for people. A rejection aborts the run. */
   onProgress?: (done: number, total: number, message: string) => Promise<void>;
 }
@@ -53,6 +65,8 @@ export interface TrainingOptions {
 /** What a run produces. */
 export interface TrainedEnsemble {
   classifier: ClassifierModel;
+  /** The lexical channel, over the same `labels`. */
+  lexical: LexicalModel;
   labels: string[];
   ensemble: EnsembleConfig;
   metrics: ModelMetrics;
@@ -108,20 +122,6 @@ interface Scored {
   truth: string;
 }
 
-const PARTS = ["knn", "classifier", "zero_shot"] as const;
-
-/** Weights on a 0.1 grid over the parts present; the one with most right answers wins. */
-function weightGrid(present: Set<string>): EnsembleWeights[] {
-  const grid: EnsembleWeights[] = [];
-  for (let knn = 0; knn <= 10; knn++) {
-    for (let classifier = 0; classifier <= 10 - knn; classifier++) {
-      const weights = { knn: knn / 10, classifier: classifier / 10, zero_shot: (10 - knn - classifier) / 10 };
-      if (PARTS.every((part) => present.has(part) || weights[part] === 0)) grid.push(weights);
-    }
-  }
-  return grid;
-}
-
 function configWith(
   weights: EnsembleWeights,
   calibration: Calibration,
@@ -150,12 +150,12 @@ const SHRINK_ROWS = 30;
  * and fits Platt on them.
  */
 async function fitEnsemble(items: Scored[], prior: EnsembleWeights): Promise<EnsembleConfig> {
-  const breathe = yieldEvery();
   const present = new Set<string>();
   for (const { evidence } of items) {
     if (evidence.knn) present.add("knn");
     if (evidence.classifier) present.add("classifier");
     if (evidence.zeroShot) present.add("zero_shot");
+    if (evidence.lexical) present.add("lexical");
   }
   const mixed = items.filter((item) => !(item.evidence.memory && item.evidence.memory.length > 0));
   const memory = items.filter((item) => item.evidence.memory && item.evidence.memory.length > 0);
@@ -166,28 +166,13 @@ async function fitEnsemble(items: Scored[], prior: EnsembleWeights): Promise<Ens
     ).length;
   // A prior worth ten rows at the default precision, so one lucky match does not mean "always right".
   const memoryPrecision = (memoryRight + MEMORY_PRIOR_PRECISION * 10) / (memory.length + 10);
-  let best = { weights: prior, right: -1, soft: -1 };
-  if (mixed.length > 0) {
-    for (const weights of weightGrid(present)) {
-      await breathe();
-      const config = configWith(weights, IDENTITY_CALIBRATION, memoryPrecision);
-      let right = 0;
-      let soft = 0;
-      for (const item of mixed) {
-        const answer = combineEvidence(item.evidence, config);
-        if (answer?.value === item.truth) {
-          right++;
-          soft += answer.raw;
-        }
-      }
-      if (right > best.right || (right === best.right && soft > best.soft)) best = { weights, right, soft };
-    }
-  }
+  const best = { weights: await bestWeights(mixed, weightGrid(present), prior) };
   const n = mixed.length;
   const weights = {
     knn: (n * best.weights.knn + SHRINK_ROWS * prior.knn) / (n + SHRINK_ROWS),
     classifier: (n * best.weights.classifier + SHRINK_ROWS * prior.classifier) / (n + SHRINK_ROWS),
     zero_shot: (n * best.weights.zero_shot + SHRINK_ROWS * prior.zero_shot) / (n + SHRINK_ROWS),
+    lexical: (n * (best.weights.lexical ?? 0) + SHRINK_ROWS * (prior.lexical ?? 0)) / (n + SHRINK_ROWS),
   };
   const uncalibrated = configWith(weights, IDENTITY_CALIBRATION, memoryPrecision);
   const calibration = fitPlatt(
@@ -254,20 +239,40 @@ function vocabulary(rows: LabelledRow[]): string[] {
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([value]) => value);
 }
 
-async function trainHead(
+interface Heads {
+  classifier: ClassifierModel;
+  lexical: LexicalModel;
+}
+
+/** Trains the classifier head, then the lexical channel, on `rows` over `labels`. */
+async function trainHeads(
   tf: Tf,
   rows: LabelledRow[],
   labels: string[],
   options: TrainingOptions,
   onEpoch?: (epoch: number, epochs: number, loss: number) => Promise<void>,
-): Promise<ClassifierModel> {
+  onLexicalEpoch?: (epoch: number, epochs: number) => Promise<void>,
+): Promise<Heads> {
   const index = new Map(labels.map((label, at) => [label, at]));
-  return await trainClassifier(tf, {
+  const classifier = await trainClassifier(tf, {
     vectors: rows.map((row) => row.vector),
     classes: rows.map((row) => index.get(row.value)!),
     classCount: labels.length,
     dimensions: rows[0].vector.length,
   }, { epochs: options.epochs, onEpoch });
+  try {
+    const lexical = await trainLexical(rows, rows.map((row) => row.value), labels, {
+      epochs: options.epochs === undefined
+        ? undefined
+        : Math.min(options.epochs, linearEpochsFor(rows.length)),
+      seed: options.seed,
+      onEpoch: onLexicalEpoch,
+    });
+    return { classifier, lexical };
+  } catch (error) {
+    classifier.dispose();
+    throw error;
+  }
 }
 
 /** Label names zero-shot may answer with, given the training rows: theirs plus the taxonomy's. */
@@ -285,20 +290,21 @@ async function curvePoint(
   random: () => number,
 ): Promise<number> {
   const labels = vocabulary(train);
-  const model = await trainHead(tf, train, labels, options);
+  const heads = await trainHeads(tf, train, labels, options);
   try {
     const names = namesFor(train, options);
     const evidence = await gatherEvidenceInSlices(tf, holdout, {
       rows: train,
       labelNames: names,
-      classifier: { model, labels },
+      classifier: { model: heads.classifier, labels },
+      lexical: heads.lexical,
     });
     const items = holdout.map((row, index) => ({ evidence: evidence[index], truth: row.value }));
-    const answers = await crossFitted(items, priorWeights(train.length, names.length, true), random);
+    const answers = await crossFitted(items, priorWeights(train.length, names.length, true, true), random);
     return answers.filter((answer, index) => answer.value === items[index].truth).length /
       Math.max(1, items.length);
   } finally {
-    model.dispose();
+    heads.classifier.dispose();
   }
 }
 
@@ -322,27 +328,33 @@ export async function trainEnsemble(
     ? []
     : [1 / 8, 1 / 4, 1 / 2].filter((fraction) => Math.floor(train.length * fraction) >= MIN_TRAINING_ROWS);
   const epochs = options.epochs ?? epochsFor(train.length);
-  const total = epochs + fractions.length + 2;
+  const lexicalEpochs = options.epochs === undefined
+    ? linearEpochsFor(train.length)
+    : Math.min(options.epochs, linearEpochsFor(train.length));
+  const total = epochs + lexicalEpochs + fractions.length + 2;
   const progress = options.onProgress ?? (() => Promise.resolve());
   await progress(0, total, `Training on ${train.length} labels, holding out ${holdout.length}`);
 
-  const classifier = await trainHead(
+  const { classifier, lexical } = await trainHeads(
     tf,
     train,
     labels,
     options,
     (epoch, of, loss) => progress(epoch, total, `Training: epoch ${epoch} of ${of}, loss ${loss.toFixed(3)}`),
+    (epoch, of) => progress(epochs + epoch, total, `Training the lexical channel: epoch ${epoch} of ${of}`),
   );
   try {
-    await progress(epochs, total, `Evaluating on ${holdout.length} held-out labels`);
+    const trained = epochs + lexicalEpochs;
+    await progress(trained, total, `Evaluating on ${holdout.length} held-out labels`);
     const names = namesFor(train, options);
     const evidence = await gatherEvidenceInSlices(tf, holdout, {
       rows: train,
       labelNames: names,
       classifier: { model: classifier, labels },
+      lexical,
     });
     const items = holdout.map((row, index) => ({ evidence: evidence[index], truth: row.value }));
-    const prior = priorWeights(train.length, names.length, true);
+    const prior = priorWeights(train.length, names.length, true, true);
     const answers = await crossFitted(items, prior, random);
     const ensemble = await fitEnsemble(items, prior);
     const truths = items.map((item) => item.truth);
@@ -369,7 +381,7 @@ export async function trainEnsemble(
     const curve: { labels: number; accuracy: number }[] = [];
     for (const [step, fraction] of fractions.entries()) {
       const subset = train.slice(0, Math.floor(train.length * fraction));
-      await progress(epochs + 1 + step, total, `Learning curve: training on ${subset.length} labels`);
+      await progress(trained + 1 + step, total, `Learning curve: training on ${subset.length} labels`);
       if (new Set(subset.map((row) => row.value)).size < 2) continue;
       curve.push({
         labels: subset.length,
@@ -398,6 +410,7 @@ export async function trainEnsemble(
         knn: alone((e) => e.knn?.shares),
         classifier: alone((e) => e.classifier),
         zero_shot: alone((e) => e.zeroShot),
+        lexical: alone((e) => e.lexical),
       },
       memory: {
         matches: memoryItems.length,
@@ -431,7 +444,23 @@ export async function trainEnsemble(
       backend: tf.getBackend(),
     };
     await progress(total - 1, total, `Held-out accuracy ${(accuracy * 100).toFixed(1)}%`);
-    return { classifier, labels, ensemble, metrics, split: { train, holdout } };
+    if (rows.length >= REFIT_BELOW || options.refit === false) {
+      return { classifier, lexical, labels, ensemble, metrics, split: { train, holdout } };
+    }
+    // Refit: the heads served are trained on every label, the weights and calibration stay those fitted
+    // out of fold (scikit-learn's CalibratedClassifierCV with ensemble=False does the same).
+    await progress(total - 1, total, `Training on all ${rows.length} labels`);
+    const all = vocabulary(rows);
+    const refitted = await trainHeads(tf, rows, all, options);
+    classifier.dispose();
+    return {
+      classifier: refitted.classifier,
+      lexical: refitted.lexical,
+      labels: all,
+      ensemble,
+      metrics,
+      split: { train, holdout },
+    };
   } catch (error) {
     classifier.dispose();
     throw error;

@@ -1,0 +1,283 @@
+/**
+ * The simulated reviewer of the learning benchmark (bench/learning.ts): one session in one queue order,
+ * keeping scores up to date as the product keeps them (the whole pool re-scored after a retrain — the
+ * rescore job — and only the nearest waiting rows of each new label after a page — refreshAroundLabels),
+ * with a retrained version at each budget scored on the held-out rows.
+ */
+import type { EnsembleConfig } from "../contract/schemas.ts";
+import type { ClassifierModel } from "../gpu-worker/lib/classifier.ts";
+import { combineEvidence, defaultEnsembleConfig, type ScoredSuggestion } from "../gpu-worker/lib/ensemble.ts";
+import {
+  gatherEvidence,
+  type LabelledRow,
+  type LabelName,
+  nearestByCosine,
+} from "../gpu-worker/lib/evidence.ts";
+import type { LexicalModel } from "../gpu-worker/lib/lexical.ts";
+import type { Tf } from "../gpu-worker/lib/tf_backend.ts";
+import { MIN_TRAINING_ROWS, seededRandom, trainEnsemble } from "../gpu-worker/lib/training.ts";
+import { DiverseOrder } from "../web/lib/diverse_order.ts";
+import { NEAR_DUPLICATE_COSINE } from "../web/lib/review_queue.ts";
+
+/** A scenario's rows. */
+export interface LearningData {
+  pool: LabelledRow[];
+  evaluation: LabelledRow[];
+  labelNames: (LabelName & { taxonomy: boolean })[];
+}
+
+/** Besides the budgets, "ops" retrain after these many labels, so uncertainty uses a fresh head. */
+const EXTRA_RETRAINS = [20, 300, 700];
+/** Like refreshAroundLabels: each new label re-scores its this-many nearest waiting rows. */
+const REFRESHED_PER_LABEL = 20;
+
+interface State {
+  labelled: LabelledRow[];
+  config: EnsembleConfig;
+  classifier?: { model: ClassifierModel; labels: string[] };
+  lexical?: LexicalModel;
+}
+
+/** What a queue order sees when it picks the next page. */
+export interface OrderContext {
+  tf: Tf;
+  data: LearningData;
+  open: Set<number>;
+  scores: (ScoredSuggestion | null)[];
+  labelled: number;
+  size: number;
+  page: number;
+  seed: number;
+}
+
+/** Picks the next page (pool indices) among `open`. */
+export type Order = (context: OrderContext) => number[];
+
+function diverse(context: OrderContext, ranked: number[]): number[] {
+  const order = new DiverseOrder(context.page, NEAR_DUPLICATE_COSINE);
+  order.add(ranked.map((at) => ({ id: at, vector: context.data.pool[at].vector })), true);
+  return order.ordered.slice(0, context.size);
+}
+
+/** Lowest confidence first, then smallest margin (review_queue's rank). */
+function byUncertainty(context: OrderContext): number[] {
+  const { scores } = context;
+  return [...context.open].sort((a, b) =>
+    (scores[a]?.confidence ?? -1) - (scores[b]?.confidence ?? -1) ||
+    (scores[a]?.margin ?? -1) - (scores[b]?.margin ?? -1) || a - b
+  );
+}
+
+const densities = new WeakMap<LearningData, Float64Array>();
+
+/** Each pool row's density: mean cosine similarity to its 20 nearest pool rows (itself excluded). */
+function density(context: OrderContext): Float64Array {
+  const known = densities.get(context.data);
+  if (known) return known;
+  const vectors = context.data.pool.map((row) => row.vector);
+  const near = nearestByCosine(context.tf, vectors, vectors, 21);
+  const values = Float64Array.from(
+    near,
+    (pairs) => pairs.slice(1).reduce((sum, [, sim]) => sum + sim, 0) / 20,
+  );
+  densities.set(context.data, values);
+  return values;
+}
+
+/** Each open row's similarity to its closest labelled row (0 when nothing is labelled). */
+function coverage(context: OrderContext, open: number[]): Float64Array {
+  const labelled = [...context.data.pool.keys()].filter((at) => !context.open.has(at));
+  if (labelled.length === 0) return new Float64Array(open.length);
+  const near = nearestByCosine(
+    context.tf,
+    open.map((at) => context.data.pool[at].vector),
+    labelled.map((at) => context.data.pool[at].vector),
+    1,
+  );
+  return Float64Array.from(near, (pairs) => Math.max(0, pairs[0]?.[1] ?? 0));
+}
+
+/**
+ * Representatives: density × (1 − similarity to the closest labelled row), picked greedily so a page
+ * does not repeat itself (each pick lowers its neighbours' score).
+ */
+function representatives(context: OrderContext, count: number): number[] {
+  const open = [...context.open];
+  const dense = density(context);
+  const covered = coverage(context, open);
+  const picked: number[] = [];
+  for (let n = 0; n < count && n < open.length; n++) {
+    let best = -1;
+    let bestScore = -Infinity;
+    open.forEach((at, k) => {
+      if (picked.includes(at)) return;
+      const score = dense[at] * (1 - covered[k]);
+      if (score > bestScore) {
+        bestScore = score;
+        best = k;
+      }
+    });
+    const chosen = open[best];
+    picked.push(chosen);
+    const v = context.data.pool[chosen].vector;
+    open.forEach((at, k) => {
+      const u = context.data.pool[at].vector;
+      let dot = 0;
+      for (let d = 0; d < v.length; d++) dot += u[d] * v[d];
+      if (dot > covered[k]) covered[k] = dot;
+    });
+  }
+  return picked;
+}
+
+/** Information density (Settles & Craven 2008): (1 − confidence) × density^beta, most first. */
+function byInformationDensity(context: OrderContext, beta: number): number[] {
+  const dense = density(context);
+  const { scores } = context;
+  const value = (at: number) =>
+    (1 - (scores[at]?.confidence ?? 0)) * Math.pow(Math.max(dense[at], 1e-6), beta);
+  return [...context.open].map((at) => ({ at, v: value(at) })).sort((a, b) => b.v - a.v || a.at - b.at)
+    .map(({ at }) => at);
+}
+
+/** Labels spent on representatives before uncertainty takes over. */
+const COLD_START = 50;
+
+/** The queue orders the benchmark knows; "queue" is the product's. */
+export const ORDERS: Record<string, Order> = {
+  random(context) {
+    const shuffle = [...context.data.pool.keys()]
+      .map((at) => ({ at, key: seededRandom(context.seed * 100_003 + at)() }))
+      .sort((a, b) => a.key - b.key).map(({ at }) => at);
+    return shuffle.filter((at) => context.open.has(at)).slice(0, context.size);
+  },
+  /** The product's review queue: uncertainty, near-duplicates postponed to later windows. */
+  queue(context) {
+    return diverse(context, byUncertainty(context));
+  },
+  "uncertainty only"(context) {
+    return byUncertainty(context).slice(0, context.size);
+  },
+  /** Prototype: representatives for the first COLD_START labels, then information density (beta 1). */
+  "cold start + density"(context) {
+    if (context.labelled < COLD_START) return representatives(context, context.size);
+    return diverse(context, byInformationDensity(context, 1));
+  },
+  /** Prototype: representatives first, then half of each page uncertainty, half representatives. */
+  "cold start + mixed"(context) {
+    if (context.labelled < COLD_START) return representatives(context, context.size);
+    const uncertain = diverse(context, byUncertainty(context)).slice(0, Math.ceil(context.size / 2));
+    const rest = new Set(context.open);
+    for (const at of uncertain) rest.delete(at);
+    return [...uncertain, ...representatives({ ...context, open: rest }, context.size - uncertain.length)];
+  },
+  /** Prototype: information density with beta 3 (denser rows count more) and the cold start. */
+  "cold start + density3"(context) {
+    if (context.labelled < COLD_START) return representatives(context, context.size);
+    return diverse(context, byInformationDensity(context, 3));
+  },
+};
+
+async function retrain(tf: Tf, data: LearningData, state: State, seed: number): Promise<State> {
+  state.classifier?.model.dispose();
+  if (state.labelled.length < MIN_TRAINING_ROWS || new Set(state.labelled.map((r) => r.value)).size < 2) {
+    return {
+      labelled: state.labelled,
+      config: defaultEnsembleConfig(state.labelled.length, data.labelNames.length),
+    };
+  }
+  const trained = await trainEnsemble(tf, state.labelled, {
+    labelNames: data.labelNames,
+    learningCurve: false,
+    seed,
+  });
+  return {
+    labelled: state.labelled,
+    config: trained.ensemble,
+    classifier: { model: trained.classifier, labels: trained.labels },
+    // Versions trained before the lexical channel have none.
+    lexical: (trained as { lexical?: LexicalModel }).lexical,
+  };
+}
+
+function score(tf: Tf, data: LearningData, state: State, targets: LabelledRow[]) {
+  const config = state.classifier
+    ? state.config
+    : defaultEnsembleConfig(state.labelled.length, data.labelNames.length);
+  const evidence = gatherEvidence(tf, targets, {
+    rows: state.labelled,
+    labelNames: data.labelNames,
+    classifier: state.classifier,
+    lexical: state.lexical,
+  });
+  return evidence.map((item) => combineEvidence(item, config));
+}
+
+/** Options of {@link simulate}. */
+export interface SimulationOptions {
+  order: string;
+  budgets: number[];
+  page: number;
+  seed: number;
+  /** At each budget: held-out accuracy, the labelled rows so far, and how long that retrain took. */
+  onBudget: (
+    labels: number,
+    accuracy: number,
+    labelled: LabelledRow[],
+    retrainMillis: number,
+  ) => Promise<void>;
+}
+
+/** One reviewer session. */
+export async function simulate(tf: Tf, data: LearningData, options: SimulationOptions): Promise<void> {
+  const pick = ORDERS[options.order];
+  const { pool } = data;
+  const retrains = new Set([...EXTRA_RETRAINS, ...options.budgets]);
+  let state: State = { labelled: [], config: defaultEnsembleConfig(0, data.labelNames.length) };
+  const open = new Set(pool.keys());
+  const scores: (ScoredSuggestion | null)[] = pool.map(() => null);
+  const needsScores = options.order !== "random";
+  const rescore = (ids: number[]) => {
+    if (!needsScores || ids.length === 0) return;
+    score(tf, data, state, ids.map((at) => pool[at])).forEach((answer, k) => (scores[ids[k]] = answer));
+  };
+  rescore([...open]);
+  const last = Math.max(...options.budgets);
+  while (state.labelled.length < last) {
+    const next = Math.min(...[...retrains].filter((labels) => labels > state.labelled.length));
+    const size = Math.min(options.page, next - state.labelled.length);
+    const page = pick({
+      tf,
+      data,
+      open,
+      scores,
+      labelled: state.labelled.length,
+      size,
+      page: options.page,
+      seed: options.seed,
+    });
+    for (const at of page) open.delete(at);
+    state = { ...state, labelled: [...state.labelled, ...page.map((at) => pool[at])] };
+    if (retrains.has(state.labelled.length)) {
+      const before = Date.now();
+      state = await retrain(tf, data, state, options.seed);
+      const millis = Date.now() - before;
+      rescore([...open]);
+      if (options.budgets.includes(state.labelled.length)) {
+        const answers = score(tf, data, state, data.evaluation);
+        const right = answers.filter((answer, i) => answer?.value === data.evaluation[i].value).length;
+        await options.onBudget(state.labelled.length, right / data.evaluation.length, state.labelled, millis);
+      }
+    } else if (needsScores) {
+      const waiting = [...open];
+      const near = nearestByCosine(
+        tf,
+        page.map((at) => pool[at].vector),
+        waiting.map((at) => pool[at].vector),
+        REFRESHED_PER_LABEL,
+      );
+      rescore([...new Set(near.flat().map(([k]) => waiting[k]))]);
+    }
+  }
+  state.classifier?.model.dispose();
+}
