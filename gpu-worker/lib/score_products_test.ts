@@ -194,7 +194,8 @@ test("the lexical channel scores a product from its text in products, next to it
     dimensions: 384,
   }, { epochs: 5 });
   // Texts and vectors disagree on purpose: "omega gadget" rows are labelled north whatever their angle.
-  const texts = vectors.map((_, i) => (i % 4 < 2 ? `alpha widget ${i}` : `omega gadget ${i}`));
+  // Three in four rows are east: without its text, the channel leans east.
+  const texts = vectors.map((_, i) => (i % 4 < 3 ? `alpha widget ${i}` : `omega gadget ${i}`));
   const lexical = await trainLexical(
     vectors.map((vector, i) => ({ text: texts[i], vector: vector.map(() => 0) })),
     texts.map((text) => (text.startsWith("omega") ? "north" : "east")),
