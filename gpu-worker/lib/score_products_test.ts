@@ -9,6 +9,7 @@ import { writeAutoAccept } from "./auto_accept.ts";
 import { trainClassifier } from "./classifier.ts";
 import type { Database } from "./database.ts";
 import { defaultEnsembleConfig } from "./ensemble.ts";
+import { trainLexical } from "./lexical.ts";
 import { saveModelVersion } from "./model_store.ts";
 import { scoreProducts } from "./score_products.ts";
 import { sql, vectorLiteral } from "./sql.ts";
@@ -176,6 +177,75 @@ test("auto-accept accepts rows only while the active version's held-out precisio
     assert.deepEqual(accepted, [
       { product_id: first, value: "east", model_version: "v1" },
       { product_id: second, value: "north", model_version: "v1" },
+    ]);
+  } finally {
+    runtime.close();
+  }
+});
+
+test("the lexical channel scores a product from its text in products, next to its vector", async () => {
+  const tf = await loadTf();
+  const vectors = [...Array(40)].map((_, i) => atAngle(i % 2 ? 88 + (i % 5) : (i % 5)));
+  const labels = ["east", "north"];
+  const classifier = await trainClassifier(tf, {
+    vectors,
+    classes: vectors.map((_, i) => i % 2),
+    classCount: 2,
+    dimensions: 384,
+  }, { epochs: 5 });
+  // Texts and vectors disagree on purpose: "omega gadget" rows are labelled north whatever their angle.
+  // Three in four rows are east: without its text, the channel leans east.
+  const texts = vectors.map((_, i) => (i % 4 < 3 ? `alpha widget ${i}` : `omega gadget ${i}`));
+  const lexical = await trainLexical(
+    vectors.map((vector, i) => ({ text: texts[i], vector: vector.map(() => 0) })),
+    texts.map((text) => (text.startsWith("omega") ? "north" : "east")),
+    labels,
+    { epochs: 30 },
+  );
+  const weights = { knn: 0, classifier: 0, zero_shot: 0, lexical: 1 };
+  await saveModelVersion(tf, modelsDir, {
+    version: "v9",
+    classifier,
+    lexical,
+    labels,
+    ensemble: { ...defaultEnsembleConfig(40), weights },
+    metrics: {
+      accuracy: 1,
+      macro_f1: 1,
+      majority_baseline: 0.5,
+      majority_label: "east",
+      components: { knn: 1, classifier: 1, zero_shot: null, lexical: 1 },
+      memory: { matches: 0, correct: 0, precision: 0.95 },
+      train_size: 40,
+      holdout_size: 0,
+      label_count: 2,
+      per_label: [],
+      calibration: { method: "none", ece: null, bins: [] },
+      heldout_scores: [],
+      learning_curve: [],
+      weights,
+      epochs: 5,
+      training_ms: 1,
+      backend: tf.getBackend(),
+    },
+    embeddingModelId: MODEL,
+    dimensions: 384,
+    feedbackSnapshot: 0,
+    tfjsVersion: tf.version.tfjs,
+    backend: tf.getBackend(),
+  });
+  classifier.dispose();
+  const runtime = new ModelRuntime({ modelsDir, embeddingModelId: MODEL, dimensions: 384 });
+  try {
+    runtime.install(await runtime.load("v9"));
+    for (let i = 0; i < 4; i++) await product(i * 2, { label: "east" });
+    const target = await product(1, { text: "Omega Gadget 77" }); // among the east rows
+    await scoreProducts(db, { modelId: MODEL, productIds: [target], models: runtime });
+    const suggestion = await suggestionOf(target);
+    assert.deepEqual([suggestion.value, suggestion.source, suggestion.model_version], [
+      "north",
+      "lexical",
+      "v9",
     ]);
   } finally {
     runtime.close();
