@@ -1,7 +1,7 @@
 /**
  * Scores products with the ensemble and stores the result in `suggestions`: the evidence comes from SQL
- * (labelled neighbours and label names through pgvector, the exact-match memory through the text-key
- * index) and from the active version's classifier head and lexical channel (the product's text from
+ * (stored_evidence.ts: labelled neighbours and label names through pgvector, the exact-match memory
+ * through the text-key index) and from the active version's classifier head and lexical channel (the product's text from
  * `products`, its vector); ensemble.ts combines it. Labels accepted by
  * auto-accept never vote and never feed the memory: only seed labels and people's decisions do.
  */
@@ -9,18 +9,10 @@ import type { Queryable } from "./database.ts";
 import type { ModelRuntime } from "./active_model.ts";
 import { applyAutoAccept } from "./auto_accept.ts";
 import { predictProbabilities } from "./classifier.ts";
-import {
-  classifierScores,
-  combineEvidence,
-  defaultEnsembleConfig,
-  type Evidence,
-  knnVote,
-  type MemoryMatch,
-  type Neighbour,
-  zeroShotScores,
-} from "./ensemble.ts";
+import { classifierScores, combineEvidence, defaultEnsembleConfig } from "./ensemble.ts";
 import { lexicalProbabilities } from "./lexical.ts";
 import { sql } from "./sql.ts";
+import { gatherStoredEvidence } from "./stored_evidence.ts";
 
 /** Options of {@link scoreProducts}. */
 export interface ScoreOptions {
@@ -54,51 +46,13 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
     if (vectors.length === 0) return 0;
     const ids = vectors.map((row) => row.product_id);
 
-    const evidence = new Map<number, Evidence>(ids.map((id) => [id, {}]));
-    const neighbours = await db.query<{ product_id: number } & Neighbour>(sql`
-      WITH targets AS (${targets})
-      SELECT targets.product_id, nearest.value, nearest.similarity
-      FROM targets
-      CROSS JOIN LATERAL (
-        SELECT labels.value, 1 - (labelled.embedding <=> targets.embedding) AS similarity
-        FROM product_labels labels
-        JOIN embeddings labelled
-          ON labelled.product_id = labels.product_id AND labelled.model_id = ${options.modelId}
-        -- A 'reused' label copies a decision on the same text: counting it again would double that vote.
-        WHERE labels.product_id <> targets.product_id AND labels.source IN ('seed', 'human')
-        ORDER BY labelled.embedding <=> targets.embedding
-        LIMIT ${k}
-      ) nearest`);
-    for (const [id, rows] of groupBy(neighbours)) evidence.get(id)!.knn = knnVote(rows);
-
-    const names = await db.query<{ product_id: number } & Neighbour>(sql`
-      WITH targets AS (${targets}), names AS MATERIALIZED (
-        SELECT value, embedding FROM label_embeddings
-        WHERE model_id = ${options.modelId}
-          AND (EXISTS (SELECT 1 FROM taxonomy_labels WHERE taxonomy_labels.value = label_embeddings.value)
-            OR EXISTS (SELECT 1 FROM product_labels
-                       WHERE product_labels.value = label_embeddings.value AND product_labels.source <> 'auto'))
-      )
-      SELECT targets.product_id, nearest.value, nearest.similarity
-      FROM targets
-      CROSS JOIN LATERAL (
-        SELECT names.value, 1 - (names.embedding <=> targets.embedding) AS similarity
-        FROM names ORDER BY names.embedding <=> targets.embedding LIMIT ${config.zero_shot_top}
-      ) nearest`);
-    for (const [id, rows] of groupBy(names)) {
-      evidence.get(id)!.zeroShot = zeroShotScores(rows, config.zero_shot_temperature);
-    }
-
-    const memory = await db.query<{ product_id: number } & MemoryMatch>(sql`
-      SELECT target.id AS product_id, labels.value, count(*)::int AS count,
-             bool_or(labels.source = 'human') AS human
-      FROM products target
-      JOIN products twin
-        ON product_text_key(twin.text) = product_text_key(target.text) AND twin.id <> target.id
-      JOIN product_labels labels ON labels.product_id = twin.id AND labels.source IN ('seed', 'human')
-      WHERE target.id = ANY(${ids}::int[]) AND product_text_key(target.text) <> ''
-      GROUP BY target.id, labels.value`);
-    for (const [id, rows] of groupBy(memory)) evidence.get(id)!.memory = rows;
+    const evidence = await gatherStoredEvidence(db, {
+      modelId: options.modelId,
+      productIds: ids,
+      k,
+      zeroShotTop: config.zero_shot_top,
+      zeroShotTemperature: config.zero_shot_temperature,
+    });
 
     if (model && lease?.tf) {
       const probabilities = predictProbabilities(
@@ -167,10 +121,4 @@ async function coldStartConfig(db: Queryable, modelId: string) {
                 OR EXISTS (SELECT 1 FROM product_labels
                            WHERE product_labels.value = label_embeddings.value AND source <> 'auto'))) AS names`);
   return defaultEnsembleConfig(row.labels, row.names);
-}
-
-function groupBy<T extends { product_id: number }>(rows: T[]): Map<number, T[]> {
-  const groups = new Map<number, T[]>();
-  for (const row of rows) groups.set(row.product_id, [...(groups.get(row.product_id) ?? []), row]);
-  return groups;
 }
