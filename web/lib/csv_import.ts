@@ -174,10 +174,11 @@ async function* decodedChunks(
       window.set(bytes, tail.length);
       return await refuse(window, offset - tail.length, false);
     }
-    yield text;
     tail = bytes.slice(Math.max(0, bytes.length - 4));
     offset += bytes.length;
+    // Before the records of this chunk are read: progress counts the bytes they came from.
     read.bytes = offset;
+    yield text;
   }
   let rest: string;
   try {
@@ -211,7 +212,7 @@ async function* csvRecords(
 ): AsyncGenerator<CsvRecord> {
   const { fileName } = options;
   const head = await readHead(path);
-  const detected = detectEncoding(head);
+  const detected = detectEncoding(head, head.length < DETECTION_SAMPLE_BYTES);
   const encoding = options.encoding ?? detected.encoding;
   checkLeadingBytes(head, fileName, encoding);
   const bom = bomLength(head, encoding);

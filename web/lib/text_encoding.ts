@@ -31,14 +31,15 @@ export function bomLength(head: Uint8Array, encoding: TextEncodingName): number 
  * else UTF-8 when the sample is valid UTF-8 (a cut character at the sample's end does not count);
  * else Windows-1252, which also reads Latin-1 (ISO-8859-1) for every printable byte.
  *
- * @param head the first bytes of the file, {@link DETECTION_SAMPLE_BYTES} or the whole file
+ * @param head the first bytes of the file, e.g. {@link DETECTION_SAMPLE_BYTES}
+ * @param whole whether `head` is the whole file (then a character cut at its end is invalid)
  */
-export function detectEncoding(head: Uint8Array): DetectedEncoding {
+export function detectEncoding(head: Uint8Array, whole: boolean): DetectedEncoding {
   for (const encoding of ["utf-8", "utf-16le", "utf-16be"] as const) {
     const bom = bomLength(head, encoding);
     if (bom > 0) return { encoding, bom, reason: "byte order mark" };
   }
-  return firstInvalidUtf8(head, true) === -1
+  return firstInvalidUtf8(head, !whole) === -1
     ? { encoding: "utf-8", bom: 0, reason: "valid UTF-8" }
     : { encoding: "windows-1252", bom: 0, reason: "not valid UTF-8" };
 }
