@@ -93,6 +93,25 @@ export function detectHeaderIndex(records: CsvRecord[]): number {
 }
 
 /**
+ * Names for the columns of a header row: unnamed ones (Excel pads rows with empty cells) are called
+ * `column_<n>` (n 1-based), suffixed `_2`, `_3`... when the header already uses that name.
+ */
+export function columnNames(fields: string[]): { names: string[]; unnamed: number[] } {
+  const trimmed = fields.map((name) => name.trim());
+  const seen = new Set(trimmed.filter((name) => name !== ""));
+  const unnamed: number[] = [];
+  const names = trimmed.map((name, index) => {
+    if (name !== "") return name;
+    unnamed.push(index);
+    let generated = `column_${index + 1}`;
+    for (let suffix = 2; seen.has(generated); suffix++) generated = `column_${index + 1}_${suffix}`;
+    seen.add(generated);
+    return generated;
+  });
+  return { names, unnamed };
+}
+
+/**
  * Reads the dialect from the start of a file.
  *
  * @param text the decoded start of the file (byte order mark removed), e.g. its first 64 KiB

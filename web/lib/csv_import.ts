@@ -16,7 +16,7 @@ import { discardImport, recordFailedImport } from "./failed_imports.ts";
 import { IMPORT_KEEPALIVE_MS, importWriter, nudgeImportRecovery } from "./import_recovery.ts";
 import { checkAppendHeader, inheritColumns, readAppendTarget, reuseDecisions } from "./dataset_append.ts";
 import { type CsvRecord, CsvRecordReader } from "./csv_records.ts";
-import { readDialect } from "./csv_dialect.ts";
+import { columnNames, readDialect } from "./csv_dialect.ts";
 import {
   bomLength,
   detectEncoding,
@@ -287,15 +287,7 @@ function headerFrom(record: CsvRecord, fileName: string): Header {
     }
     seen.add(name);
   }
-  const unnamed: number[] = [];
-  const names = fields.map((name, index) => {
-    if (name !== "") return name;
-    unnamed.push(index);
-    let generated = `column_${index + 1}`;
-    for (let suffix = 2; seen.has(generated); suffix++) generated = `column_${index + 1}_${suffix}`;
-    seen.add(generated);
-    return generated;
-  });
+  const { names, unnamed } = columnNames(fields);
   return { names, unnamed, line: record.line };
 }
 
