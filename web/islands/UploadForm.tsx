@@ -363,7 +363,8 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
           </label>
           {preview.emptyUnnamed.length > 0 && (
             <span data-testid="preview-dropped">
-              Unnamed empty columns left out: {preview.emptyUnnamed.join(", ")} (kept if a later row fills them)
+              Unnamed empty columns left out: {preview.emptyUnnamed.join(", ")}{" "}
+              (kept if a later row fills them)
             </span>
           )}
         </div>

@@ -257,7 +257,9 @@ async function* csvRecords(
   if (!seenHeader && dialect.headerLine > 1) {
     throw new ImportError(
       422,
-      `Cannot import "${fileName}": no header on line ${dialect.headerLine}: the file has ${reader.line - 1} lines`,
+      `Cannot import "${fileName}": no header on line ${dialect.headerLine}: the file has ${
+        reader.line - 1
+      } lines`,
     );
   }
 }

@@ -21,7 +21,9 @@ test("mixed line endings: no stray CR in the preview's values", () => {
 });
 
 test("Excel's sep= line sets the delimiter; the header is the line below it", () => {
-  for (const [name, delimiter] of [["sep_semicolon.csv", ";"], ["sep_tab.csv", "\t"], ["sep_pipe.csv", "|"]]) {
+  for (
+    const [name, delimiter] of [["sep_semicolon.csv", ";"], ["sep_tab.csv", "\t"], ["sep_pipe.csv", "|"]]
+  ) {
     const preview = previewCsv(corpus(name), true);
     assert.equal(preview.delimiter, delimiter, name);
     assert.equal(preview.headerLine, 2, name);

@@ -56,12 +56,18 @@ test("an overlong field is cut and its record marked", () => {
 });
 
 test("the header is the first line as wide as the rows below it, with names", () => {
-  const text = "Price list Acme - valid from 2027-01-01\n\nsku,title,brand,price\n1,Kettle,Acme,19.99\n2,Grill,Acme,9\n";
+  const text =
+    "Price list Acme - valid from 2027-01-01\n\nsku,title,brand,price\n1,Kettle,Acme,19.99\n2,Grill,Acme,9\n";
   assert.deepEqual(readDialect(text), { delimiter: ",", sepLine: null, headerLine: 3, headerDetected: true });
   assert.equal(readDialect("sep=;\nsku;title\n1;a,b\n").headerLine, 2);
   assert.equal(readDialect("sep=;\nsku;title\n1;a,b\n").delimiter, ";");
   // A padded title row has one filled cell of four: not a header.
-  const padded = [["Acme export", "", "", ""], ["name", "maker", "group", ""], ["Drill", "Acme", "Tools", ""]];
+  const padded = [["Acme export", "", "", ""], ["name", "maker", "group", ""], [
+    "Drill",
+    "Acme",
+    "Tools",
+    "",
+  ]];
   assert.equal(detectHeaderIndex(padded.map((fields, index) => ({ fields, line: index + 1 }))), 1);
   // Numbers are values, not names: a file without a header keeps its first line as the header.
   assert.equal(readDialect("1,2\n3,4\n5,6\n").headerLine, 1);
@@ -74,7 +80,10 @@ test("encoding detection: byte order mark, else valid UTF-8, else Windows-1252",
   assert.equal(detectEncoding(new TextEncoder().encode("Café"), true).encoding, "utf-8");
   // A character cut by the end of the sample is not a reason to leave UTF-8.
   assert.equal(detectEncoding(new TextEncoder().encode("Café").subarray(0, 4), false).encoding, "utf-8");
-  assert.equal(detectEncoding(new TextEncoder().encode("Café").subarray(0, 4), true).encoding, "windows-1252");
+  assert.equal(
+    detectEncoding(new TextEncoder().encode("Café").subarray(0, 4), true).encoding,
+    "windows-1252",
+  );
   assert.equal(detectEncoding(new Uint8Array([0x43, 0x61, 0x66, 0xe9]), true).encoding, "windows-1252");
   // Overlong and surrogate forms are not UTF-8.
   assert.equal(firstInvalidUtf8(new Uint8Array([0x41, 0xc0, 0x80])), 1);

@@ -87,7 +87,8 @@ export function firstInvalidUtf8(bytes: Uint8Array, partialEnd = false): number 
  * @param littleEndian byte order of the units
  */
 export function firstInvalidUtf16(bytes: Uint8Array, littleEndian: boolean): number {
-  const unit = (at: number) => littleEndian ? bytes[at] | (bytes[at + 1] << 8) : (bytes[at] << 8) | bytes[at + 1];
+  const unit = (at: number) =>
+    littleEndian ? bytes[at] | (bytes[at + 1] << 8) : (bytes[at] << 8) | bytes[at + 1];
   for (let index = 0; index + 1 < bytes.length; index += 2) {
     const code = unit(index);
     if (code >= 0xdc00 && code <= 0xdfff) return index;
@@ -103,7 +104,12 @@ export function firstInvalidUtf16(bytes: Uint8Array, littleEndian: boolean): num
 
 /** Human name of an encoding, as messages and the preview show it. */
 export function encodingName(encoding: TextEncodingName): string {
-  return { "utf-8": "UTF-8", "utf-16le": "UTF-16 LE", "utf-16be": "UTF-16 BE", "windows-1252": "Windows-1252" }[
+  return {
+    "utf-8": "UTF-8",
+    "utf-16le": "UTF-16 LE",
+    "utf-16be": "UTF-16 BE",
+    "windows-1252": "Windows-1252",
+  }[
     encoding
   ];
 }

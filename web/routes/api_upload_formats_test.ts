@@ -22,7 +22,10 @@ function corpus(name: string): Uint8Array {
   return fs.readFileSync(new URL(`./testdata/files/${name}`, import.meta.url));
 }
 
-async function post(body: BodyInit, query: string): Promise<{ status: number; body: ImportCreated & ApiError }> {
+async function post(
+  body: BodyInit,
+  query: string,
+): Promise<{ status: number; body: ImportCreated & ApiError }> {
   const response = await app.request(`/upload-csv?${query}`, {
     method: "POST",
     headers: { "content-type": "text/csv" },

@@ -254,7 +254,9 @@ test("POST /upload-csv refuses unknown text or label columns with 422 naming the
     () => postCsv(csv, "?text_columns=title,colour&file_name=a.csv"),
     { status: 422, message: /no column named "colour"/, fileName: "a.csv" },
   );
-  assert.deepEqual(body.error.details, ["The header (line 1) has: id, title, category, brand, modelno, price"]);
+  assert.deepEqual(body.error.details, [
+    "The header (line 1) has: id, title, category, brand, modelno, price",
+  ]);
   await assertRefused(
     () => postForm(csvForm(csv, "b.csv", { label_column: "kategorie" })),
     { status: 422, message: /no column named "kategorie"/, fileName: "b.csv" },
