@@ -18,8 +18,8 @@ after(() => db.close());
 
 type Row = Record<string, string>;
 
-function corpus(name: string): Uint8Array {
-  return fs.readFileSync(new URL(`./testdata/files/${name}`, import.meta.url));
+function corpus(name: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(fs.readFileSync(new URL(`./testdata/files/${name}`, import.meta.url)));
 }
 
 async function post(
