@@ -74,7 +74,7 @@ const NUMBER = /^[-+]?[\d\s.,']*\d[\d\s.,']*%?$/;
 
 /**
  * Index in `records` of the likely header: the first of the first {@link HEADER_CANDIDATES} whose width
- * is the modal width of the records below it and whose cells are mostly filled and none a number.
+ * is the modal width of the records below it and whose cells are mostly filled and mostly not numbers.
  * Excel pads rows with empty cells, so a header may end in empty names; a title line above the header
  * has one filled cell. 0 when none fits (the first record is the header, as in most files).
  */
@@ -86,7 +86,8 @@ export function detectHeaderIndex(records: CsvRecord[]): number {
     const filled = fields.filter((field) => field !== "");
     if (filled.length * 2 < fields.length || filled.length === 0) continue;
     if (fields.length > 1 && filled.length < 2) continue;
-    if (filled.some((field) => NUMBER.test(field))) continue;
+    // Headers may hold a year ("2024"); a data row is mostly numbers (sku, price, stock).
+    if (filled.filter((field) => NUMBER.test(field)).length * 2 >= filled.length) continue;
     return index;
   }
   return 0;

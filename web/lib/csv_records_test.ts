@@ -71,6 +71,8 @@ test("the header is the first line as wide as the rows below it, with names", ()
   assert.equal(detectHeaderIndex(padded.map((fields, index) => ({ fields, line: index + 1 }))), 1);
   // Numbers are values, not names: a file without a header keeps its first line as the header.
   assert.equal(readDialect("1,2\n3,4\n5,6\n").headerLine, 1);
+  // A year among names is still a header.
+  assert.equal(readDialect("title,2024,category\nKettle,12,Kitchen\nGrill,3,Garden\n").headerLine, 1);
 });
 
 test("encoding detection: byte order mark, else valid UTF-8, else Windows-1252", () => {
