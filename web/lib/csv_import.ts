@@ -27,6 +27,7 @@ import {
   type TextEncodingName,
   TextPosition,
 } from "./text_encoding.ts";
+import { visibleText } from "./visible_text.ts";
 import { chooseTextColumns, type ColumnSample } from "./text_columns.ts";
 import type { UploadTracker } from "./upload_progress.ts";
 
@@ -447,7 +448,9 @@ async function importRows(
   const toRow = (record: CsvRecord, rowNumber: number): PendingRow => {
     const data: Record<string, string> = {};
     header!.names.forEach((name, index) => (data[name] = record.fields[index]));
-    const text = textColumns!.map((name) => data[name].trim()).filter((value) => value !== "").join(" | ");
+    // What is embedded and matched is the visible text of HTML-ish values; `data` keeps them as they came.
+    const text = textColumns!.map((name) => visibleText(data[name]).trim()).filter((value) => value !== "")
+      .join(" | ");
     let label: string | null = null;
     if (options.labelColumn) {
       label = data[options.labelColumn].trim() || null;

@@ -194,3 +194,25 @@ test("an unknown encoding is refused as a bad option", async () => {
   const { status } = await post(corpus("utf8_bom.csv"), "file_name=x.csv&encoding=ebcdic");
   assert.equal(status, 422);
 });
+
+test("the embedded text of HTML values is their visible text; the stored row keeps them as they came", async () => {
+  const rows: Row[] = [
+    {
+      title: "<p>Kettle&nbsp;1.7&nbsp;l</p><p>Stainless <b>steel</b> &amp; glass</p>",
+      brand: "Acme&#8482;",
+    },
+    { title: "Caf&eacute; <br/>cr&egrave;me<script>track()</script>", brand: "<span>Ac</span>me" },
+    { title: "5 < 6 and R&D, no markup", brand: "Plain" },
+  ];
+  const csv = "title,brand\n" + rows.map((row) => `"${row.title}","${row.brand}"`).join("\n") + "\n";
+  const { created, rows: stored } = await imported(csv, "file_name=html.csv&text_columns=title,brand");
+  assert.deepEqual(stored, rows);
+  const texts = await db.query<{ text: string }>(
+    sql`SELECT text FROM products WHERE import_id = ${created.import_id} ORDER BY row_number`,
+  );
+  assert.deepEqual(texts.map((row) => row.text), [
+    "Kettle 1.7 l Stainless steel & glass | Acme™",
+    "Café crème | Acme",
+    "5 < 6 and R&D, no markup | Plain",
+  ]);
+});

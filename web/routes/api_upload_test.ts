@@ -142,7 +142,9 @@ async function assertImported(created: ImportCreated, rows: Row[], fileName: str
   products.forEach((product, index) => {
     assert.equal(product.row_number, index + 1);
     assert.deepEqual(product.data, rows[index], `data of row ${index + 1} is the original row`);
-    assert.equal(product.text, rows[index].title.trim());
+    // An image tag alone has no visible text (api_upload_formats_test.ts covers HTML values).
+    const visible = rows[index].id === "t4" ? "" : rows[index].title.trim();
+    assert.equal(product.text, visible, `text of row ${index + 1}`);
     assert.equal(product.seed_label, rows[index].category.trim() || null);
   });
 
