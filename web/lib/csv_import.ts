@@ -69,8 +69,8 @@ function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
   return prefix.every((byte, index) => bytes[index] === byte);
 }
 
-/** Refuses compressed and binary files before any parsing. */
-function checkLeadingBytes(head: Uint8Array, fileName: string, encoding: TextEncodingName): void {
+/** Refuses compressed files before any parsing (binary ones are refused at their first NUL byte). */
+function checkLeadingBytes(head: Uint8Array, fileName: string): void {
   if (head.length === 0) throw new ImportError(422, `Cannot import "${fileName}": the file is empty`);
   if (startsWith(head, GZIP)) {
     throw new ImportError(415, `Cannot import "${fileName}": it is gzip-compressed; upload the CSV itself`);
@@ -79,14 +79,6 @@ function checkLeadingBytes(head: Uint8Array, fileName: string, encoding: TextEnc
     throw new ImportError(
       415,
       `Cannot import "${fileName}": it is a zip archive or an Excel workbook; save it as CSV (UTF-8)`,
-    );
-  }
-  // UTF-16 text is full of NUL bytes; in any other encoding no text CSV holds one.
-  const nul = encoding.startsWith("utf-16") ? -1 : head.indexOf(0);
-  if (nul !== -1) {
-    throw new ImportError(
-      415,
-      `Cannot import "${fileName}": byte ${nul} is a NUL byte; this looks like a binary file`,
     );
   }
 }
@@ -159,11 +151,14 @@ async function* decodedChunks(
   const utf16 = encoding.startsWith("utf-16");
   for await (const chunk of fs.createReadStream(path, { start: bom, highWaterMark: 256 * 1024 })) {
     const bytes = chunk as Uint8Array;
+    // UTF-16 text is full of NUL bytes; in any other encoding no text CSV holds one.
     const nul = utf16 ? -1 : bytes.indexOf(0);
     if (nul !== -1) {
+      const { line, column } = await placeOf(path, offset + nul, encoding, bom);
       throw new ImportError(
         415,
-        `Cannot import "${fileName}": byte ${offset + nul} is a NUL byte; this looks like a binary file`,
+        `Cannot import "${fileName}": byte ${offset + nul} (line ${line}, column ${column}) is a NUL byte; ` +
+          `this looks like a binary file`,
       );
     }
     let text: string;
@@ -215,7 +210,7 @@ async function* csvRecords(
   const head = await readHead(path);
   const detected = detectEncoding(head, head.length < DETECTION_SAMPLE_BYTES);
   const encoding = options.encoding ?? detected.encoding;
-  checkLeadingBytes(head, fileName, encoding);
+  checkLeadingBytes(head, fileName);
   const bom = bomLength(head, encoding);
   const sample = new TextDecoder(encoding, { ignoreBOM: true })
     .decode(head.subarray(bom, bom + DIALECT_SAMPLE_BYTES), { stream: true });
@@ -251,7 +246,8 @@ async function* csvRecords(
   if (reader.inQuotes) {
     throw new ImportError(
       422,
-      `Cannot import "${fileName}": a quoted value is not closed (its quote opens before line ${reader.line})`,
+      `Cannot import "${fileName}": the record on line ${reader.recordLine} opens a quoted value that is ` +
+        `never closed`,
     );
   }
   yield* fromHeader(reader.end());

@@ -62,6 +62,11 @@ export class CsvRecordReader {
     return this.#line;
   }
 
+  /** The file line the record being read starts on. */
+  get recordLine(): number {
+    return this.#recordLine;
+  }
+
   /** Whether the text so far ends inside a quoted field. */
   get inQuotes(): boolean {
     return this.#state === State.Quoted;

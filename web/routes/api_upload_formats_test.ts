@@ -216,3 +216,11 @@ test("the embedded text of HTML values is their visible text; the stored row kee
     "5 < 6 and R&D, no markup | Plain",
   ]);
 });
+
+test("an unclosed quote is refused naming the line its record starts on", async () => {
+  const csv = 'sku,title\n1,Kettle\n\n2,"Toaster\n3,Grill\n4,Pan\n';
+  assert.match(
+    await refused(csv, "file_name=open.csv"),
+    /"open\.csv": the record on line 4 opens a quoted value that is never closed/,
+  );
+});

@@ -315,7 +315,7 @@ test("POST /upload-csv refuses ragged rows with 422 and their file lines in deta
 test("POST /upload-csv refuses NUL bytes with 415", async () => {
   await assertRefused(() => postCsv("title,category\nmou\0se,mice\n", "?file_name=nul.csv"), {
     status: 415,
-    message: /"nul\.csv": byte 18 is a NUL byte/,
+    message: /"nul\.csv": byte 18 \(line 2, column 4\) is a NUL byte/,
     fileName: "nul.csv",
   });
 });
