@@ -552,6 +552,9 @@ async function importRows(
     await db.query(sql`UPDATE products SET data = data - ${dropped}::text[] WHERE import_id = ${importId}`);
   }
   const columns = header.names.filter((name) => !dropped.includes(name));
+  // Appending: the header was checked without its unnamed columns; one that kept values is a column the
+  // dataset does not have.
+  if (dropped.length < header.unnamed.length) options.checkHeader?.(columns);
   textColumns = textColumns!.filter((name) => !dropped.includes(name));
   tracker?.finishing();
   const { encoding } = format!;

@@ -224,3 +224,20 @@ test("an unclosed quote is refused naming the line its record starts on", async 
     /"open\.csv": the record on line 4 opens a quoted value that is never closed/,
   );
 });
+
+test("appending: Excel's empty padding is left out; an unnamed column with values is an extra column", async () => {
+  const { created } = await imported("name,maker,group\nHammer,Acme,Tools\n", "file_name=tools.csv");
+  const padded = await imported(
+    corpus("excel_padding.csv"),
+    `file_name=week2.csv&append_to=${created.import_id}`,
+  );
+  assert.equal(padded.created.appended_to, created.import_id);
+  assert.deepEqual(padded.rows[0], { name: "Drill 18V", maker: "Acme", group: "Tools" });
+  assert.match(
+    await refused(
+      "name,maker,group,\nSaw,Acme,Tools,blue\n",
+      `file_name=week3.csv&append_to=${created.import_id}`,
+    ),
+    /"week3\.csv" to import \d+: the columns differ from the dataset's \(extra: .*column_4/,
+  );
+});
