@@ -20,6 +20,8 @@ const OPTIONS = {
   "text-columns": { type: "string" },
   "label-column": { type: "string" },
   "append-to": { type: "string" },
+  encoding: { type: "string" },
+  "header-row": { type: "string" },
   wait: { type: "boolean" },
   output: { type: "string", short: "o" },
   import: { type: "string" },
@@ -35,7 +37,10 @@ const GLOBAL: OptionName[] = ["url", "token", "json", "quiet", "timeout", "help"
 
 /** Each command: its own options and how many positionals it takes. */
 const COMMANDS = {
-  import: { options: ["text-columns", "label-column", "append-to", "wait"], positionals: [1, 1] },
+  import: {
+    options: ["text-columns", "label-column", "append-to", "encoding", "header-row", "wait"],
+    positionals: [1, 1],
+  },
   sample: { options: ["wait"], positionals: [0, 0] },
   wait: { options: [], positionals: [1, 1] },
   export: {
@@ -133,11 +138,19 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   switch (command) {
     case "import": {
       const upload = valid(
-        UploadOptions.pick({ text_columns: true, label_column: true, append_to: true }),
+        UploadOptions.pick({
+          text_columns: true,
+          label_column: true,
+          append_to: true,
+          encoding: true,
+          header_row: true,
+        }),
         {
           text_columns: values["text-columns"],
           label_column: values["label-column"],
           append_to: values["append-to"],
+          encoding: values.encoding,
+          header_row: values["header-row"],
         },
         "import options",
       );
@@ -149,6 +162,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           textColumns: upload.text_columns,
           labelColumn: upload.label_column,
           appendTo: upload.append_to,
+          encoding: upload.encoding,
+          headerRow: upload.header_row,
           wait: values.wait ?? false,
         },
       };

@@ -344,7 +344,7 @@ test("a ragged CSV exits 4 with the server's message and leaves no rows", async 
   fs.writeFileSync(ragged, "title,brand\nfirst,acme\nsecond,acme,extra\n");
   const run = await runCli(["import", ragged]);
   assert.equal(run.code, EXIT.refused, run.stderr);
-  assert.match(run.stderr, /POST \/upload-csv failed: .*ragged\.csv.*row/i);
+  assert.match(run.stderr, /POST \/upload-csv failed: .*ragged\.csv.*line 3 has 3 fields/i);
   assert.equal(run.stdout, "");
   const imports = z.array(ImportProgress).parse(
     await (await fetch(`${app.baseUrl}/imports`, { headers: { authorization: `Bearer ${opsToken}` } }))
@@ -355,6 +355,38 @@ test("a ragged CSV exits 4 with the server's message and leaves no rows", async 
   const unknownColumn = await runCli(["import", csvPath, "--text-columns", "nope"]);
   assert.equal(unknownColumn.code, EXIT.refused);
   assert.match(unknownColumn.stderr, /nope/);
+});
+
+test("import --encoding and --header-row reach the server; a bad value is a usage error", {
+  timeout: 120_000,
+}, async () => {
+  // Windows-1252 bytes under a title line: read as given, the header on line 3.
+  const file = path.join(workDir, "prices-1252.csv");
+  const text = "Price list Acme\n\ntitle,brand\nCaf\u00e9 cr\u00e8me,Acme\n";
+  fs.writeFileSync(file, Buffer.from(text, "latin1"));
+  const run = await runCli([
+    "import",
+    file,
+    "--encoding",
+    "windows-1252",
+    "--header-row",
+    "3",
+    "--json",
+    "--quiet",
+  ]);
+  assert.equal(run.code, EXIT.ok, run.stderr);
+  const created = ImportCreated.parse(JSON.parse(run.stdout));
+  assert.deepEqual([created.encoding, created.header_line, created.columns], [
+    "windows-1252",
+    3,
+    ["title", "brand"],
+  ]);
+  const wrongHeader = await runCli(["import", file, "--header-row", "1"]);
+  assert.equal(wrongHeader.code, EXIT.refused, wrongHeader.stderr);
+  assert.match(wrongHeader.stderr, /line 3 has 2 fields, the header \(line 1\) has 1/);
+  const bad = await runCli(["import", file, "--encoding", "ebcdic"]);
+  assert.equal(bad.code, EXIT.usage, bad.stderr);
+  assert.match(bad.stderr, /encoding/);
 });
 
 test("a server that is not running exits 5", async () => {

@@ -20,6 +20,10 @@ export interface ImportOptions {
   textColumns?: string[];
   labelColumn?: string;
   appendTo?: number;
+  /** The file's encoding (utf-8, utf-16le, utf-16be, windows-1252); the server detects it when absent. */
+  encoding?: string;
+  /** The file line (1-based) of the header row; the server detects it when absent. */
+  headerRow?: number;
   wait: boolean;
 }
 
@@ -65,6 +69,8 @@ export async function importCommand(context: CommandContext, options: ImportOpti
         text_columns: options.textColumns?.join(","),
         label_column: options.labelColumn,
         append_to: options.appendTo,
+        encoding: options.encoding,
+        header_row: options.headerRow,
       },
       body,
     });

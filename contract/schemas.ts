@@ -32,6 +32,10 @@ export const UploadOptions = z.object({
   append_to: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   /** A random id the client chooses to follow (GET /uploads/:key) and cancel the import. */
   upload_key: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "16 to 64 letters, digits, - or _").optional(),
+  /** The file's text encoding; detected when absent (byte order mark, else valid UTF-8, else Windows-1252). */
+  encoding: z.enum(["utf-8", "utf-16le", "utf-16be", "windows-1252"]).optional(),
+  /** The file line (1-based) of the header row; detected when absent (lines above it are skipped). */
+  header_row: z.coerce.number().int().positive().max(1_000_000).optional(),
 });
 export type UploadOptions = z.infer<typeof UploadOptions>;
 
@@ -82,6 +86,12 @@ export const ImportCreated = z.object({
   appended_to: z.number().int().nullable(),
   /** Rows labelled at import with a person's (or a seed) decision on the same text in the dataset. */
   reused_count: z.number().int(),
+  /** The encoding the file was read in. */
+  encoding: z.string(),
+  /** The file line (1-based) of the header row. */
+  header_line: z.number().int(),
+  /** Unnamed columns empty in every row (Excel's padding), left out. */
+  dropped_columns: z.array(z.string()),
 });
 export type ImportCreated = z.infer<typeof ImportCreated>;
 

@@ -15,7 +15,16 @@ export function ReviewCardDetails({ item }: { item: ReviewItem }) {
   return (
     <>
       <header>
-        <p class="text-xs text-slate-500">Import {item.import_id} · row {item.row_number}</p>
+        <p class="text-xs text-slate-500">
+          Import {item.import_id} ·{" "}
+          <span
+            title={`Record ${item.row_number} of the file, counted from the header down; not a file ` +
+              `line (a quoted value can span lines, blank lines are skipped)`}
+            data-testid="row-number"
+          >
+            row {item.row_number}
+          </span>
+        </p>
         <h2 class="text-lg font-semibold break-words" data-testid="card-text">
           {item.text || "(no text)"}
         </h2>

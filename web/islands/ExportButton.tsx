@@ -28,9 +28,21 @@ const MAX_BLOB_ROWS = 1_000_000;
 type Phase =
   | { kind: "idle" }
   | { kind: "running"; rows: number; total: number | null; rate: number | null }
-  | { kind: "done"; rows: number; fileName: string }
+  | { kind: "done"; rows: number; fileName: string; notes: string[] }
   | { kind: "cancelled" }
   | { kind: "failed"; message: string };
+
+/** Notes on renamed generated columns (X-Export-Notes: percent-encoded JSON array of strings). */
+function exportNotes(response: Response): string[] {
+  const header = response.headers.get("x-export-notes");
+  if (!header) return [];
+  try {
+    const notes = JSON.parse(decodeURIComponent(header));
+    return Array.isArray(notes) ? notes.map(String) : [];
+  } catch {
+    return [];
+  }
+}
 
 function fileNameOf(response: Response, format: string): string {
   const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1];
@@ -118,7 +130,7 @@ export function ExportButton({ importId, label, testId }: ExportButtonProps) {
         new Blob(chunks as BlobPart[], { type: response.headers.get("content-type") ?? "" }),
         fileName,
       );
-      setPhase({ kind: "done", rows: counter.rows, fileName });
+      setPhase({ kind: "done", rows: counter.rows, fileName, notes: exportNotes(response) });
     } catch (error) {
       if (abort.signal.aborted) return setPhase({ kind: "cancelled" });
       setPhase({ kind: "failed", message: `Export failed: ${(error as Error).message}` });
@@ -231,6 +243,7 @@ export function ExportButton({ importId, label, testId }: ExportButtonProps) {
           {phase.kind === "done" && (
             <p class="text-emerald-800" role="status" data-testid="export-done">
               Downloaded {phase.rows.toLocaleString("en-US")} rows as {phase.fileName}
+              {phase.notes.map((note) => <span key={note} class="block text-slate-700">{note}</span>)}
             </p>
           )}
           {phase.kind === "cancelled" && (

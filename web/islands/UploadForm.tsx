@@ -6,11 +6,13 @@
  * upload, stops the reading, or deletes the import while it embeds.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import Papa from "papaparse";
 import type { ApiError, ImportCreated, ImportProgress, UploadProgress } from "../../contract/schemas.ts";
 import { embeddingText, readingText } from "../components/progress_text.ts";
 // A pure function with no runtime APIs: the preview preselects the same columns the server would.
 import { chooseTextColumns } from "../lib/text_columns.ts";
+// Pure as well: the preview reads the start of the file exactly as the server import reads it.
+import { type CsvPreview, previewCsv } from "../lib/csv_preview.ts";
+import { encodingName, TEXT_ENCODINGS, type TextEncodingName } from "../lib/text_encoding.ts";
 import { csrfToken, fetchJson } from "./api_client.ts";
 
 /** Props of {@link UploadForm}. */
@@ -45,10 +47,14 @@ function datasetsOf(imports: ImportProgress[]): Dataset[] {
   });
 }
 
-interface Preview {
+interface Preview extends CsvPreview {
   file: File;
-  columns: string[];
-  rows: string[][];
+}
+
+/** The user's choices over what the preview detected. */
+interface PreviewChoice {
+  encoding?: TextEncodingName;
+  headerLine?: number;
 }
 
 type Phase =
@@ -61,11 +67,9 @@ type Phase =
 
 const PREVIEW_BYTES = 64 * 1024;
 
-async function readPreview(file: File): Promise<Preview> {
-  const text = await file.slice(0, PREVIEW_BYTES).text();
-  const parsed = Papa.parse<string[]>(text, { skipEmptyLines: "greedy", preview: 6 });
-  const [header = [], ...rows] = parsed.data;
-  return { file, columns: header.map((name) => name.trim()), rows };
+async function readPreview(file: File, choice: PreviewChoice = {}): Promise<Preview> {
+  const bytes = new Uint8Array(await file.slice(0, PREVIEW_BYTES).arrayBuffer());
+  return { file, ...previewCsv(bytes, file.size <= PREVIEW_BYTES, choice) };
 }
 
 function upload(
@@ -107,6 +111,7 @@ function upload(
 /** The upload form island. */
 export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
   const [preview, setPreview] = useState<Preview | null>(null);
+  const [choice, setChoice] = useState<PreviewChoice>({});
   const [textColumns, setTextColumns] = useState<string[]>([]);
   const [labelColumn, setLabelColumn] = useState("");
   const [appendTo, setAppendTo] = useState("");
@@ -183,7 +188,12 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
         message: `The file is larger than the limit of ${maxUploadBytes} bytes`,
       });
     }
-    const next = await readPreview(file);
+    setChoice({});
+    await showPreview(file, {});
+  };
+
+  const showPreview = async (file: File, nextChoice: PreviewChoice) => {
+    const next = await readPreview(file, nextChoice);
     setPreview(next);
     const guess = /categor|label|class|group|type/i;
     const label = next.columns.find((name) => guess.test(name)) ?? "";
@@ -233,6 +243,9 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
       if (textColumns.length > 0) params.set("text_columns", textColumns.join(","));
       if (labelColumn) params.set("label_column", labelColumn);
     }
+    // The header the preview showed (detected or chosen), so the server reads the file the same way.
+    params.set("header_row", String(preview.headerLine));
+    if (choice.encoding) params.set("encoding", choice.encoding);
     setPhase({ kind: "uploading", percent: 0 });
     try {
       const created = await upload(
@@ -274,7 +287,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
     >
       <div>
         <label class="block text-sm font-medium mb-1" for="csv-file">
-          CSV file (UTF-8, with a header row)
+          CSV file (UTF-8, UTF-16 or Windows-1252, with a header row)
         </label>
         <input
           id="csv-file"
@@ -305,6 +318,55 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
               <option key={dataset.datasetId} value={String(dataset.datasetId)}>{dataset.label}</option>
             ))}
           </select>
+        </div>
+      )}
+      {preview && (
+        <div class="text-sm text-slate-700 flex flex-wrap gap-4 items-center" data-testid="preview-format">
+          <label class="inline-flex items-center gap-1">
+            Encoding
+            <select
+              class="border border-slate-300 rounded px-1 py-0.5 text-sm"
+              value={choice.encoding ?? ""}
+              disabled={busy}
+              data-testid="preview-encoding"
+              onChange={(event) => {
+                const value = (event.target as HTMLSelectElement).value as TextEncodingName | "";
+                const next = { ...choice, encoding: value || undefined };
+                setChoice(next);
+                showPreview(preview.file, next);
+              }}
+            >
+              <option value="">{preview.encodingDetected ? preview.encodingText : "detect"}</option>
+              {TEXT_ENCODINGS.map((name) => <option key={name} value={name}>{encodingName(name)}</option>)}
+            </select>
+          </label>
+          <label class="inline-flex items-center gap-1">
+            Header row
+            <select
+              class="border border-slate-300 rounded px-1 py-0.5 text-sm max-w-xs"
+              value={String(preview.headerLine)}
+              disabled={busy}
+              data-testid="preview-header-line"
+              onChange={(event) => {
+                const next = { ...choice, headerLine: Number((event.target as HTMLSelectElement).value) };
+                setChoice(next);
+                showPreview(preview.file, next);
+              }}
+            >
+              {preview.candidates.map((candidate) => (
+                <option key={candidate.line} value={String(candidate.line)}>
+                  line {candidate.line}: {candidate.text}
+                </option>
+              ))}
+            </select>
+            <span class="text-slate-500">{preview.headerDetected ? "(detected)" : "(chosen)"}</span>
+          </label>
+          {preview.emptyUnnamed.length > 0 && (
+            <span data-testid="preview-dropped">
+              Unnamed empty columns left out: {preview.emptyUnnamed.join(", ")}{" "}
+              (kept if a later row fills them)
+            </span>
+          )}
         </div>
       )}
       {preview && appendTo && (

@@ -25,6 +25,8 @@ export interface ExportPlan {
   meta: boolean;
   /** The header (CSV) and the keys (JSON Lines): columns, value column if new, meta columns. */
   header: string[];
+  /** Notes on generated columns renamed because the file has a column of that name (X-Export-Notes). */
+  renamed: string[];
   fileName: string;
   /** Rows matching when the export began (X-Total-Rows): a progress bar's total, not a promise. */
   totalRows: number;
@@ -70,19 +72,19 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
   const columns = [...new Set(imports.flatMap((item) => item.columns))];
   const valueIndex = columns.indexOf(query.value_column);
   const header = valueIndex === -1 ? [...columns, query.value_column] : [...columns];
+  const renamed: string[] = [];
   if (query.meta) {
-    const metaColumns = ["source", "confidence", "model_version"].map((name) =>
-      `${query.value_column}_${name}`
-    );
-    const taken = metaColumns.find((name) => header.includes(name));
-    if (taken) {
-      throw new ApiProblem(
-        422,
-        `Cannot export with value_column "${query.value_column}": the file already has a column ` +
-          `"${taken}"; choose another value_column or set meta=false`,
-      );
+    // A file may have a column of the generated name already (a re-imported export, a supplier's own
+    // "…_source"): the generated column takes the first free `<name>_2`, `<name>_3`…, and says so.
+    for (const part of ["source", "confidence", "model_version"]) {
+      const name = `${query.value_column}_${part}`;
+      let free = name;
+      for (let suffix = 2; header.includes(free); suffix++) free = `${name}_${suffix}`;
+      if (free !== name) {
+        renamed.push(`The file already has a column "${name}": the export's ${part} is in "${free}"`);
+      }
+      header.push(free);
     }
-    header.push(...metaColumns);
   }
   const base = importId === null
     ? "csv-sorter-export"
@@ -97,6 +99,7 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
     valueIndex,
     meta: query.meta,
     header,
+    renamed,
     fileName: `${base}${suffix}.${EXPORT_FORMATS[query.format].extension}`,
     totalRows: await countExportRows(db, importIds, query.rows),
   };

@@ -108,6 +108,8 @@ export function apiRoutes(deps: ApiDependencies): Hono {
         labelColumn: options.label_column,
         modelId: deps.modelId,
         appendTo: options.append_to,
+        encoding: options.encoding,
+        headerRow: options.header_row,
         tracker,
         signal: c.req.raw.signal,
       });
@@ -213,7 +215,9 @@ export const apiDocs: RouteDoc[] = [
       "`file` (options as fields before it). A refused, cancelled or interrupted file leaves no rows, only " +
       "a failed import saying why. `append_to` adds the file to that import's dataset (same column names; " +
       "rows whose text a person or a seed label already decided there get that label, source `reused`). " +
-      "`upload_key` lets the client follow (GET /uploads/:key) and cancel the import.",
+      "`upload_key` lets the client follow (GET /uploads/:key) and cancel the import. `encoding` " +
+      "(utf-8, utf-16le, utf-16be, windows-1252) and `header_row` (the file line of the header) are " +
+      "detected when absent; messages name file lines.",
     query: UploadOptions,
     body: { "text/csv": z.string(), "multipart/form-data": UploadOptions.extend({ file: z.file() }) },
     responses: { 201: { description: "Imported", content: { "application/json": ImportCreated } } },

@@ -428,7 +428,7 @@ test("GET /imports and GET /imports/:id report progress once the worker is idle"
     ["amazon.csv", "imported"],
     ["walmart.csv", "imported"],
   ]);
-  assert.match(list[0].error!, /"broken\.csv": row 1 has 1 fields, header has 2/);
+  assert.match(list[0].error!, /"broken\.csv": line 2 has 1 fields, the header \(line 1\) has 2/);
   assert.equal(list[0].row_count, 0);
 
   for (const [created, reviewed] of [[labelled, 0], [unlabelled, 1]] as const) {

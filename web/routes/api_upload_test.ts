@@ -142,7 +142,9 @@ async function assertImported(created: ImportCreated, rows: Row[], fileName: str
   products.forEach((product, index) => {
     assert.equal(product.row_number, index + 1);
     assert.deepEqual(product.data, rows[index], `data of row ${index + 1} is the original row`);
-    assert.equal(product.text, rows[index].title.trim());
+    // An image tag alone has no visible text (api_upload_formats_test.ts covers HTML values).
+    const visible = rows[index].id === "t4" ? "" : rows[index].title.trim();
+    assert.equal(product.text, visible, `text of row ${index + 1}`);
     assert.equal(product.seed_label, rows[index].category.trim() || null);
   });
 
@@ -254,7 +256,9 @@ test("POST /upload-csv refuses unknown text or label columns with 422 naming the
     () => postCsv(csv, "?text_columns=title,colour&file_name=a.csv"),
     { status: 422, message: /no column named "colour"/, fileName: "a.csv" },
   );
-  assert.deepEqual(body.error.details, ["The header has: id, title, category, brand, modelno, price"]);
+  assert.deepEqual(body.error.details, [
+    "The header (line 1) has: id, title, category, brand, modelno, price",
+  ]);
   await assertRefused(
     () => postForm(csvForm(csv, "b.csv", { label_column: "kategorie" })),
     { status: 422, message: /no column named "kategorie"/, fileName: "b.csv" },
@@ -289,49 +293,29 @@ test("POST /upload-csv refuses an empty file with 422", async () => {
 test("POST /upload-csv refuses a header with no rows below it with 422", async () => {
   await assertRefused(() => postCsv("title,category\r\n", "?file_name=header.csv"), {
     status: 422,
-    message: /"header\.csv": the header has no data rows below it/,
+    message: /"header\.csv": the header \(line 1\) has no data rows below it/,
     fileName: "header.csv",
   });
 });
 
-test("POST /upload-csv refuses ragged rows with 422 and their row numbers in details", async () => {
-  const csv = 'id,title,category\n1,ok,a\n2,short\n3,"quoted, fine",c\n4,a,b,c\n5,ok,e\n';
+test("POST /upload-csv refuses ragged rows with 422 and their file lines in details", async () => {
+  // A quoted newline and a blank line count as file lines: the short row is on line 4, the long on 7.
+  const csv = 'id,title,category\n1,"two\nlines",a\n2,short\n3,"quoted, fine",c\n\n4,a,b,c\n5,ok,e\n';
   const body = await assertRefused(() => postCsv(csv, "?file_name=ragged.csv"), {
     status: 422,
-    message: /"ragged\.csv": row 2 has 2 fields, header has 3 \(and 1 more: see details\)/,
+    message: /"ragged\.csv": line 4 has 2 fields, the header \(line 1\) has 3 \(and 1 more: see details\)/,
     fileName: "ragged.csv",
   });
   assert.deepEqual(body.error.details, [
-    "row 2 has 2 fields, header has 3",
-    "row 4 has 4 fields, header has 3",
+    "line 4 has 2 fields, the header (line 1) has 3",
+    "line 7 has 4 fields, the header (line 1) has 3",
   ]);
-});
-
-test("POST /upload-csv refuses Latin-1 bytes with 422 (not UTF-8)", async () => {
-  const latin1 = Buffer.from("title,category\ncafé crème,boissons\n", "latin1");
-  await assertRefused(() => postCsv(latin1, "?file_name=latin1.csv"), {
-    status: 422,
-    message: /"latin1\.csv": it is not valid UTF-8/,
-    fileName: "latin1.csv",
-  });
-});
-
-test("POST /upload-csv refuses a UTF-16 file (BOM) with 422", async () => {
-  const utf16 = Buffer.concat([
-    Buffer.from([0xff, 0xfe]),
-    Buffer.from("title,category\nmouse,mice\n", "utf16le"),
-  ]);
-  await assertRefused(() => postCsv(utf16, "?file_name=utf16.csv"), {
-    status: 422,
-    message: /"utf16\.csv": it is UTF-16 encoded/,
-    fileName: "utf16.csv",
-  });
 });
 
 test("POST /upload-csv refuses NUL bytes with 415", async () => {
   await assertRefused(() => postCsv("title,category\nmou\0se,mice\n", "?file_name=nul.csv"), {
     status: 415,
-    message: /"nul\.csv": byte 18 is a NUL byte/,
+    message: /"nul\.csv": byte 18 \(line 2, column 4\) is a NUL byte/,
     fileName: "nul.csv",
   });
 });
@@ -433,12 +417,15 @@ test("POST /upload-csv leaves no rows behind when the last of 1600 rows is ragge
       .id;
   const csv = toCsv(datasetRows(1599).map((row) => ({ ...row }))) + "\r\n1599,a ragged last row\r\n";
   const before = await nextId();
+  // The line of the ragged row, counted in the text as an editor does (a blank line comes before it).
+  const line = csv.slice(0, csv.indexOf("1599,a ragged")).split(/\r\n|\n|\r/).length;
+  assert.ok(line > 1600);
   const body = await assertRefused(() => postCsv(csv, "?file_name=late.csv&label_column=category"), {
     status: 422,
-    message: /"late\.csv": row 1600 has 2 fields, header has 6$/,
+    message: new RegExp(`"late\\.csv": line ${line} has 2 fields, the header \\(line 1\\) has 6$`),
     fileName: "late.csv",
   });
-  assert.deepEqual(body.error.details, ["row 1600 has 2 fields, header has 6"]);
+  assert.deepEqual(body.error.details, [`line ${line} has 2 fields, the header (line 1) has 6`]);
   // Identity values are never rolled back: 1500 ids were taken, so three batches were inserted, then undone.
   assert.ok(
     (await nextId()) - before - 1 >= 1500,

@@ -21,6 +21,10 @@ export function exportRoutes(deps: ApiDependencies): Hono {
         "cache-control": "no-store",
         "x-content-type-options": "nosniff",
         "x-total-rows": String(plan.totalRows),
+        // Column names may be any text; a header value must be ASCII, hence percent-encoded JSON.
+        ...(plan.renamed.length > 0
+          ? { "x-export-notes": encodeURIComponent(JSON.stringify(plan.renamed)) }
+          : {}),
       },
     });
   });
@@ -37,7 +41,9 @@ export const exportDocs: RouteDoc[] = [{
     "value (written to value_column) and, with meta=true, its source (human, seed, auto or model), the " +
     "model's confidence and model version. CSV cells starting with = + - @ tab or CR are prefixed with a " +
     "single quote (plain numbers such as -5 excepted); JSON Lines are data, written as is. Imports with " +
-    "different columns are united in first-seen order; a row gets an empty cell for a column its file lacks.",
+    "different columns are united in first-seen order; a row gets an empty cell for a column its file lacks. " +
+    "A meta column whose name the file already has takes the first free <name>_2, <name>_3…, noted in " +
+    "X-Export-Notes (percent-encoded JSON list of sentences).",
   query: ExportQuery,
   responses: {
     200: {

@@ -220,12 +220,26 @@ test("value_column naming an existing column replaces its value in place; a new 
     ["raw supplier value", "3", "", "", "", ""],
   ]);
 
-  const clash = await upload([{ title: "x", title_source: "supplier" }], "?text_columns=title");
-  await assertRefused(
-    `/export?import_id=${clash.import_id}&value_column=title`,
-    422,
-    /^Cannot export with value_column "title": the file already has a column "title_source"/,
+  // A file column of a generated name: the generated column takes the first free name, and says so.
+  const clash = await upload(
+    [{ title: "x", title_source: "supplier", title_source_2: "also taken" }],
+    "?text_columns=title",
   );
+  const response = await app.request(`/export?import_id=${clash.import_id}&value_column=title`);
+  assert.equal(response.status, 200);
+  assert.deepEqual(JSON.parse(decodeURIComponent(response.headers.get("x-export-notes")!)), [
+    'The file already has a column "title_source": the export\'s source is in "title_source_3"',
+  ]);
+  const renamed = Papa.parse<string[]>((await response.text()).trim()).data;
+  assert.deepEqual(renamed[0], [
+    "title",
+    "title_source",
+    "title_source_2",
+    "title_source_3",
+    "title_confidence",
+    "title_model_version",
+  ]);
+  assert.deepEqual(renamed[1].slice(1, 3), ["supplier", "also taken"]);
   await exportCsv(`?import_id=${clash.import_id}&value_column=title&meta=false`);
 });
 
