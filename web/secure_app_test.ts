@@ -375,6 +375,16 @@ test("the setup link creates the first ops account once, and no account exists b
     formPost({ token, name: OPS.name, password: OPS.password, password_again: "something else!" }),
   );
   assert.equal(differ.status, 422);
+  // A name the rule refuses: the page says which rule and keeps what was typed (escaped) for a retry.
+  const spaced = await app.request(
+    "/setup",
+    formPost({ token, name: 'Olivia "Ops" <Lead>', password: OPS.password, password_again: OPS.password }),
+  );
+  assert.equal(spaced.status, 422);
+  const retry = await spaced.text();
+  assert.match(retry, /Name: use letters, digits and \. _ @ - only/);
+  assert.match(retry, /value="Olivia &quot;Ops&quot; &lt;Lead>"/);
+  assert.match(retry, /pattern="\[\\p\{L\}\\p\{N\}\._@\\-\]\+"/);
   const created = await app.request(
     "/setup",
     formPost({ token, name: OPS.name, password: OPS.password, password_again: OPS.password }),

@@ -20,10 +20,14 @@ export function formatTimeLeft(seconds: number | null): string | null {
   return `about ${(seconds / 3600).toFixed(1)} h left`;
 }
 
-/** "1,234 / 10,000 embedded · 45/s · about 3 min left" */
+/** "1,234 / 10,000 embedded · 45/s · about 3 min left"; once every row is done, the count alone. */
 export function embeddingText(progress: ImportProgress): string {
   const parts = [`${formatCount(progress.embedded_count)} / ${formatCount(progress.row_count)} embedded`];
-  if (progress.embedding_rate > 0) parts.push(`${formatCount(Math.round(progress.embedding_rate))}/s`);
+  // The rate is measured over the last minute: after the last vector it only decays towards zero.
+  const done = progress.embedded_count + progress.failed_count >= progress.row_count;
+  if (progress.embedding_rate > 0 && !done) {
+    parts.push(`${formatCount(Math.round(progress.embedding_rate))}/s`);
+  }
   const left = formatTimeLeft(progress.eta_seconds);
   if (left) parts.push(left);
   return parts.join(" · ");

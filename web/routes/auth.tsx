@@ -92,7 +92,10 @@ function LoginPage({ error, next, name }: { error?: string; next?: string; name?
   );
 }
 
-function SetupPage({ token, error }: { token: string; error?: string }) {
+/** The account-name rule of contract/schemas.ts, for the browser to check before sending (`v` flag syntax). */
+const NAME_PATTERN = "[\\p{L}\\p{N}._@\\-]+";
+
+function SetupPage({ token, error, name }: { token: string; error?: string; name?: string }) {
   return (
     <Layout title="Create the first ops account" active="none" bare>
       <form
@@ -106,8 +109,18 @@ function SetupPage({ token, error }: { token: string; error?: string }) {
         </p>
         <input type="hidden" name="token" value={token} />
         <label class="block text-sm">
-          Name
-          <input class={FIELD} name="name" autocomplete="username" required maxLength={100} autofocus />
+          Name (letters, digits and . _ @ -, no spaces)
+          <input
+            class={FIELD}
+            name="name"
+            autocomplete="username"
+            required
+            maxLength={100}
+            pattern={NAME_PATTERN}
+            title="Letters, digits and . _ @ - only, no spaces"
+            value={name}
+            autofocus
+          />
         </label>
         <label class="block text-sm">
           Password (at least 12 characters)
@@ -262,19 +275,23 @@ export function authRoutes(deps: AuthDependencies): Hono {
       const issue = parsed.error.issues[0];
       return page(
         c,
-        <SetupPage token={form.token} error={`${issue.path.join(".")}: ${issue.message}`} />,
+        <SetupPage
+          token={form.token}
+          name={form.name}
+          error={`${issue.path.join(".").replace(/^./, (first) => first.toUpperCase())}: ${issue.message}`}
+        />,
         422,
       );
     }
     if (parsed.data.password !== parsed.data.password_again) {
-      return page(c, <SetupPage token={form.token} error="The two passwords differ" />, 422);
+      return page(c, <SetupPage token={form.token} name={form.name} error="The two passwords differ" />, 422);
     }
     let user;
     try {
       user = await createFirstOps(db, parsed.data);
     } catch (error) {
       if (error instanceof AccountError) {
-        return page(c, <SetupPage token={form.token} error={error.message} />, 422);
+        return page(c, <SetupPage token={form.token} name={form.name} error={error.message} />, 422);
       }
       throw error;
     }
