@@ -45,8 +45,9 @@ for (const file of files) {
     if (lines.slice(Math.max(0, index - 3), index + 1).some((text) => text.includes(IGNORE))) return;
     for (const match of line.matchAll(RELATIVE)) {
       // A template ("../x/${name}.csv") is checked up to its last fixed folder.
-      const reference = match[1].replace(/\$\{.*$/, "").replace(/[.]+$/, "").replace(/[^/]*$/, (rest) =>
-        match[1].includes("${") ? "" : rest
+      const reference = match[1].replace(/\$\{.*$/, "").replace(/[.]+$/, "").replace(
+        /[^/]*$/,
+        (rest) => match[1].includes("${") ? "" : rest,
       );
       const fromFile = path.resolve(path.dirname(full), reference);
       const fromRoot = path.resolve(root, reference);
