@@ -28,6 +28,7 @@ import {
   testServerUrl,
 } from "../gpu-worker/lib/test_server.ts";
 import { datasetRows, freePort, REPO_ROOT, toCsv } from "../gpu-worker/lib/testing.ts";
+import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "../gpu-worker/lib/auto_retrain_setting.ts";
 import { createUser } from "./lib/accounts.ts";
 import { createApiToken } from "./lib/api_tokens.ts";
 import { PURGE_BATCH_ROWS } from "./lib/import_recovery.ts";
@@ -239,6 +240,8 @@ test("setup: a database with an ops token and the audit triggers, and a first ap
     await migrate(db);
     await createUser(db, { name: "ops", role: "ops", password: "crash-test-password-1" });
     ({ token } = await createApiToken(db, { name: "crash", userName: "ops", role: "ops", createdBy: null }));
+    // The retrains here are started and killed by the test; one queued by the scheduler would be another.
+    await writeAutoRetrain(db, { ...DEFAULT_AUTO_RETRAIN, enabled: false, auto_activate: false });
     await db.executeScript(AUDIT);
   } finally {
     await db.close();
