@@ -72,6 +72,19 @@ test("a reviewer uploads a CSV and approves and corrects cards with the keyboard
   // No default account: make the first ops account through the setup link in the log, and log in.
   const baseUrl = app.baseUrl;
   await createOpsAndLogin(page, baseUrl, app.output());
+  // What is tested is the keyboard flow: a retrain by itself meanwhile (auto_retrain_test.ts covers that)
+  // would only compete with it for the two cores and re-rank the queue under the reviewer.
+  await page.goto(`${baseUrl}/`);
+  const policy = await page.evaluate(async () => {
+    const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
+    const response = await fetch("/settings/auto-retrain", {
+      method: "PUT",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: JSON.stringify({ enabled: false, every_labels: 50, every_minutes: 5, auto_activate: false }),
+    });
+    return response.status;
+  });
+  assert.equal(policy, 200);
 
   // Import: choose the file, check the preview, pick the label column, upload, wait for the embedding.
   await page.goto(`${baseUrl}/`);
