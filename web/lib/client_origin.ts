@@ -43,32 +43,28 @@ function socketAddress(c: Context): string {
   return info?.remoteAddr?.hostname ?? "unknown";
 }
 
+/** What the socket and URL say, overridden by the proxy's headers when it is trusted. */
+function readClientOrigin(c: Context, trustProxy: boolean): ClientOrigin {
+  const url = new URL(c.req.url);
+  const direct = { https: url.protocol === "https:", host: url.host, address: socketAddress(c) };
+  if (!trustProxy) return direct;
+  const proto = first(c.req.header("x-forwarded-proto"))?.toLowerCase();
+  return {
+    https: proto === undefined ? direct.https : proto === "https",
+    host: first(c.req.header("x-forwarded-host")) ?? direct.host,
+    address: last(c.req.header("x-forwarded-for")) ?? direct.address,
+  };
+}
+
 /** Reads the client's scheme, host and address once per request, for {@link clientOrigin}. */
 export function clientOriginMiddleware(options: ClientOriginOptions = {}): MiddlewareHandler {
   return async function clientOriginMiddleware(c, next) {
-    const url = new URL(c.req.url);
-    let origin: ClientOrigin = {
-      https: url.protocol === "https:",
-      host: url.host,
-      address: socketAddress(c),
-    };
-    if (options.trustProxy) {
-      const proto = first(c.req.header("x-forwarded-proto"))?.toLowerCase();
-      origin = {
-        https: proto === undefined ? origin.https : proto === "https",
-        host: first(c.req.header("x-forwarded-host")) ?? origin.host,
-        address: last(c.req.header("x-forwarded-for")) ?? origin.address,
-      };
-    }
-    c.set(KEY as never, origin as never);
+    c.set(KEY as never, readClientOrigin(c, options.trustProxy ?? false) as never);
     await next();
   };
 }
 
 /** The request's {@link ClientOrigin}; without the middleware, what the socket and URL say. */
 export function clientOrigin(c: Context): ClientOrigin {
-  const origin = c.get(KEY as never) as ClientOrigin | undefined;
-  if (origin) return origin;
-  const url = new URL(c.req.url);
-  return { https: url.protocol === "https:", host: url.host, address: socketAddress(c) };
+  return (c.get(KEY as never) as ClientOrigin | undefined) ?? readClientOrigin(c, false);
 }
