@@ -2,7 +2,8 @@
 // Fails when a tracked file refers to a path outside the repository: the product, its tests, benchmarks and
 // images must work from a clone with nothing beside it. Two kinds of reference are caught:
 //   - a relative path ("../x/…") that leaves the repository from the file's folder, or that does not exist
-//     from there but leaves the repository from its root (code that resolves paths against the repo root);
+//     from there (nor is a git-ignored build output) but leaves the repository from its root (code that
+//     resolves paths against the repo root);
 //   - the repository root followed by "..", in any language's spelling;
 //   - an absolute path into a machine's work or home folders (/work/…, /home/…, /root/…, /Users/…).
 // The user's cache (~/.cache/…, $HOME/.cache/…) is allowed: downloads and builds may live there. A line that
@@ -29,6 +30,16 @@ const ABSOLUTE = /(?:^|[\s"'`(=:])(\/(?:work|home|root|Users)\/[^\s"'`)]*)/g;
 
 const IGNORE = "check_repo_paths: ignore";
 
+// A path the build writes (models/, node_modules/) is absent from a fresh clone but inside it: git ignores it.
+function ignoredByGit(resolved) {
+  try {
+    execFileSync("git", ["check-ignore", "--quiet", "--no-index", path.relative(root, resolved)], { cwd: root });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function outside(resolved) {
   const relative = path.relative(root, resolved);
   return relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
@@ -51,7 +62,8 @@ for (const file of files) {
       );
       const fromFile = path.resolve(path.dirname(full), reference);
       const fromRoot = path.resolve(root, reference);
-      if (outside(fromFile) || (!fs.existsSync(fromFile) && outside(fromRoot))) {
+      const absent = !fs.existsSync(fromFile) && !ignoredByGit(fromFile);
+      if (outside(fromFile) || (absent && outside(fromRoot))) {
         problems.push(`${where}: refers to "${reference}", outside the repository`);
       }
     }
