@@ -9,10 +9,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import type { Database } from "../gpu-worker/lib/database.ts";
-import { loadEmbedder } from "../gpu-worker/lib/embedder.ts";
-import { sql, vectorLiteral } from "../gpu-worker/lib/sql.ts";
-import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../gpu-worker/lib/testing.ts";
+import type { Database } from "../core/db/database.ts";
+import { loadEmbedder } from "../core/embedding/embedder.ts";
+import { sql, vectorLiteral } from "../core/db/sql.ts";
+import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts";
 
 /** A product of the catalogue: a title and its category (the seed label or the suggestion). */
 export interface CatalogueRow {

@@ -9,12 +9,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { openPgliteDatabase } from "../gpu-worker/lib/database_pglite.ts";
-import { loadEmbedder } from "../gpu-worker/lib/embedder.ts";
-import { migrate } from "../gpu-worker/lib/migrate.ts";
-import { sql } from "../gpu-worker/lib/sql.ts";
-import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../gpu-worker/lib/testing.ts";
-import { startWorker } from "../gpu-worker/lib/worker_loop.ts";
+import { openPgliteDatabase } from "../core/db/database_pglite.ts";
+import { loadEmbedder } from "../core/embedding/embedder.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { sql } from "../core/db/sql.ts";
+import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts";
+import { startWorker } from "../core/worker/worker_loop.ts";
 
 const { values } = parseArgs({
   options: {

@@ -12,14 +12,14 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import type { Database } from "../gpu-worker/lib/database.ts";
-import { openPgliteDatabase } from "../gpu-worker/lib/database_pglite.ts";
-import { migrate } from "../gpu-worker/lib/migrate.ts";
-import { sql } from "../gpu-worker/lib/sql.ts";
-import { datasetRows, TEST_MODEL_ID } from "../gpu-worker/lib/testing.ts";
+import type { Database } from "../core/db/database.ts";
+import { openPgliteDatabase } from "../core/db/database_pglite.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { sql } from "../core/db/sql.ts";
+import { datasetRows, TEST_MODEL_ID } from "../testing/testing.ts";
 import { createApp } from "../web/app.ts";
-import { readExportPage } from "../web/lib/export_rows.ts";
-import { EXPORT_PAGE_SIZE } from "../web/lib/export_stream.ts";
+import { readExportPage } from "../core/export/export_rows.ts";
+import { EXPORT_PAGE_SIZE } from "../core/export/export_stream.ts";
 import { mib, sampleRss } from "./rss_sampler.ts";
 
 const { values } = parseArgs({

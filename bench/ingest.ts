@@ -11,9 +11,9 @@ import process from "node:process";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import Papa from "papaparse";
-import { openPgliteDatabase } from "../gpu-worker/lib/database_pglite.ts";
-import { migrate } from "../gpu-worker/lib/migrate.ts";
-import { datasetRows, TEST_MODEL_ID } from "../gpu-worker/lib/testing.ts";
+import { openPgliteDatabase } from "../core/db/database_pglite.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { datasetRows, TEST_MODEL_ID } from "../testing/testing.ts";
 import { createApp } from "../web/app.ts";
 import { mib, sampleRss } from "./rss_sampler.ts";
 

@@ -20,7 +20,7 @@
  * --no-baselines. Runs under Deno and Node.
  */
 import { parseArgs } from "node:util";
-import { loadTf } from "../gpu-worker/lib/tf_backend.ts";
+import { loadTf } from "../core/runtime/tf_backend.ts";
 import { type BaselineKind, baselinePredictions } from "./tfidf_baseline.ts";
 import { scenarioData } from "./learning_data.ts";
 import { ORDERS, simulate } from "./learning_simulation.ts";

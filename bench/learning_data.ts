@@ -8,9 +8,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { loadEmbedder } from "../gpu-worker/lib/embedder.ts";
-import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../gpu-worker/lib/testing.ts";
-import { seededRandom } from "../gpu-worker/lib/training.ts";
+import { loadEmbedder } from "../core/embedding/embedder.ts";
+import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts";
+import { seededRandom } from "../core/learning/training.ts";
 import type { LearningData } from "./learning_simulation.ts";
 
 // --- data -------------------------------------------------------------------------------------------

@@ -5,19 +5,19 @@
  * with a retrained version at each budget scored on the held-out rows.
  */
 import type { EnsembleConfig } from "../contract/schemas.ts";
-import type { ClassifierModel } from "../gpu-worker/lib/classifier.ts";
-import { combineEvidence, defaultEnsembleConfig, type ScoredSuggestion } from "../gpu-worker/lib/ensemble.ts";
+import type { ClassifierModel } from "../core/learning/classifier.ts";
+import { combineEvidence, defaultEnsembleConfig, type ScoredSuggestion } from "../core/learning/ensemble.ts";
 import {
   gatherEvidence,
   type LabelledRow,
   type LabelName,
   nearestByCosine,
-} from "../gpu-worker/lib/evidence.ts";
-import type { LexicalModel } from "../gpu-worker/lib/lexical.ts";
-import type { Tf } from "../gpu-worker/lib/tf_backend.ts";
-import { MIN_TRAINING_ROWS, seededRandom, trainEnsemble } from "../gpu-worker/lib/training.ts";
-import { DiverseOrder } from "../web/lib/diverse_order.ts";
-import { NEAR_DUPLICATE_COSINE } from "../web/lib/review_queue.ts";
+} from "../core/learning/evidence.ts";
+import type { LexicalModel } from "../core/learning/lexical.ts";
+import type { Tf } from "../core/runtime/tf_backend.ts";
+import { MIN_TRAINING_ROWS, seededRandom, trainEnsemble } from "../core/learning/training.ts";
+import { DiverseOrder } from "../core/review/diverse_order.ts";
+import { NEAR_DUPLICATE_COSINE } from "../core/review/review_queue.ts";
 
 /** A scenario's rows. */
 export interface LearningData {

@@ -24,12 +24,12 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ReviewPage } from "../contract/schemas.ts";
-import type { Database, Queryable } from "../gpu-worker/lib/database.ts";
-import { openPgliteDatabase } from "../gpu-worker/lib/database_pglite.ts";
-import { openPostgresDatabase } from "../gpu-worker/lib/database_postgres.ts";
-import { listMigrations, migrate } from "../gpu-worker/lib/migrate.ts";
-import { sql, type SqlQuery, vectorLiteral } from "../gpu-worker/lib/sql.ts";
-import { TEST_MODEL_ID } from "../gpu-worker/lib/testing.ts";
+import type { Database, Queryable } from "../core/db/database.ts";
+import { openPgliteDatabase } from "../core/db/database_pglite.ts";
+import { openPostgresDatabase } from "../core/db/database_postgres.ts";
+import { listMigrations, migrate } from "../core/db/migrate.ts";
+import { sql, type SqlQuery, vectorLiteral } from "../core/db/sql.ts";
+import { TEST_MODEL_ID } from "../testing/testing.ts";
 import { createApp } from "../web/app.ts";
 import {
   catalogueRows,

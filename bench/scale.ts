@@ -17,19 +17,13 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import type { Database } from "../gpu-worker/lib/database.ts";
-import { openPostgresDatabase } from "../gpu-worker/lib/database_postgres.ts";
-import { sql } from "../gpu-worker/lib/sql.ts";
-import { createServerTestDatabase, type ServerTestDatabase } from "../gpu-worker/lib/test_server.ts";
-import {
-  datasetRows,
-  freePort,
-  REPO_ROOT,
-  TEST_MODEL_ID,
-  TEST_MODEL_PATH,
-} from "../gpu-worker/lib/testing.ts";
-import { createUser } from "../web/lib/accounts.ts";
-import { createApiToken } from "../web/lib/api_tokens.ts";
+import type { Database } from "../core/db/database.ts";
+import { openPostgresDatabase } from "../core/db/database_postgres.ts";
+import { sql } from "../core/db/sql.ts";
+import { createServerTestDatabase, type ServerTestDatabase } from "../testing/test_server.ts";
+import { datasetRows, freePort, REPO_ROOT, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts";
+import { createUser } from "../core/accounts/accounts.ts";
+import { createApiToken } from "../core/accounts/api_tokens.ts";
 import { fillCatalogue } from "./catalogue.ts";
 import {
   seedProducts,
@@ -37,7 +31,7 @@ import {
   stopAllWorkers,
   waitUntil,
   type WorkerProcess,
-} from "../gpu-worker/lib/worker_processes.ts";
+} from "../testing/worker_processes.ts";
 
 const { values } = parseArgs({
   options: {

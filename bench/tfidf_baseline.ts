@@ -1,16 +1,16 @@
 /**
  * The baselines the learning benchmark compares the product against, trained on the same labels:
- * multinomial logistic regression (softmax, L2, SGD; gpu-worker/lib/linear_head.ts) on
+ * multinomial logistic regression (softmax, L2, SGD; core/learning/linear_head.ts) on
  *   - "minilm": the MiniLM sentence embeddings alone,
  *   - "tfidf": hashed word 1–2-gram + character 3–5-gram TF-IDF of the text (IDF fitted on the training
- *     texts; gpu-worker/lib/text_features.ts — scikit-learn's HashingVectorizer + TfidfTransformer),
+ *     texts; core/learning/text_features.ts — scikit-learn's HashingVectorizer + TfidfTransformer),
  *   - "both": the two concatenated.
  * Settings are fixed for every label count (30 epochs, L2 1e-5, the embedding scaled ×3 so that its unit
  * vector weighs against the unit TF-IDF vector — ×2, ×3 and ×5 compared on the fine scenario at 50–1,000
  * labels: within 0.02, ×5 worst).
  */
-import { type LinearRow, predictLinear, trainLinearHead } from "../gpu-worker/lib/linear_head.ts";
-import { DEFAULT_HASHING, IdfTable, tfidfVector } from "../gpu-worker/lib/text_features.ts";
+import { type LinearRow, predictLinear, trainLinearHead } from "../core/learning/linear_head.ts";
+import { DEFAULT_HASHING, IdfTable, tfidfVector } from "../core/learning/text_features.ts";
 
 /** Which features a baseline uses. */
 export type BaselineKind = "minilm" | "tfidf" | "both";

@@ -17,7 +17,7 @@ import process from "node:process";
 import Papa from "papaparse";
 import { z } from "zod";
 import { ImportCreated, ImportProgress } from "../contract/schemas.ts";
-import { datasetRows, freePort, REPO_ROOT, toCsv } from "../gpu-worker/lib/testing.ts";
+import { datasetRows, freePort, REPO_ROOT, toCsv } from "../testing/testing.ts";
 import { type AppProcess, startApp } from "../web/e2e/app_process.ts";
 import { E2E_OPS, setupTokenFrom } from "../web/e2e/login.ts";
 import { EXIT } from "./exit_codes.ts";

@@ -3,14 +3,14 @@
  * as many as the machines allow; they share the work through the database.
  */
 import process from "node:process";
-import { loadConfig } from "./lib/config.ts";
-import { describeDevice } from "./lib/device.ts";
-import { launchWorker } from "./lib/launch_worker.ts";
-import { migrate } from "./lib/migrate.ts";
-import { openDatabase } from "./lib/open_database.ts";
-import { ModelRuntime, watchActiveModel } from "./lib/active_model.ts";
-import { storedVectorDimensions } from "./lib/model_versions.ts";
-import { releaseLeasesOfGoneHolders } from "./lib/lease_recovery.ts";
+import { loadConfig } from "../core/runtime/config.ts";
+import { describeDevice } from "../core/runtime/device.ts";
+import { launchWorker } from "../core/worker/launch_worker.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { openDatabase } from "../core/db/open_database.ts";
+import { ModelRuntime, watchActiveModel } from "../core/models/active_model.ts";
+import { storedVectorDimensions } from "../core/models/model_versions.ts";
+import { releaseLeasesOfGoneHolders } from "../core/jobs/lease_recovery.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -3,10 +3,10 @@
  * the embedded one) and checks that pgvector is enabled.
  */
 import process from "node:process";
-import { loadConfig } from "./lib/config.ts";
-import { migrate } from "./lib/migrate.ts";
-import { openDatabase } from "./lib/open_database.ts";
-import { sql } from "./lib/sql.ts";
+import { loadConfig } from "../core/runtime/config.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { openDatabase } from "../core/db/open_database.ts";
+import { sql } from "../core/db/sql.ts";
 
 /** Where the migrations go, for messages: host:port/database (never the password), or the data dir. */
 function target(databaseUrl: string | undefined, dataDir: string): string {

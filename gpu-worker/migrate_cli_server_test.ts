@@ -5,9 +5,9 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
-import { listMigrations } from "./lib/migrate.ts";
-import { createServerTestDatabase } from "./lib/test_server.ts";
-import { REPO_ROOT } from "./lib/testing.ts";
+import { listMigrations } from "../core/db/migrate.ts";
+import { createServerTestDatabase } from "../testing/test_server.ts";
+import { REPO_ROOT } from "../testing/testing.ts";
 
 const created = await createServerTestDatabase({ migrated: false });
 after(() => created.drop());

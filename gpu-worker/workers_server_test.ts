@@ -16,21 +16,21 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
-import type { Database } from "./lib/database.ts";
-import { openPostgresDatabase } from "./lib/database_postgres.ts";
-import { listWorkers } from "./lib/heartbeat.ts";
-import { enqueueRetrain, type RetrainResult } from "./lib/retrain_job.ts";
-import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "./lib/auto_retrain_setting.ts";
-import { sql } from "./lib/sql.ts";
-import { createServerTestDatabase, type ServerTestDatabase, testServerUrl } from "./lib/test_server.ts";
-import { datasetRows, REPO_ROOT } from "./lib/testing.ts";
+import type { Database } from "../core/db/database.ts";
+import { openPostgresDatabase } from "../core/db/database_postgres.ts";
+import { listWorkers } from "../core/jobs/heartbeat.ts";
+import { enqueueRetrain, type RetrainResult } from "../core/model_lifecycle/retrain_job.ts";
+import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "../core/model_lifecycle/auto_retrain_setting.ts";
+import { sql } from "../core/db/sql.ts";
+import { createServerTestDatabase, type ServerTestDatabase, testServerUrl } from "../testing/test_server.ts";
+import { datasetRows, REPO_ROOT } from "../testing/testing.ts";
 import {
   seedProducts,
   spawnWorker,
   stopAllWorkers,
   waitUntil,
   type WorkerProcess,
-} from "./lib/worker_processes.ts";
+} from "../testing/worker_processes.ts";
 
 const AUDIT = `
   CREATE TABLE audit_writes (product_id int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());

@@ -92,7 +92,7 @@ for dockerfile in Dockerfile Dockerfile.gpu; do
       RUN | CMD | ENTRYPOINT)
         while read -r path; do
           check_path "$dockerfile" "runs" "$path"
-        done < <(grep -oE '(scripts|gpu-worker|web|bench|docker)/[A-Za-z0-9_./-]+\.(sh|mjs|py|ts|tsx)' <<<"$rest" | sort -u)
+        done < <(grep -oE '(scripts|gpu-worker|core|web|bench|docker)/[A-Za-z0-9_./-]+\.(sh|mjs|py|ts|tsx)' <<<"$rest" | sort -u)
         ;;
     esac
   done < <(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' -e '/^[[:space:]]*#/d' "$dockerfile")
@@ -144,7 +144,7 @@ done
 # Entry points the compose file runs inside the image.
 while read -r path; do
   [[ -f $path ]] || fail "docker-compose.yml runs \"${path}\", which does not exist"
-done < <(grep -oE '(scripts|gpu-worker|web)/[A-Za-z0-9_./-]+\.(sh|mjs|py|ts|tsx)' docker-compose.yml | sort -u)
+done < <(grep -oE '(scripts|gpu-worker|core|web)/[A-Za-z0-9_./-]+\.(sh|mjs|py|ts|tsx)' docker-compose.yml | sort -u)
 
 if [[ $problems -gt 0 ]]; then
   echo "check_deploy: ${problems} problem(s)" >&2

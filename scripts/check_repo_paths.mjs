@@ -33,7 +33,9 @@ const IGNORE = "check_repo_paths: ignore";
 // A path the build writes (models/, node_modules/) is absent from a fresh clone but inside it: git ignores it.
 function ignoredByGit(resolved) {
   try {
-    execFileSync("git", ["check-ignore", "--quiet", "--no-index", path.relative(root, resolved)], { cwd: root });
+    execFileSync("git", ["check-ignore", "--quiet", "--no-index", path.relative(root, resolved)], {
+      cwd: root,
+    });
     return true;
   } catch {
     return false;

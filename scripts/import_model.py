@@ -42,7 +42,7 @@ ONNX_OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "last_hidden_state"
 
-# Same bars as gpu-worker/lib/embedder_parity_test.ts.
+# Same bars as core/embedding/embedder_parity_test.ts.
 MIN_COSINE = {"fp32": 0.999, "q8": 0.99}
 
 

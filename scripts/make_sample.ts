@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Papa from "papaparse";
-import { seededRandom } from "../gpu-worker/lib/training.ts";
+import { seededRandom } from "../core/learning/training.ts";
 
 const root = path.resolve(import.meta.dirname ?? ".", "..");
 const source = path.join(root, "datasets/walmart_amazon/tableB.csv");

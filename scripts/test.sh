@@ -50,12 +50,12 @@ suite() { # name, runner (node|deno), command...
 step "build" node --import tsx web/build.ts
 step "deno fmt --check" "$deno" fmt --check
 step "deno lint" "$deno" lint
-step "deno check" "$deno" check web/ gpu-worker/ contract/ bench/ cli/ scripts/
+step "deno check" "$deno" check web/ gpu-worker/ core/ testing/ contract/ bench/ cli/ scripts/
 step "deployment files" bash scripts/check_deploy.sh
 
 # *_server_test.ts need a real server (TEST_DATABASE_URL): they run in the PostgreSQL block only.
-mapfile -t worker_tests < <(find gpu-worker -name '*_test.ts' ! -name '*_server_test.ts' | sort)
-mapfile -t server_tests < <(find gpu-worker -name '*_server_test.ts' | sort)
+mapfile -t worker_tests < <(find gpu-worker core testing -name '*_test.ts' ! -name '*_server_test.ts' | sort)
+mapfile -t server_tests < <(find gpu-worker core testing -name '*_server_test.ts' | sort)
 mapfile -t web_tests < <(find web contract -name '*_test.ts' | sort)
 mapfile -t e2e_tests < <(find web/e2e -name '*_e2e.ts' 2>/dev/null | sort)
 
@@ -73,7 +73,7 @@ if pg_url=$(PGTEST_PORT=$pg_port bash scripts/pg_test_server.sh start); then
   suite "worker tests on PostgreSQL under Node" node env TEST_DATABASE_URL="$pg_url" PGTEST_PORT="$pg_port" \
     node --import tsx --test --test-concurrency=1 "${worker_tests[@]}" "${server_tests[@]}"
   suite "driver tests on PostgreSQL under Deno" deno env TEST_DATABASE_URL="$pg_url" \
-    "$deno" test -A --no-check gpu-worker/lib/database_postgres_server_test.ts
+    "$deno" test -A --no-check core/db/database_postgres_server_test.ts
   suite "web tests on PostgreSQL under Deno" deno env TEST_DATABASE_URL="$pg_url" \
     "$deno" test -A --no-check "${web_tests[@]}"
 else

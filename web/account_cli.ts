@@ -13,13 +13,19 @@
  */
 import { parseArgs } from "node:util";
 import { Role } from "../contract/schemas.ts";
-import { loadConfig } from "../gpu-worker/lib/config.ts";
-import type { Database } from "../gpu-worker/lib/database.ts";
-import { migrate } from "../gpu-worker/lib/migrate.ts";
-import { openDatabase } from "../gpu-worker/lib/open_database.ts";
-import { AccountError, createUser, listUsers, setUserDisabled, setUserPassword } from "./lib/accounts.ts";
-import { createApiToken, listApiTokens, revokeApiToken } from "./lib/api_tokens.ts";
-import { recordAudit } from "./lib/audit.ts";
+import { loadConfig } from "../core/runtime/config.ts";
+import type { Database } from "../core/db/database.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { openDatabase } from "../core/db/open_database.ts";
+import {
+  AccountError,
+  createUser,
+  listUsers,
+  setUserDisabled,
+  setUserPassword,
+} from "../core/accounts/accounts.ts";
+import { createApiToken, listApiTokens, revokeApiToken } from "../core/accounts/api_tokens.ts";
+import { recordAudit } from "../core/accounts/audit.ts";
 
 /** What the CLI reads and writes; tests pass their own. */
 export interface CliIo {
@@ -54,12 +60,14 @@ export async function runAccountCli(db: Database, args: string[], io: CliIo): Pr
   const audit = (kind: string, details: Record<string, unknown>) =>
     recordAudit(db, actor, kind, { ...details, os_user: io.osUser });
   const need = (value: string | undefined, flag: string): string => {
-    if (!value) throw new AccountError(422, `Missing --${flag}\n${USAGE}`);
+    if (!value) throw new AccountError("invalid", `Missing --${flag}\n${USAGE}`);
     return value;
   };
   const role = () => {
     const parsed = Role.safeParse(values.role ?? "reviewer");
-    if (!parsed.success) throw new AccountError(422, `--role must be reviewer or ops, not "${values.role}"`);
+    if (!parsed.success) {
+      throw new AccountError("invalid", `--role must be reviewer or ops, not "${values.role}"`);
+    }
     return parsed.data;
   };
   try {
@@ -117,7 +125,7 @@ export async function runAccountCli(db: Database, args: string[], io: CliIo): Pr
       case "token revoke": {
         const id = Number(need(values.id, "id"));
         if (!Number.isInteger(id) || id <= 0 || id > 2 ** 31 - 1) {
-          throw new AccountError(422, `--id must be a token id, not "${values.id}"`);
+          throw new AccountError("invalid", `--id must be a token id, not "${values.id}"`);
         }
         const token = await revokeApiToken(db, id);
         await audit("token.revoke", { id: token.id, name: token.name, user: token.user });
@@ -166,7 +174,7 @@ async function readPassword(label: string): Promise<string> {
   if (Deno.stdin.isTerminal()) {
     const first = await promptHidden(label);
     if ((await promptHidden(`${label} (again)`)) !== first) {
-      throw new AccountError(422, "The two passwords differ");
+      throw new AccountError("invalid", "The two passwords differ");
     }
     return first;
   }

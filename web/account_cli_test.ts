@@ -1,8 +1,8 @@
 /** `npm run user` and `npm run token` against the real (in-memory PGlite) database. */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { sql } from "../gpu-worker/lib/sql.ts";
-import { openTestDatabase, TEST_MODEL_ID } from "../gpu-worker/lib/testing.ts";
+import { sql } from "../core/db/sql.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../testing/testing.ts";
 import { type CliIo, runAccountCli } from "./account_cli.ts";
 import { createSecureApp } from "./secure_app.ts";
 

@@ -1,6 +1,6 @@
 /** The web application: API routes, server-rendered pages with islands, static assets. */
 import { Hono } from "hono";
-import { handleError } from "./lib/api_error.ts";
+import { handleError } from "./http/api_error.ts";
 import { type ApiDependencies, apiDocs, apiRoutes } from "./routes/api.ts";
 import { bulkDocs, bulkRoutes } from "./routes/bulk.ts";
 import { exportDocs, exportRoutes } from "./routes/export.ts";

@@ -17,22 +17,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import type { Database } from "../gpu-worker/lib/database.ts";
-import { openPgliteDatabase } from "../gpu-worker/lib/database_pglite.ts";
-import { openPostgresDatabase } from "../gpu-worker/lib/database_postgres.ts";
-import { migrate } from "../gpu-worker/lib/migrate.ts";
-import { sql } from "../gpu-worker/lib/sql.ts";
-import {
-  createServerTestDatabase,
-  type ServerTestDatabase,
-  testServerUrl,
-} from "../gpu-worker/lib/test_server.ts";
-import { datasetRows, freePort, REPO_ROOT, toCsv } from "../gpu-worker/lib/testing.ts";
-import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "../gpu-worker/lib/auto_retrain_setting.ts";
-import { createUser } from "./lib/accounts.ts";
-import { createApiToken } from "./lib/api_tokens.ts";
-import { PURGE_BATCH_ROWS } from "./lib/import_recovery.ts";
-import { SPOOL_DIR } from "./lib/upload_spool.ts";
+import type { Database } from "../core/db/database.ts";
+import { openPgliteDatabase } from "../core/db/database_pglite.ts";
+import { openPostgresDatabase } from "../core/db/database_postgres.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { sql } from "../core/db/sql.ts";
+import { createServerTestDatabase, type ServerTestDatabase, testServerUrl } from "../testing/test_server.ts";
+import { datasetRows, freePort, REPO_ROOT, toCsv } from "../testing/testing.ts";
+import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "../core/model_lifecycle/auto_retrain_setting.ts";
+import { createUser } from "../core/accounts/accounts.ts";
+import { createApiToken } from "../core/accounts/api_tokens.ts";
+import { PURGE_BATCH_ROWS } from "../core/imports/import_recovery.ts";
+import { SPOOL_DIR } from "../core/imports/upload_spool.ts";
 
 const AUDIT = `
   CREATE TABLE crash_audit (kind text NOT NULL, product_id integer, import_status text, row_count integer);

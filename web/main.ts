@@ -3,17 +3,17 @@
  * loop in this same process; with DATABASE_URL it serves only, and `npm run worker` processes embed.
  */
 import process from "node:process";
-import { loadConfig } from "../gpu-worker/lib/config.ts";
-import { migrate } from "../gpu-worker/lib/migrate.ts";
-import { openDatabase } from "../gpu-worker/lib/open_database.ts";
-import type { WorkerHandle } from "../gpu-worker/lib/worker_loop.ts";
-import { launchWorker } from "../gpu-worker/lib/launch_worker.ts";
-import { ModelRuntime, watchActiveModel } from "../gpu-worker/lib/active_model.ts";
-import { storedVectorDimensions } from "../gpu-worker/lib/model_versions.ts";
-import { releaseLeasesOfGoneHolders } from "../gpu-worker/lib/lease_recovery.ts";
+import { loadConfig } from "../core/runtime/config.ts";
+import { migrate } from "../core/db/migrate.ts";
+import { openDatabase } from "../core/db/open_database.ts";
+import type { WorkerHandle } from "../core/worker/worker_loop.ts";
+import { launchWorker } from "../core/worker/launch_worker.ts";
+import { ModelRuntime, watchActiveModel } from "../core/models/active_model.ts";
+import { storedVectorDimensions } from "../core/models/model_versions.ts";
+import { releaseLeasesOfGoneHolders } from "../core/jobs/lease_recovery.ts";
 import { createSecureApp } from "./secure_app.ts";
-import { startImportRecovery } from "./lib/import_recovery.ts";
-import { removeDeadSpools } from "./lib/upload_spool.ts";
+import { startImportRecovery } from "../core/imports/import_recovery.ts";
+import { removeDeadSpools } from "../core/imports/upload_spool.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();

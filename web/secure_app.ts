@@ -1,22 +1,22 @@
 /**
  * The app as served: the inner app of web/app.ts (every feature route) behind the security layer —
  * security headers on every response, authentication (session cookie or API token), the route policy
- * of web/lib/route_policy.ts (deny by default), CSRF checks, a JSON body limit, and the audit trail —
+ * of web/http/route_policy.ts (deny by default), CSRF checks, a JSON body limit, and the audit trail —
  * plus the login, setup, accounts and audit pages. Feature tests keep calling createApp() directly.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createApp } from "./app.ts";
-import { accessControl } from "./lib/access_control.ts";
-import { countUsers } from "./lib/accounts.ts";
-import { ApiProblem, handleError } from "./lib/api_error.ts";
-import { auditRequests } from "./lib/audit_requests.ts";
-import { authenticate } from "./lib/authenticate.ts";
-import { clientOriginMiddleware } from "./lib/client_origin.ts";
-import { csrfProtection } from "./lib/csrf.ts";
-import { LoginThrottle } from "./lib/login_throttle.ts";
-import { randomSecret } from "./lib/secrets.ts";
-import { securityHeaders } from "./lib/security_headers.ts";
+import { accessControl } from "./http/access_control.ts";
+import { countUsers } from "../core/accounts/accounts.ts";
+import { ApiProblem, handleError } from "./http/api_error.ts";
+import { auditRequests } from "./http/audit_requests.ts";
+import { authenticate } from "./http/authenticate.ts";
+import { clientOriginMiddleware } from "./http/client_origin.ts";
+import { csrfProtection } from "./http/csrf.ts";
+import { LoginThrottle } from "../core/accounts/login_throttle.ts";
+import { randomSecret } from "../core/accounts/secrets.ts";
+import { securityHeaders } from "./http/security_headers.ts";
 import { accountRoutes } from "./routes/account.tsx";
 import { adminRoutes } from "./routes/admin.tsx";
 import { auditRoutes } from "./routes/audit.tsx";

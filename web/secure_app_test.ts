@@ -6,19 +6,19 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import type { Database } from "../gpu-worker/lib/database.ts";
-import { sql } from "../gpu-worker/lib/sql.ts";
-import { openTestDatabase, TEST_MODEL_ID } from "../gpu-worker/lib/testing.ts";
-import { accessControl } from "./lib/access_control.ts";
-import { createUser } from "./lib/accounts.ts";
-import { createApiToken } from "./lib/api_tokens.ts";
-import { handleError } from "./lib/api_error.ts";
-import { runAsUser } from "./lib/current_user.ts";
-import { LoginThrottle } from "./lib/login_throttle.ts";
-import { ROUTE_POLICY, routeKeys } from "./lib/route_policy.ts";
-import { digestSecret } from "./lib/secrets.ts";
-import { SECURITY_HEADERS } from "./lib/security_headers.ts";
-import { formPost, sessionHeaders, signIn, type TestSession } from "./lib/test_sessions.ts";
+import type { Database } from "../core/db/database.ts";
+import { sql } from "../core/db/sql.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../testing/testing.ts";
+import { accessControl } from "./http/access_control.ts";
+import { createUser } from "../core/accounts/accounts.ts";
+import { createApiToken } from "../core/accounts/api_tokens.ts";
+import { handleError } from "./http/api_error.ts";
+import { runAsUser } from "./http/current_user.ts";
+import { LoginThrottle } from "../core/accounts/login_throttle.ts";
+import { ROUTE_POLICY, routeKeys } from "./http/route_policy.ts";
+import { digestSecret } from "../core/accounts/secrets.ts";
+import { SECURITY_HEADERS } from "./http/security_headers.ts";
+import { formPost, sessionHeaders, signIn, type TestSession } from "../testing/test_sessions.ts";
 import { createSecureApp } from "./secure_app.ts";
 
 const OPS = { name: "olivia", password: "olivia-password-1" };
@@ -77,10 +77,10 @@ test("every route of the app has an access policy, and each role gets exactly it
   const { app } = await setUp();
   const keys = routeKeys(app.routes);
   const missing = keys.filter((key) => !ROUTE_POLICY[key]);
-  assert.deepEqual(missing, [], `routes without an entry in web/lib/route_policy.ts: ${missing.join(", ")}`);
+  assert.deepEqual(missing, [], `routes without an entry in web/http/route_policy.ts: ${missing.join(", ")}`);
   // An entry with no route would grant access to whatever later takes its path, unreviewed.
   const stale = Object.keys(ROUTE_POLICY).filter((key) => !keys.includes(key));
-  assert.deepEqual(stale, [], `entries in web/lib/route_policy.ts for no route: ${stale.join(", ")}`);
+  assert.deepEqual(stale, [], `entries in web/http/route_policy.ts for no route: ${stale.join(", ")}`);
 
   const reviewer = await signIn(app, REVIEWER);
   const ops = await signIn(app, OPS);

@@ -1,6 +1,6 @@
 /** The accounts page: users and API tokens with their forms (rendered by web/routes/admin.tsx). */
 import type { ApiTokenView, UserView } from "../../contract/schemas.ts";
-import { currentUser } from "../lib/current_user.ts";
+import { currentUser } from "../http/current_user.ts";
 import { CsrfField } from "./CsrfField.tsx";
 import { Layout } from "./Layout.tsx";
 

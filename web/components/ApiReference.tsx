@@ -4,7 +4,7 @@
  * cannot disagree. Schemas are shown as nested type lists, with the raw JSON Schema folded underneath.
  */
 import type { ComponentChildren } from "preact";
-import type { JsonSchema, OpenApiDocument, OpenApiOperation } from "../lib/openapi.ts";
+import type { JsonSchema, OpenApiDocument, OpenApiOperation } from "../http/openapi.ts";
 
 /** Props of {@link ApiReference}. */
 export interface ApiReferenceProps {

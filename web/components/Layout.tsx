@@ -1,6 +1,6 @@
 /** The page frame: navigation, stylesheet, and the island loader script. */
 import type { ComponentChildren } from "preact";
-import { currentUser } from "../lib/current_user.ts";
+import { currentUser } from "../http/current_user.ts";
 import { UserNav } from "./UserNav.tsx";
 
 /** Props of {@link Layout}. */

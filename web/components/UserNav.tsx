@@ -1,5 +1,5 @@
 /** The right end of the navigation: ops pages, who is signed in, and the logout button. */
-import type { CurrentUser } from "../lib/current_user.ts";
+import type { CurrentUser } from "../http/current_user.ts";
 import { CsrfField } from "./CsrfField.tsx";
 
 /** Props of {@link UserNav}. */

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import type { Page } from "playwright-core";
-import { freePort, REPO_ROOT } from "../../gpu-worker/lib/testing.ts";
+import { freePort, REPO_ROOT } from "../../testing/testing.ts";
 
 /** Debian's Chromium, headless, with nothing that reaches the network. */
 export const CHROMIUM_ARGS = [

@@ -12,7 +12,7 @@ import path from "node:path";
 import Papa from "papaparse";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { ImportCreated, ImportProgress } from "../../contract/schemas.ts";
-import { datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib/testing.ts";
+import { datasetRows, REPO_ROOT, toCsv } from "../../testing/testing.ts";
 import { type AppProcess, CHROMIUM_ARGS, startApp } from "./app_process.ts";
 import { createOpsAndLogin } from "./login.ts";
 

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib/testing.ts";
+import { datasetRows, REPO_ROOT, toCsv } from "../../testing/testing.ts";
 import {
   accountCli,
   type AppProcess,

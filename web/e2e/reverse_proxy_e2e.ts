@@ -13,7 +13,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { type Browser, chromium } from "playwright-core";
-import { freePort } from "../../gpu-worker/lib/testing.ts";
+import { freePort } from "../../testing/testing.ts";
 import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, startApp } from "./app_process.ts";
 import { createOpsAndLogin, E2E_OPS } from "./login.ts";
 

@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { type Browser, chromium } from "playwright-core";
-import type { Database } from "../../gpu-worker/lib/database.ts";
-import { openPgliteDatabase } from "../../gpu-worker/lib/database_pglite.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { DATASET_DIR, datasetRows, REPO_ROOT, toCsv } from "../../gpu-worker/lib/testing.ts";
+import type { Database } from "../../core/db/database.ts";
+import { openPgliteDatabase } from "../../core/db/database_pglite.ts";
+import { sql } from "../../core/db/sql.ts";
+import { DATASET_DIR, datasetRows, REPO_ROOT, toCsv } from "../../testing/testing.ts";
 import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
 import { createOpsAndLogin } from "./login.ts";
 

@@ -9,10 +9,10 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ApiError, ImportCreated, ImportProgress, UploadProgress } from "../../contract/schemas.ts";
 import { embeddingText, readingText } from "../components/progress_text.ts";
 // A pure function with no runtime APIs: the preview preselects the same columns the server would.
-import { chooseTextColumns } from "../lib/text_columns.ts";
+import { chooseTextColumns } from "../../core/imports/text_columns.ts";
 // Pure as well: the preview reads the start of the file exactly as the server import reads it.
-import { type CsvPreview, previewCsv } from "../lib/csv_preview.ts";
-import { encodingName, TEXT_ENCODINGS, type TextEncodingName } from "../lib/text_encoding.ts";
+import { type CsvPreview, previewCsv } from "../../core/imports/csv_preview.ts";
+import { encodingName, TEXT_ENCODINGS, type TextEncodingName } from "../../core/imports/text_encoding.ts";
 import { csrfToken, fetchJson } from "./api_client.ts";
 
 /** Props of {@link UploadForm}. */

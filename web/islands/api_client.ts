@@ -10,7 +10,7 @@ export function csrfToken(): string {
 export async function fetchJson<T>(url: string, init?: RequestInit): Promise<T> {
   const method = (init?.method ?? "GET").toUpperCase();
   if (method !== "GET" && method !== "HEAD") {
-    // State-changing requests carry the CSRF token (web/lib/csrf.ts).
+    // State-changing requests carry the CSRF token (web/http/csrf.ts).
     const headers = new Headers(init?.headers);
     headers.set("x-csrf-token", csrfToken());
     init = { ...init, headers };

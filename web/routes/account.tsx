@@ -6,15 +6,15 @@
  */
 import { Hono } from "hono";
 import { PasswordChangeInput } from "../../contract/schemas.ts";
-import type { Database } from "../../gpu-worker/lib/database.ts";
+import type { Database } from "../../core/db/database.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { AccountError, findLogin, setUserPassword } from "../lib/accounts.ts";
-import { recordAudit } from "../lib/audit.ts";
-import { clientAddress } from "../lib/authenticate.ts";
-import { type CurrentUser, currentUser } from "../lib/current_user.ts";
-import type { LoginThrottle } from "../lib/login_throttle.ts";
-import { verifyPassword } from "../lib/passwords.ts";
+import { AccountError, findLogin, setUserPassword } from "../../core/accounts/accounts.ts";
+import { recordAudit } from "../../core/accounts/audit.ts";
+import { clientAddress } from "../http/authenticate.ts";
+import { type CurrentUser, currentUser } from "../http/current_user.ts";
+import type { LoginThrottle } from "../../core/accounts/login_throttle.ts";
+import { verifyPassword } from "../../core/accounts/passwords.ts";
 import { BUTTON, FIELD, page, readForm, startSession } from "./auth.tsx";
 
 /** What the account routes need. */

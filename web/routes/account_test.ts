@@ -5,12 +5,12 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { openTestDatabase, TEST_MODEL_ID } from "../../gpu-worker/lib/testing.ts";
-import { createUser } from "../lib/accounts.ts";
-import { createApiToken } from "../lib/api_tokens.ts";
-import { LoginThrottle } from "../lib/login_throttle.ts";
-import { formPost, sessionHeaders, signIn } from "../lib/test_sessions.ts";
+import { sql } from "../../core/db/sql.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
+import { createUser } from "../../core/accounts/accounts.ts";
+import { createApiToken } from "../../core/accounts/api_tokens.ts";
+import { LoginThrottle } from "../../core/accounts/login_throttle.ts";
+import { formPost, sessionHeaders, signIn } from "../../testing/test_sessions.ts";
 import { createSecureApp } from "../secure_app.ts";
 
 const RITA = { name: "rita", password: "rita-password-12" };

@@ -8,13 +8,20 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { renderToString } from "preact-render-to-string";
 import { CreateTokenInput, CreateUserInput } from "../../contract/schemas.ts";
-import type { Database } from "../../gpu-worker/lib/database.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
+import type { Database } from "../../core/db/database.ts";
+import { sql } from "../../core/db/sql.ts";
 import { AdminPage, type AdminPageProps } from "../components/AdminPage.tsx";
-import { AccountError, createUser, listUsers, setUserDisabled, setUserPassword } from "../lib/accounts.ts";
-import { createApiToken, listApiTokens, revokeApiToken } from "../lib/api_tokens.ts";
-import { type AuditActor, recordAudit } from "../lib/audit.ts";
-import { currentUser } from "../lib/current_user.ts";
+import {
+  AccountError,
+  createUser,
+  listUsers,
+  setUserDisabled,
+  setUserPassword,
+} from "../../core/accounts/accounts.ts";
+import { createApiToken, listApiTokens, revokeApiToken } from "../../core/accounts/api_tokens.ts";
+import { type AuditActor, recordAudit } from "../../core/accounts/audit.ts";
+import { currentUser } from "../http/current_user.ts";
+import { statusOf } from "../http/api_error.ts";
 import { readForm } from "./auth.tsx";
 
 /** Confirmation messages by code: the redirect names a code, never echoes user text. */
@@ -51,7 +58,7 @@ export function adminRoutes(deps: { db: Database }): Hono {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof AccountError) return await render(c, { error: error.message }, error.status);
+      if (error instanceof AccountError) return await render(c, { error: error.message }, statusOf(error));
       throw error;
     }
   };
@@ -66,7 +73,10 @@ export function adminRoutes(deps: { db: Database }): Hono {
       const parsed = CreateUserInput.safeParse(await readForm(c));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new AccountError(422, `Cannot create the account: ${issue.path.join(".")}: ${issue.message}`);
+        throw new AccountError(
+          "invalid",
+          `Cannot create the account: ${issue.path.join(".")}: ${issue.message}`,
+        );
       }
       const user = await createUser(db, parsed.data);
       await recordAudit(db, actor(), "user.create", { name: user.name, role: user.role });
@@ -77,13 +87,15 @@ export function adminRoutes(deps: { db: Database }): Hono {
     change(c, async () => {
       const name = c.req.param("name")!;
       if (name === currentUser()!.name && disabled) {
-        throw new AccountError(422, "Cannot disable your own account");
+        throw new AccountError("invalid", "Cannot disable your own account");
       }
       if (disabled) {
         // Never lock everyone out: the last enabled ops account stays.
         const [{ others }] = await db.query<{ others: number }>(sql`
           SELECT count(*)::int AS others FROM users WHERE role = 'ops' AND NOT disabled AND name <> ${name}`);
-        if (others === 0) throw new AccountError(422, `Cannot disable "${name}": it is the last ops account`);
+        if (others === 0) {
+          throw new AccountError("invalid", `Cannot disable "${name}": it is the last ops account`);
+        }
       }
       const user = await setUserDisabled(db, name, disabled);
       await recordAudit(db, actor(), disabled ? "user.disable" : "user.enable", { name: user.name });
@@ -105,7 +117,10 @@ export function adminRoutes(deps: { db: Database }): Hono {
       const parsed = CreateTokenInput.safeParse(await readForm(c));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new AccountError(422, `Cannot create the token: ${issue.path.join(".")}: ${issue.message}`);
+        throw new AccountError(
+          "invalid",
+          `Cannot create the token: ${issue.path.join(".")}: ${issue.message}`,
+        );
       }
       const me = currentUser()!;
       const created = await createApiToken(db, {
@@ -127,7 +142,7 @@ export function adminRoutes(deps: { db: Database }): Hono {
     change(c, async () => {
       const id = Number(c.req.param("id"));
       if (!Number.isInteger(id) || id <= 0 || id > 2 ** 31 - 1) {
-        throw new AccountError(404, `Cannot revoke token "${c.req.param("id")}": no such token`);
+        throw new AccountError("not_found", `Cannot revoke token "${c.req.param("id")}": no such token`);
       }
       const token = await revokeApiToken(db, id);
       await recordAudit(db, actor(), "token.revoke", { id: token.id, name: token.name, user: token.user });

@@ -18,22 +18,23 @@ import {
   UploadOptions,
   UploadProgress,
 } from "../../contract/schemas.ts";
-import type { ModelRuntime } from "../../gpu-worker/lib/active_model.ts";
-import type { Database } from "../../gpu-worker/lib/database.ts";
-import { ApiProblem, parseInput } from "../lib/api_error.ts";
-import { importCsvFile } from "../lib/csv_import.ts";
-import { loadSampleCatalogue } from "../lib/sample_catalogue.ts";
-import { recordFailedImport } from "../lib/failed_imports.ts";
-import { currentUser } from "../lib/current_user.ts";
-import { saveFeedback } from "../lib/feedback.ts";
-import { ImportError } from "../lib/import_error.ts";
-import { deleteImport } from "../lib/import_delete.ts";
-import { readImportProgress } from "../lib/import_progress.ts";
-import type { RouteDoc } from "../lib/openapi.ts";
-import { readReviewPage } from "../lib/review_queue.ts";
-import { readSuggestedValues } from "../lib/suggested_values.ts";
-import { UploadKeyInUse, UploadRegistry, type UploadTracker } from "../lib/upload_progress.ts";
-import { type SpooledUpload, spoolUpload } from "../lib/upload_spool.ts";
+import type { ModelRuntime } from "../../core/models/active_model.ts";
+import type { Database } from "../../core/db/database.ts";
+import { ApiProblem } from "../http/api_error.ts";
+import { parseInput } from "../../core/parse_input.ts";
+import { importCsvFile } from "../../core/imports/csv_import.ts";
+import { loadSampleCatalogue } from "../../core/imports/sample_catalogue.ts";
+import { recordFailedImport } from "../../core/imports/failed_imports.ts";
+import { currentUser } from "../http/current_user.ts";
+import { saveFeedback } from "../../core/review/feedback.ts";
+import { ImportError } from "../../core/imports/import_error.ts";
+import { deleteImport } from "../../core/imports/import_delete.ts";
+import { readImportProgress } from "../../core/imports/import_progress.ts";
+import type { RouteDoc } from "../http/openapi.ts";
+import { readReviewPage } from "../../core/review/review_queue.ts";
+import { readSuggestedValues } from "../../core/review/suggested_values.ts";
+import { UploadKeyInUse, UploadRegistry, type UploadTracker } from "../../core/imports/upload_progress.ts";
+import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
 
 /** What the API needs from the running app. */
 export interface ApiDependencies {

@@ -3,10 +3,10 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import type { ApiError } from "../../contract/schemas.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { openTestDatabase, TEST_MODEL_ID } from "../../gpu-worker/lib/testing.ts";
+import { sql } from "../../core/db/sql.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
-import { SPOOL_DIR } from "../lib/upload_spool.ts";
+import { SPOOL_DIR } from "../../core/imports/upload_spool.ts";
 
 function spools(): string[] {
   return fs.existsSync(SPOOL_DIR) ? fs.readdirSync(SPOOL_DIR) : [];

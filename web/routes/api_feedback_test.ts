@@ -11,16 +11,16 @@ import type {
   ReviewItem,
   ReviewPage,
 } from "../../contract/schemas.ts";
-import type { Database } from "../../gpu-worker/lib/database.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
+import type { Database } from "../../core/db/database.ts";
+import { sql } from "../../core/db/sql.ts";
 import {
   datasetRows,
   openTestDatabase,
   startTestWorker,
   TEST_MODEL_ID,
   toCsv,
-} from "../../gpu-worker/lib/testing.ts";
-import type { WorkerHandle } from "../../gpu-worker/lib/worker_loop.ts";
+} from "../../testing/testing.ts";
+import type { WorkerHandle } from "../../core/worker/worker_loop.ts";
 import { createApp } from "../app.ts";
 
 type App = ReturnType<typeof createApp>;

@@ -12,15 +12,15 @@ import type {
   ImportProgress,
   ReviewPage,
 } from "../../contract/schemas.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
+import { sql } from "../../core/db/sql.ts";
 import {
   datasetRows,
   openTestDatabase,
   startTestWorker,
   TEST_MODEL_ID,
   toCsv,
-} from "../../gpu-worker/lib/testing.ts";
-import type { WorkerHandle } from "../../gpu-worker/lib/worker_loop.ts";
+} from "../../testing/testing.ts";
+import type { WorkerHandle } from "../../core/worker/worker_loop.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();

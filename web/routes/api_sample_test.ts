@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import Papa from "papaparse";
 import type { ApiError, ImportCreated, ImportProgress } from "../../contract/schemas.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { openTestDatabase, TEST_MODEL_ID } from "../../gpu-worker/lib/testing.ts";
-import { SAMPLE_CATALOGUE_PATH } from "../lib/sample_catalogue.ts";
+import { sql } from "../../core/db/sql.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
+import { SAMPLE_CATALOGUE_PATH } from "../../core/imports/sample_catalogue.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();

@@ -8,8 +8,8 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import type { ApiError, ImportCreated } from "../../contract/schemas.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { openTestDatabase, TEST_MODEL_ID } from "../../gpu-worker/lib/testing.ts";
+import { sql } from "../../core/db/sql.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import Papa from "papaparse";
 import type { ApiError, ImportCreated } from "../../contract/schemas.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../gpu-worker/lib/testing.ts";
+import { sql } from "../../core/db/sql.ts";
+import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();

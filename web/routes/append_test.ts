@@ -12,15 +12,15 @@ import type {
   ImportProgress,
   ReviewPage,
 } from "../../contract/schemas.ts";
-import { readTrainingRows } from "../../gpu-worker/lib/retrain_job.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
+import { readTrainingRows } from "../../core/model_lifecycle/retrain_job.ts";
+import { sql } from "../../core/db/sql.ts";
 import {
   datasetRows,
   openTestDatabase,
   startTestWorker,
   TEST_MODEL_ID,
   toCsv,
-} from "../../gpu-worker/lib/testing.ts";
+} from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
 
 type Row = Record<string, string>;

@@ -6,10 +6,10 @@
 import { Hono } from "hono";
 import { renderToString } from "preact-render-to-string";
 import { type AuditEntry, AuditQuery } from "../../contract/schemas.ts";
-import type { Database } from "../../gpu-worker/lib/database.ts";
+import type { Database } from "../../core/db/database.ts";
 import { Layout } from "../components/Layout.tsx";
-import { parseInput } from "../lib/api_error.ts";
-import { auditFacets, readAudit } from "../lib/audit.ts";
+import { parseInput } from "../../core/parse_input.ts";
+import { auditFacets, readAudit } from "../../core/accounts/audit.ts";
 
 const FIELD = "border border-slate-300 rounded px-2 py-1 text-sm";
 

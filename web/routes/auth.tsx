@@ -10,16 +10,16 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { LoginInput, SetupInput } from "../../contract/schemas.ts";
-import type { Database } from "../../gpu-worker/lib/database.ts";
+import type { Database } from "../../core/db/database.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { AccountError, countUsers, createFirstOps, findLogin } from "../lib/accounts.ts";
-import { recordAudit } from "../lib/audit.ts";
-import { clientAddress, SESSION_COOKIE, sessionCookieOptions } from "../lib/authenticate.ts";
-import { currentUser } from "../lib/current_user.ts";
-import type { LoginThrottle } from "../lib/login_throttle.ts";
-import { timingSafeEqualText, verifyAgainstNothing, verifyPassword } from "../lib/passwords.ts";
-import { createSession, deleteSession } from "../lib/sessions.ts";
+import { AccountError, countUsers, createFirstOps, findLogin } from "../../core/accounts/accounts.ts";
+import { recordAudit } from "../../core/accounts/audit.ts";
+import { clientAddress, SESSION_COOKIE, sessionCookieOptions } from "../http/authenticate.ts";
+import { currentUser } from "../http/current_user.ts";
+import type { LoginThrottle } from "../../core/accounts/login_throttle.ts";
+import { timingSafeEqualText, verifyAgainstNothing, verifyPassword } from "../../core/accounts/passwords.ts";
+import { createSession, deleteSession } from "../../core/accounts/sessions.ts";
 
 /** The one-time setup token, while the first account does not exist. */
 export interface SetupToken {

@@ -17,16 +17,16 @@ import type {
   ModelList,
   RetrainQueued,
 } from "../../contract/schemas.ts";
-import { ModelRuntime } from "../../gpu-worker/lib/active_model.ts";
-import { modelJobHandlers } from "../../gpu-worker/lib/model_jobs.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
+import { ModelRuntime } from "../../core/models/active_model.ts";
+import { modelJobHandlers } from "../../core/worker/model_jobs.ts";
+import { sql } from "../../core/db/sql.ts";
 import {
   datasetRows,
   openTestDatabase,
   startTestWorker,
   TEST_MODEL_ID,
   toCsv,
-} from "../../gpu-worker/lib/testing.ts";
+} from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();

@@ -8,12 +8,13 @@ import {
   SimilarQuery,
   SimilarRows,
 } from "../../contract/schemas.ts";
-import { ApiProblem, parseInput } from "../lib/api_error.ts";
-import { saveBulkFeedback } from "../lib/bulk_feedback.ts";
-import { currentUser } from "../lib/current_user.ts";
-import { readJsonBody } from "../lib/json_body.ts";
-import type { RouteDoc } from "../lib/openapi.ts";
-import { readSimilarRows } from "../lib/similar_rows.ts";
+import { ApiProblem } from "../http/api_error.ts";
+import { parseInput } from "../../core/parse_input.ts";
+import { saveBulkFeedback } from "../../core/review/bulk_feedback.ts";
+import { currentUser } from "../http/current_user.ts";
+import { readJsonBody } from "../http/json_body.ts";
+import type { RouteDoc } from "../http/openapi.ts";
+import { readSimilarRows } from "../../core/review/similar_rows.ts";
 import type { ApiDependencies } from "./api.ts";
 
 // 500 ids of ten digits each fit in 6 KiB; 64 KiB leaves room for a long correction and whitespace.

@@ -14,17 +14,17 @@ import {
   MAX_BULK_PRODUCTS,
   type SimilarRows,
 } from "../../contract/schemas.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
+import { sql } from "../../core/db/sql.ts";
 import {
   datasetRows,
   openTestDatabase,
   startTestWorker,
   TEST_MODEL_ID,
   toCsv,
-} from "../../gpu-worker/lib/testing.ts";
+} from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
-import { createUser } from "../lib/accounts.ts";
-import { BULK_AUDIT_KIND } from "../lib/bulk_feedback.ts";
+import { createUser } from "../../core/accounts/accounts.ts";
+import { BULK_AUDIT_KIND } from "../../core/review/bulk_feedback.ts";
 import { createSecureApp } from "../secure_app.ts";
 
 const db = await openTestDatabase();

@@ -2,10 +2,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { ExportLine, ExportQuery } from "../../contract/schemas.ts";
-import { parseInput } from "../lib/api_error.ts";
-import { EXPORT_FORMATS } from "../lib/export_format.ts";
-import { exportStream, planExport } from "../lib/export_stream.ts";
-import type { RouteDoc } from "../lib/openapi.ts";
+import { parseInput } from "../../core/parse_input.ts";
+import { EXPORT_FORMATS } from "../../core/export/export_format.ts";
+import { exportStream, planExport } from "../../core/export/export_stream.ts";
+import type { RouteDoc } from "../http/openapi.ts";
 import type { ApiDependencies } from "./api.ts";
 
 /** Builds the export route. */

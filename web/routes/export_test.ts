@@ -7,9 +7,9 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import Papa from "papaparse";
 import type { ApiError, ImportCreated } from "../../contract/schemas.ts";
-import type { Database } from "../../gpu-worker/lib/database.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../gpu-worker/lib/testing.ts";
+import type { Database } from "../../core/db/database.ts";
+import { sql } from "../../core/db/sql.ts";
+import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();

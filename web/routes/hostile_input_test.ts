@@ -9,11 +9,11 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import type { ApiError, ImportCreated } from "../../contract/schemas.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { openTestDatabase, TEST_MODEL_ID } from "../../gpu-worker/lib/testing.ts";
-import { createUser } from "../lib/accounts.ts";
-import { createApiToken } from "../lib/api_tokens.ts";
-import { IMPORT_LIMITS } from "../lib/csv_import.ts";
+import { sql } from "../../core/db/sql.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
+import { createUser } from "../../core/accounts/accounts.ts";
+import { createApiToken } from "../../core/accounts/api_tokens.ts";
+import { IMPORT_LIMITS } from "../../core/imports/csv_import.ts";
 import { createSecureApp } from "../secure_app.ts";
 
 const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;

@@ -22,21 +22,26 @@ import {
   RetrainQueued,
   TaxonomyUploaded,
 } from "../../contract/schemas.ts";
-import { readAutoRetrainState } from "../../gpu-worker/lib/auto_retrain.ts";
-import { writeAutoRetrain } from "../../gpu-worker/lib/auto_retrain_setting.ts";
-import { addTaxonomyLabels } from "../../gpu-worker/lib/label_names.ts";
-import { enqueueRescore } from "../../gpu-worker/lib/rescore_job.ts";
-import { enqueueRetrain } from "../../gpu-worker/lib/retrain_job.ts";
+import { readAutoRetrainState } from "../../core/model_lifecycle/auto_retrain.ts";
+import { writeAutoRetrain } from "../../core/model_lifecycle/auto_retrain_setting.ts";
+import { addTaxonomyLabels } from "../../core/suggest/label_names.ts";
+import { enqueueRescore } from "../../core/suggest/rescore_job.ts";
+import { enqueueRetrain } from "../../core/model_lifecycle/retrain_job.ts";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { ApiProblem, parseInput } from "../lib/api_error.ts";
-import { previewAutoAccept, readAutoAcceptState, saveAutoAccept } from "../lib/auto_accept_state.ts";
-import { currentUser } from "../lib/current_user.ts";
-import { readJob } from "../lib/job_view.ts";
-import { readJsonBody } from "../lib/json_body.ts";
-import { loadModel, readModelList } from "../lib/model_admin.ts";
-import type { RouteDoc } from "../lib/openapi.ts";
-import { parseTaxonomy } from "../lib/taxonomy_upload.ts";
+import { ApiProblem } from "../http/api_error.ts";
+import { parseInput } from "../../core/parse_input.ts";
+import {
+  previewAutoAccept,
+  readAutoAcceptState,
+  saveAutoAccept,
+} from "../../core/review/auto_accept_state.ts";
+import { currentUser } from "../http/current_user.ts";
+import { readJob } from "../../core/jobs/job_view.ts";
+import { readJsonBody } from "../http/json_body.ts";
+import { loadModel, readModelList } from "../../core/model_lifecycle/model_admin.ts";
+import type { RouteDoc } from "../http/openapi.ts";
+import { parseTaxonomy } from "../../core/imports/taxonomy_upload.ts";
 import type { ApiDependencies } from "./api.ts";
 import { wantsHtml } from "./workers.tsx";
 

@@ -24,18 +24,18 @@ import type {
   ReviewPage,
   TaxonomyUploaded,
 } from "../../contract/schemas.ts";
-import { ModelRuntime, watchActiveModel } from "../../gpu-worker/lib/active_model.ts";
-import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "../../gpu-worker/lib/auto_retrain_setting.ts";
-import { precisionAt } from "../../gpu-worker/lib/calibration.ts";
-import { modelJobHandlers } from "../../gpu-worker/lib/model_jobs.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
+import { ModelRuntime, watchActiveModel } from "../../core/models/active_model.ts";
+import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "../../core/model_lifecycle/auto_retrain_setting.ts";
+import { precisionAt } from "../../core/learning/calibration.ts";
+import { modelJobHandlers } from "../../core/worker/model_jobs.ts";
+import { sql } from "../../core/db/sql.ts";
 import {
   datasetRows,
   openTestDatabase,
   startTestWorker,
   TEST_MODEL_ID,
   toCsv,
-} from "../../gpu-worker/lib/testing.ts";
+} from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();

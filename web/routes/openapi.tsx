@@ -4,7 +4,7 @@ import { renderToString } from "preact-render-to-string";
 import { z } from "zod";
 import { ApiReference } from "../components/ApiReference.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { buildOpenApiDocument, type OpenApiDocument, type RouteDoc } from "../lib/openapi.ts";
+import { buildOpenApiDocument, type OpenApiDocument, type RouteDoc } from "../http/openapi.ts";
 
 const INFO = {
   title: "CSV-Sorter API",

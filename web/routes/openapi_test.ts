@@ -5,13 +5,13 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { openTestDatabase, TEST_MODEL_ID } from "../../gpu-worker/lib/testing.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
 import {
   buildOpenApiDocument,
   type OpenApiDocument,
   toOpenApiPath,
   undocumentedRoutes,
-} from "../lib/openapi.ts";
+} from "../http/openapi.ts";
 import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();

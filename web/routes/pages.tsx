@@ -5,9 +5,9 @@ import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { currentUser } from "../lib/current_user.ts";
-import { readImportProgress } from "../lib/import_progress.ts";
-import type { RouteDoc } from "../lib/openapi.ts";
+import { currentUser } from "../http/current_user.ts";
+import { readImportProgress } from "../../core/imports/import_progress.ts";
+import type { RouteDoc } from "../http/openapi.ts";
 import type { ApiDependencies } from "./api.ts";
 
 const HTML = { 200: { description: "An HTML page", content: { "text/html": z.string() } } };

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { RouteDoc } from "../lib/openapi.ts";
+import type { RouteDoc } from "../http/openapi.ts";
 
 // web/static, made by web/build.ts (check_repo_paths: ignore: absent until the first build).
 const STATIC_DIR = path.resolve(import.meta.dirname ?? ".", "../static");

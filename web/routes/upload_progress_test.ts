@@ -6,11 +6,11 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ApiError, ImportCreated, ImportProgress, UploadProgress } from "../../contract/schemas.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../gpu-worker/lib/testing.ts";
+import { sql } from "../../core/db/sql.ts";
+import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
-import { UploadRegistry } from "../lib/upload_progress.ts";
-import { nudgeImportRecovery } from "../lib/import_recovery.ts";
+import { UploadRegistry } from "../../core/imports/upload_progress.ts";
+import { nudgeImportRecovery } from "../../core/imports/import_recovery.ts";
 
 const db = await openTestDatabase();
 after(() => db.close());

@@ -6,10 +6,10 @@ import { Hono } from "hono";
 import { renderToString } from "preact-render-to-string";
 import { z } from "zod";
 import { WorkerList } from "../../contract/schemas.ts";
-import { listWorkers } from "../../gpu-worker/lib/heartbeat.ts";
+import { listWorkers } from "../../core/jobs/heartbeat.ts";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
-import type { RouteDoc } from "../lib/openapi.ts";
+import type { RouteDoc } from "../http/openapi.ts";
 import type { ApiDependencies } from "./api.ts";
 
 /** Whether the client asked for HTML (a browser navigating) rather than JSON. */

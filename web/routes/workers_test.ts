@@ -2,9 +2,9 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { WorkerList } from "../../contract/schemas.ts";
-import { recordHeartbeat, recordStopped, thisProcess } from "../../gpu-worker/lib/heartbeat.ts";
-import { sql } from "../../gpu-worker/lib/sql.ts";
-import { openTestDatabase, TEST_MODEL_ID } from "../../gpu-worker/lib/testing.ts";
+import { recordHeartbeat, recordStopped, thisProcess } from "../../core/jobs/heartbeat.ts";
+import { sql } from "../../core/db/sql.ts";
+import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
 import { wantsHtml } from "./workers.tsx";
 

@@ -1,0 +1,144 @@
+/**
+ * Evidence for the ensemble computed in memory (TensorFlow.js matrix products instead of pgvector), for
+ * the retrain job's held-out evaluation and the learning benchmark. It follows the SQL path of
+ * score_products.ts exactly: the same k, the same zero-shot top list, the same text key for the memory.
+ */
+import type { ClassifierModel } from "./classifier.ts";
+import { predictProbabilities, toMatrix } from "./classifier.ts";
+import {
+  classifierScores,
+  type Evidence,
+  KNN_K,
+  knnVote,
+  type MemoryMatch,
+  type Neighbour,
+  ZERO_SHOT_TEMPERATURE,
+  ZERO_SHOT_TOP,
+  zeroShotScores,
+} from "./ensemble.ts";
+import { type LexicalModel, lexicalProbabilities } from "./lexical.ts";
+import type { Tf } from "../runtime/tf_backend.ts";
+
+/** A labelled row: its text, its value and its unit-length embedding. */
+export interface LabelledRow {
+  text: string;
+  value: string;
+  vector: ArrayLike<number>;
+  /** A person's decision (feedback) rather than a seed label from the file. */
+  human?: boolean;
+}
+
+/** A label name and the embedding of the name itself. */
+export interface LabelName {
+  value: string;
+  vector: ArrayLike<number>;
+}
+
+/** A row to score. */
+export interface Target {
+  text: string;
+  vector: ArrayLike<number>;
+}
+
+/** The same key as SQL's product_text_key(): spaces trimmed, whitespace runs collapsed, lower case. */
+export function textKey(text: string): string {
+  return text.replace(/^ +| +$/g, "").replace(/\s+/g, " ").toLowerCase();
+}
+
+const CHUNK = 256;
+
+/**
+ * For each target, the `k` most similar reference vectors (cosine = dot product of unit vectors) as
+ * [index, similarity] pairs, best first.
+ */
+export function nearestByCosine(
+  tf: Tf,
+  targets: ArrayLike<number>[],
+  reference: ArrayLike<number>[],
+  k: number,
+): [number, number][][] {
+  if (targets.length === 0) return [];
+  if (reference.length === 0) return targets.map(() => []);
+  const dimensions = reference[0].length;
+  const kept = Math.min(k, reference.length);
+  const referenceMatrix = toMatrix(tf, reference, dimensions);
+  const results: [number, number][][] = [];
+  try {
+    for (let start = 0; start < targets.length; start += CHUNK) {
+      const chunk = targets.slice(start, start + CHUNK);
+      const [values, indices] = tf.tidy(() => {
+        const similarities = tf.matMul(toMatrix(tf, chunk, dimensions), referenceMatrix, false, true);
+        const top = tf.topk(similarities, kept);
+        return [top.values.dataSync() as Float32Array, top.indices.dataSync() as Int32Array];
+      });
+      chunk.forEach((_, row) => {
+        const pairs: [number, number][] = [];
+        for (let j = 0; j < kept; j++) pairs.push([indices[row * kept + j], values[row * kept + j]]);
+        results.push(pairs);
+      });
+    }
+  } finally {
+    referenceMatrix.dispose();
+  }
+  return results;
+}
+
+/** What the evidence is gathered against: labelled rows, label names, and optionally a trained head. */
+export interface EvidenceSources {
+  rows: LabelledRow[];
+  labelNames: LabelName[];
+  classifier?: { model: ClassifierModel; labels: string[] };
+  /** The lexical channel; scores the targets' texts with their vectors. */
+  lexical?: LexicalModel;
+  k?: number;
+  zeroShotTop?: number;
+  zeroShotTemperature?: number;
+}
+
+/** Gathers the ensemble's evidence for every target. */
+export function gatherEvidence(tf: Tf, targets: Target[], sources: EvidenceSources): Evidence[] {
+  const vectors = targets.map((target) => target.vector);
+  const neighbours = nearestByCosine(tf, vectors, sources.rows.map((row) => row.vector), sources.k ?? KNN_K);
+  const names = nearestByCosine(
+    tf,
+    vectors,
+    sources.labelNames.map((name) => name.vector),
+    sources.zeroShotTop ?? ZERO_SHOT_TOP,
+  );
+  const probabilities = sources.classifier
+    ? predictProbabilities(tf, sources.classifier.model, vectors)
+    : undefined;
+  const lexical = sources.lexical ? lexicalProbabilities(sources.lexical, targets) : undefined;
+  const memory = new Map<string, Map<string, MemoryMatch>>();
+  for (const row of sources.rows) {
+    const key = textKey(row.text);
+    const byValue = memory.get(key) ?? new Map<string, MemoryMatch>();
+    const match = byValue.get(row.value) ?? { value: row.value, count: 0, human: false };
+    match.count++;
+    match.human ||= row.human ?? false;
+    byValue.set(row.value, match);
+    memory.set(key, byValue);
+  }
+  return targets.map((target, index) => {
+    const voters: Neighbour[] = neighbours[index].map(([at, similarity]) => ({
+      value: sources.rows[at].value,
+      similarity,
+    }));
+    const similarNames: Neighbour[] = names[index].map(([at, similarity]) => ({
+      value: sources.labelNames[at].value,
+      similarity,
+    }));
+    const matches = memory.get(textKey(target.text));
+    return {
+      memory: matches ? [...matches.values()] : undefined,
+      knn: knnVote(voters),
+      classifier: probabilities && sources.classifier
+        ? classifierScores(probabilities[index], sources.classifier.labels)
+        : undefined,
+      zeroShot: zeroShotScores(similarNames, sources.zeroShotTemperature ?? ZERO_SHOT_TEMPERATURE),
+      lexical: lexical && sources.lexical
+        ? classifierScores(lexical[index], sources.lexical.labels)
+        : undefined,
+    };
+  });
+}

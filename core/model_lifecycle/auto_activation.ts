@@ -1,0 +1,175 @@
+/**
+ * Auto-activation: a version the retrain job just made ready becomes active by itself only when it is at
+ * least as good as the active one on the same rows — the new version's held-out split. The new version's
+ * answers there are its out-of-fold ones (metrics.heldout_scores, as training.ts measures them); the
+ * active version answers the same rows with its own classifier head and ensemble settings, its kNN and
+ * exact-match memory drawing on the new version's training rows (what it would see in production, minus
+ * the held-out rows themselves, which would otherwise vote for their own label).
+ *
+ * The comparison leans towards the active version: its head may have been trained on some of these
+ * held-out rows, and its weights were not fitted out of fold. A new version that still matches it is
+ * activated; a tie activates (the newer one has learnt from more labels).
+ *
+ * Every decision is stored with its reason on the version (GET /models); an activation is also written
+ * to the audit trail (kind `model.auto_activate`, via `system`) and queues the re-scoring of the rows
+ * waiting for review, as POST /load-model does.
+ */
+import type { ActivationDecision } from "../../contract/schemas.ts";
+import type { ModelRuntime } from "../models/active_model.ts";
+import { readAutoRetrain } from "./auto_retrain_setting.ts";
+import type { Database } from "../db/database.ts";
+import { combineEvidence } from "../learning/ensemble.ts";
+import type { LabelledRow, LabelName } from "../learning/evidence.ts";
+import { gatherEvidenceInSlices } from "../learning/evidence_in_slices.ts";
+import { loadModelVersion, type StoredModel } from "../models/model_store.ts";
+import {
+  activateModelVersion,
+  activeModelVersion,
+  recordActivationDecision,
+} from "../models/model_versions.ts";
+import { enqueueRescore } from "../suggest/rescore_job.ts";
+import { sql } from "../db/sql.ts";
+import type { Tf } from "../runtime/tf_backend.ts";
+
+/** What {@link autoActivate} decided. */
+export interface ActivationOutcome {
+  decision: ActivationDecision;
+  reason: string;
+  /** The version active before (null: none, or nothing changed). */
+  previous: string | null;
+  /** Held-out rows right for the new and the active version (null when not compared). */
+  right: number | null;
+  active_right: number | null;
+  holdout_size: number;
+}
+
+/** Options of {@link autoActivate}. */
+export interface AutoActivateOptions {
+  /** The version just made ready, its split and its out-of-fold held-out answers. */
+  version: string;
+  split: { train: LabelledRow[]; holdout: LabelledRow[] };
+  heldoutScores: [number, number][];
+  /** Label names the new version's evaluation used (taxonomy and training values). */
+  labelNames: LabelName[];
+  modelsDir: string;
+  embeddingModelId: string;
+  dimensions: number;
+  /** This process' runtime: it serves the new version at once, and its current model is reused. */
+  models?: ModelRuntime;
+}
+
+/** Held-out rows of `holdout` the stored `model` gets right, with `train` as its labelled rows. */
+export async function heldoutRight(
+  tf: Tf,
+  model: StoredModel,
+  split: { train: LabelledRow[]; holdout: LabelledRow[] },
+  labelNames: LabelName[],
+): Promise<number> {
+  const evidence = await gatherEvidenceInSlices(tf, split.holdout, {
+    rows: split.train,
+    labelNames,
+    classifier: { model: model.classifier, labels: model.labels },
+    lexical: model.lexical,
+    k: model.ensemble.knn_k,
+    zeroShotTop: model.ensemble.zero_shot_top,
+    zeroShotTemperature: model.ensemble.zero_shot_temperature,
+  });
+  return split.holdout.filter((row, index) =>
+    combineEvidence(evidence[index], model.ensemble)?.value === row.value
+  )
+    .length;
+}
+
+function percent(right: number, total: number): string {
+  return `${((100 * right) / Math.max(1, total)).toFixed(1)}%`;
+}
+
+/** Compares, activates when the policy says so, and records the decision on the version. */
+export async function autoActivate(
+  db: Database,
+  tf: Tf,
+  options: AutoActivateOptions,
+): Promise<ActivationOutcome> {
+  const { version } = options;
+  const total = options.split.holdout.length;
+  const right = options.heldoutScores.filter(([, correct]) => correct === 1).length;
+  const outcome = async (
+    decision: ActivationDecision,
+    reason: string,
+    extra: Partial<ActivationOutcome> = {},
+  ): Promise<ActivationOutcome> => {
+    await recordActivationDecision(db, version, decision, reason);
+    return {
+      decision,
+      reason,
+      previous: null,
+      right: null,
+      active_right: null,
+      holdout_size: total,
+      ...extra,
+    };
+  };
+
+  const setting = await readAutoRetrain(db);
+  if (!setting.auto_activate) {
+    return await outcome("off", "Auto-activation is off: load it by hand after checking its metrics");
+  }
+  const active = await activeModelVersion(db);
+  let activeRight: number | null = null;
+  let why: string;
+  if (active === null) {
+    why = `No version was active; ${right} of ${total} held-out rows right (${percent(right, total)})`;
+  } else {
+    if (total === 0) {
+      return await outcome("kept", `No held-out rows to compare with ${active}: load it by hand`);
+    }
+    const served = options.models?.current();
+    const lease = served?.version === active ? options.models!.acquire() : undefined;
+    let stored: StoredModel | undefined;
+    try {
+      const model = lease?.model ?? (stored = await loadModelVersion(tf, options.modelsDir, active, {
+        embeddingModelId: options.embeddingModelId,
+        dimensions: options.dimensions,
+      }));
+      activeRight = await heldoutRight(tf, model, options.split, options.labelNames);
+    } catch (error) {
+      return await outcome(
+        "failed",
+        `Cannot compare with ${active}: ${(error as Error).message}; load ${version} by hand`,
+      );
+    } finally {
+      lease?.release();
+      stored?.classifier.dispose();
+    }
+    const figures = `${right} of ${total} held-out rows right (${percent(right, total)}), ${active} ` +
+      `${activeRight} (${percent(activeRight, total)}) on the same rows`;
+    if (right < activeRight) {
+      return await outcome("kept", `${figures}: ${active} stays active`, {
+        right,
+        active_right: activeRight,
+      });
+    }
+    why = figures;
+  }
+
+  let previous: string | null = null;
+  try {
+    const commit = async () => {
+      previous = await activateModelVersion(db, version);
+    };
+    if (options.models) await options.models.switchTo(version, commit);
+    else await commit();
+  } catch (error) {
+    return await outcome("failed", `Cannot activate ${version}: ${(error as Error).message}`, {
+      right,
+      active_right: activeRight,
+    });
+  }
+  const rescoreJobId = await enqueueRescore(db, { reason: "activation", version });
+  const details = JSON.stringify({ version, previous, reason: why, rescore_job_id: rescoreJobId });
+  // The same row core/accounts/audit.ts writes; an activation by the system has no acting user.
+  await db.query(sql`
+    INSERT INTO audit_log (actor, actor_id, via, kind, details)
+    VALUES (NULL, NULL, 'system', 'model.auto_activate', ${details}::text::jsonb)`);
+  return await outcome("activated", why, { previous, right, active_right: activeRight });
+}

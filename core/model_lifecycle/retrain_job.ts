@@ -1,0 +1,270 @@
+/**
+ * The `retrain` job: train a new model version on the consolidated labels (seed labels and each
+ * product's latest human decision; never auto-accepted rows), write it to MODELS_DIR and mark it ready.
+ * Queued by a person (POST /trigger-retrain) or by the auto-retrain scheduler (auto_retrain.ts). Once
+ * ready, the auto-activation policy (auto_activation.ts) activates it when it is at least as good as the
+ * active version; otherwise, or with the policy off, a person loads it (POST /load-model).
+ *
+ * Too few labelled rows is not an error worth retrying: the job fails at once, before any version is
+ * created, with a message that says what is there and what is missing.
+ *
+ * A version is marked ready only after its folder is complete and loads back with identical
+ * predictions; anything less leaves it 'failed' with the reason, and it can never be activated.
+ */
+import {
+  type ActivationDecision,
+  type JobKind,
+  RetrainPayload,
+  WORK_CHANNEL,
+} from "../../contract/schemas.ts";
+import type { ModelRuntime } from "../models/active_model.ts";
+import { autoActivate } from "./auto_activation.ts";
+import type { Queryable } from "../db/database.ts";
+import { predictProbabilities } from "../learning/classifier.ts";
+import { lexicalProbabilities } from "../learning/lexical.ts";
+import type { LabelledRow } from "../learning/evidence.ts";
+import type { ClaimedJob } from "../jobs/jobs.ts";
+import { embedMissingLabelNames, readLabelNames } from "../suggest/label_names.ts";
+import { loadModelVersion, saveModelVersion } from "../models/model_store.ts";
+import { createModelVersion, markModelFailed, markModelReady } from "../models/model_versions.ts";
+import { sql } from "../db/sql.ts";
+import { loadTf } from "../runtime/tf_backend.ts";
+import {
+  MIN_TRAINING_ROWS,
+  trainEnsemble,
+  TrainingError,
+  type TrainingOptions,
+} from "../learning/training.ts";
+import type { JobContext, JobHandler } from "../jobs/job_handler.ts";
+import { yieldToEventLoop } from "../runtime/yield_to_event_loop.ts";
+
+/** Options of {@link retrainHandler}. */
+export interface RetrainOptions {
+  modelsDir: string;
+  /** The worker's runtime: a version auto-activated here is served at once. */
+  models?: ModelRuntime;
+  /** Smaller runs for tests: fixed epochs, no learning curve. */
+  training?: Pick<TrainingOptions, "epochs" | "learningCurve" | "holdoutFraction">;
+}
+
+/** What a finished retrain job stores as its result. */
+export interface RetrainResult {
+  version: string;
+  accuracy: number;
+  macro_f1: number;
+  majority_baseline: number;
+  train_size: number;
+  holdout_size: number;
+  /** What the auto-activation policy decided, and why. */
+  activation: { decision: ActivationDecision; reason: string; previous: string | null };
+}
+
+/** Training rows read per query: one query reading them all would hold the embedded process' event loop. */
+const TRAINING_PAGE = 250;
+
+/**
+ * Seed labels and the latest human decision per product, with their vectors of `modelId`, in product
+ * order. Read in pages of TRAINING_PAGE with a yield between them: on embedded PGlite a query runs on
+ * this thread, and one reading 1,500 vectors held every request of the web server for about a second.
+ */
+export async function readTrainingRows(db: Queryable, modelId: string): Promise<LabelledRow[]> {
+  const rows: LabelledRow[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await db.query<LabelledRow & { product_id: number }>(sql`
+      SELECT labels.product_id, products.text, labels.value, labels.source = 'human' AS human,
+             embeddings.embedding::real[] AS vector
+      FROM product_labels labels
+      JOIN products ON products.id = labels.product_id
+      JOIN embeddings ON embeddings.product_id = labels.product_id AND embeddings.model_id = ${modelId}
+      WHERE labels.source IN ('seed', 'human') AND labels.product_id > ${after}
+      ORDER BY labels.product_id
+      LIMIT ${TRAINING_PAGE}`);
+    for (const { product_id: _, ...row } of page) rows.push(row);
+    if (page.length < TRAINING_PAGE) return rows;
+    after = page[page.length - 1].product_id;
+    await yieldToEventLoop();
+  }
+}
+
+/**
+ * Queues a retrain unless one is already queued or running (pressing the button twice, or the scheduler
+ * in several workers, trains once): the partial unique index jobs_one_retrain refuses a second row, and
+ * the one there is returned instead. Two attempts: a worker that dies mid-training hands it to another
+ * once its lease ends.
+ */
+export async function enqueueRetrain(
+  db: Queryable,
+  payload: RetrainPayload = {},
+): Promise<{ job_id: number; already_queued: boolean }> {
+  // A run whose worker died on its last attempt is never claimed again; left 'running' it would hold
+  // the index's one place for good.
+  await db.query(sql`
+    UPDATE jobs SET status = 'failed', finished_at = now(), updated_at = now(), locked_by = NULL,
+      last_error = coalesce(last_error, 'The worker running it stopped before it finished')
+    WHERE kind = ${"retrain" satisfies JobKind} AND status = 'running' AND locked_until < now()
+      AND attempts >= max_attempts`);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [created] = await db.query<{ id: number }>(sql`
+      INSERT INTO jobs (kind, payload, max_attempts)
+      VALUES (${"retrain" satisfies JobKind}, ${JSON.stringify(payload)}::text::jsonb, 2)
+      ON CONFLICT (kind) WHERE kind = 'retrain' AND status IN ('queued', 'running') DO NOTHING
+      RETURNING id`);
+    if (created) {
+      await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`job:${created.id}`})`);
+      return { job_id: created.id, already_queued: false };
+    }
+    const [waiting] = await db.query<{ id: number }>(sql`
+      SELECT id FROM jobs WHERE kind = ${"retrain" satisfies JobKind} AND status IN ('queued', 'running')`);
+    // Otherwise it finished between the two statements: try again.
+    if (waiting) return { job_id: waiting.id, already_queued: true };
+  }
+  throw new Error("Cannot queue a retrain: the retrain queue changed three times in a row");
+}
+
+/**
+ * Refuses before training when the labels cannot make a version, saying how many labelled rows there
+ * are, how many have vectors yet, and how many values they carry.
+ */
+async function checkEnoughLabels(db: Queryable, rows: LabelledRow[]): Promise<void> {
+  const values = new Set(rows.map((row) => row.value)).size;
+  if (rows.length >= MIN_TRAINING_ROWS && values >= 2) return;
+  const [{ labelled }] = await db.query<{ labelled: number }>(sql`
+    SELECT count(*)::int AS labelled FROM product_labels WHERE source IN ('seed', 'human')`);
+  const waiting = labelled - rows.length;
+  const vectors = waiting > 0 ? `, ${waiting} of them still waiting for their vectors` : "";
+  if (rows.length < MIN_TRAINING_ROWS) {
+    throw new TrainingError(
+      `Cannot train: ${labelled} labelled rows${vectors}, need at least ${MIN_TRAINING_ROWS} with vectors`,
+    );
+  }
+  throw new TrainingError(
+    `Cannot train: all ${rows.length} labelled rows carry the same value, need at least 2 values`,
+  );
+}
+
+async function retrain(
+  job: ClaimedJob,
+  context: JobContext,
+  options: RetrainOptions,
+): Promise<RetrainResult> {
+  const payload = RetrainPayload.parse(job.payload);
+  const { db, embedder } = context;
+  await embedMissingLabelNames(db, embedder);
+  const rows = await readTrainingRows(db, embedder.modelId);
+  try {
+    await checkEnoughLabels(db, rows);
+  } catch (error) {
+    // A second attempt would find the same labels.
+    await db.query(sql`UPDATE jobs SET max_attempts = attempts WHERE id = ${job.id}`);
+    throw error;
+  }
+  const tf = await loadTf();
+  const version = await createModelVersion(db, {
+    embeddingModelId: embedder.modelId,
+    dimensions: embedder.dimensions,
+    jobId: job.id,
+  });
+  try {
+    const by = payload.requested_by ?? (payload.trigger === "schedule" ? "auto-retrain" : undefined);
+    await context.progress(0, 1, `${version}: reading labels${by ? ` (${by})` : ""}`);
+    const [{ feedback }] = await db.query<{ feedback: number }>(sql`
+      SELECT count(*)::int AS feedback FROM feedback`);
+    const labelNames = await readLabelNames(db, embedder.modelId);
+    // One step more than training reports: saving and verifying the files.
+    let steps = 1;
+    const trained = await trainEnsemble(tf, rows, {
+      ...options.training,
+      labelNames,
+      seed: job.id,
+      onProgress: (done, total, message) => {
+        steps = total + 1;
+        return context.progress(done, steps, `${version}: ${message}`);
+      },
+    });
+    try {
+      await context.progress(steps - 1, steps, `${version}: saving`);
+      await saveModelVersion(tf, options.modelsDir, {
+        version,
+        classifier: trained.classifier,
+        lexical: trained.lexical,
+        labels: trained.labels,
+        ensemble: trained.ensemble,
+        metrics: trained.metrics,
+        embeddingModelId: embedder.modelId,
+        dimensions: embedder.dimensions,
+        feedbackSnapshot: feedback,
+        tfjsVersion: tf.version.tfjs,
+        backend: tf.getBackend(),
+      });
+      // Read back what was written and check it predicts exactly what was trained.
+      const stored = await loadModelVersion(tf, options.modelsDir, version, {
+        embeddingModelId: embedder.modelId,
+        dimensions: embedder.dimensions,
+      });
+      try {
+        const probe = rows.slice(0, 16);
+        const vectors = probe.map((row) => row.vector);
+        const before = [
+          ...predictProbabilities(tf, trained.classifier, vectors),
+          ...lexicalProbabilities(trained.lexical, probe),
+        ];
+        const after = [
+          ...predictProbabilities(tf, stored.classifier, vectors),
+          ...(stored.lexical ? lexicalProbabilities(stored.lexical, probe) : []),
+        ];
+        if (after.length !== before.length) {
+          throw new Error(`Cannot save model "${version}": its lexical channel did not load back`);
+        }
+        const drift = Math.max(
+          ...before.flatMap((row, i) => Array.from(row, (p, j) => Math.abs(p - after[i][j]))),
+        );
+        if (!(drift < 1e-5)) {
+          throw new Error(`Cannot save model "${version}": reloaded predictions differ by ${drift}`);
+        }
+      } finally {
+        stored.classifier.dispose();
+      }
+      await markModelReady(db, version, { metrics: trained.metrics, feedbackSnapshot: feedback });
+    } finally {
+      trained.classifier.dispose();
+    }
+    const known = new Set(trained.split.train.map((row) => row.value));
+    const activation = await autoActivate(db, tf, {
+      version,
+      split: trained.split,
+      heldoutScores: trained.metrics.heldout_scores,
+      labelNames: labelNames.filter((name) => name.taxonomy || known.has(name.value)),
+      modelsDir: options.modelsDir,
+      embeddingModelId: embedder.modelId,
+      dimensions: embedder.dimensions,
+      models: options.models,
+    });
+    const accuracy = `held-out accuracy ${(trained.metrics.accuracy * 100).toFixed(1)}%`;
+    await context.progress(
+      steps,
+      steps,
+      `${version}: ready, ${accuracy}; ${
+        activation.decision === "activated" ? "activated" : `not activated (${activation.decision})`
+      }`,
+    );
+    const { metrics } = trained;
+    return {
+      version,
+      accuracy: metrics.accuracy,
+      macro_f1: metrics.macro_f1,
+      majority_baseline: metrics.majority_baseline,
+      train_size: metrics.train_size,
+      holdout_size: metrics.holdout_size,
+      activation: { decision: activation.decision, reason: activation.reason, previous: activation.previous },
+    };
+  } catch (error) {
+    await markModelFailed(db, version, (error as Error).message).catch(() => {});
+    throw error;
+  }
+}
+
+/** The `retrain` job handler. */
+export function retrainHandler(options: RetrainOptions): JobHandler {
+  return (job, context) => retrain(job, context, options);
+}

@@ -1,0 +1,137 @@
+/**
+ * Records a reviewer's decision. History is kept in `feedback`; the decision also becomes the product's
+ * current label in the same transaction, and the suggestions of its nearest unreviewed neighbours are
+ * refreshed at once, so the next card already benefits from it.
+ */
+import { type FeedbackInput, type FeedbackSaved, WORK_CHANNEL } from "../../contract/schemas.ts";
+import type { Database, Queryable } from "../db/database.ts";
+import { DomainError } from "../domain_error.ts";
+import { sql } from "../db/sql.ts";
+import { refreshAroundLabels } from "../suggest/suggestions.ts";
+import type { ModelRuntime } from "../models/active_model.ts";
+
+/** A decision that cannot be stored; `status` is the HTTP status to answer with. */
+export class FeedbackError extends DomainError {
+  constructor(kind: "not_found" | "conflict" | "invalid", message: string) {
+    super(kind, message);
+    this.name = "FeedbackError";
+  }
+}
+
+/** One decision on one product, as both the single-row and the bulk path store it. */
+export interface Decision {
+  productId: number;
+  approved: boolean;
+  value: string;
+  /** The suggestion (and its confidence) the decision was made on, kept with the history. */
+  suggestion: string | null;
+  confidence: number | null;
+  reviewer: string;
+}
+
+/**
+ * Writes `decisions` (distinct products) inside the caller's transaction, the product rows locked by it:
+ * a `feedback` row each and the products' current labels, two set-based statements whatever the count.
+ * With two statements per row, a 500-row group's transaction took 2.7 s on PGlite, set-based 0.6 s (its
+ * 500 audit entries included), and an open PGlite transaction blocks every other query of the process.
+ * Returns the feedback ids in the order of `decisions`.
+ */
+export async function recordDecisions(tx: Queryable, decisions: Decision[]): Promise<number[]> {
+  if (decisions.length === 0) return [];
+  const productIds = decisions.map((d) => d.productId);
+  const values = decisions.map((d) => d.value);
+  // An approval is the row without corrected_text (the table's CHECK says the same); postgres.js cannot
+  // send a boolean[] parameter, so `approved` travels as that.
+  const corrected = decisions.map((d) => d.approved ? null : d.value);
+  const suggested = decisions.map((d) => d.suggestion);
+  const confidences = decisions.map((d) => d.confidence);
+  const reviewers = decisions.map((d) => d.reviewer);
+  const rows = await tx.query<{ id: number; product_id: number }>(sql`
+    INSERT INTO feedback (product_id, approved, corrected_text, value, suggested_value, suggested_confidence,
+                          reviewer)
+    SELECT product_id, corrected_text IS NULL, corrected_text, value, suggested_value, suggested_confidence,
+           reviewer
+    FROM unnest(${productIds}::int[], ${corrected}::text[], ${values}::text[], ${suggested}::text[],
+                ${confidences}::real[], ${reviewers}::text[])
+      AS decided (product_id, corrected_text, value, suggested_value, suggested_confidence, reviewer)
+    RETURNING id, product_id`);
+  await tx.query(sql`
+    INSERT INTO product_labels (product_id, value, source, updated_at)
+    SELECT product_id, value, 'human', now()
+    FROM unnest(${productIds}::int[], ${values}::text[]) AS decided (product_id, value)
+    ON CONFLICT (product_id) DO UPDATE SET value = excluded.value, source = 'human', updated_at = now()`);
+  const ids = new Map(rows.map((row) => [row.product_id, row.id]));
+  return decisions.map((decision) => ids.get(decision.productId)!);
+}
+
+/** Stores `input` and returns what was decided. */
+export async function saveFeedback(
+  db: Database,
+  input: FeedbackInput,
+  options: { modelId: string; reviewer: string; models?: ModelRuntime },
+): Promise<FeedbackSaved> {
+  const saved = await db.transaction(async (tx) => {
+    const [product] = await tx.query<
+      { id: number; suggestion: string | null; confidence: number | null; import_id: number; status: string }
+    >(
+      sql`
+      SELECT products.id, suggestions.value AS suggestion, suggestions.confidence, products.import_id,
+             imports.status
+      FROM products JOIN imports ON imports.id = products.import_id
+      LEFT JOIN suggestions ON suggestions.product_id = products.id
+      WHERE products.id = ${input.product_id}
+      FOR UPDATE OF products`,
+    );
+    if (!product) {
+      throw new FeedbackError("not_found", `Cannot store feedback: no product with id ${input.product_id}`);
+    }
+    // A row of a file not fully read (or left half read by a crash, and about to be deleted) is not
+    // decidable: a decision acknowledged on it would be lost with it. 'imported' is final, so the
+    // check holds until commit without locking the import.
+    if (product.status !== "imported") {
+      throw new FeedbackError(
+        "conflict",
+        `Cannot store feedback on product ${input.product_id}: its import ${product.import_id} is ` +
+          `${product.status === "importing" ? "still being read" : "failed"}`,
+      );
+    }
+    let value: string;
+    let shown = { suggestion: product.suggestion, confidence: product.confidence };
+    if (input.approved) {
+      // An approval accepts the suggestion shown. A decision made meanwhile can re-score this row between
+      // the page loading and the click; the reviewer judged the value on the card, so that value is
+      // stored, with no confidence (the current one belongs to the newer suggestion).
+      if (input.expected_value !== undefined && input.expected_value !== product.suggestion) {
+        shown = { suggestion: input.expected_value, confidence: null };
+      }
+      value = shown.suggestion ?? "";
+      if (!value) {
+        throw new FeedbackError(
+          "invalid",
+          `Cannot approve product ${input.product_id}: it has no suggestion; send corrected_text instead`,
+        );
+      }
+    } else {
+      if (!input.corrected_text) {
+        throw new FeedbackError("invalid", "Cannot store a correction without corrected_text");
+      }
+      value = input.corrected_text;
+    }
+    const [feedbackId] = await recordDecisions(tx, [{
+      productId: product.id,
+      approved: input.approved,
+      value,
+      suggestion: shown.suggestion,
+      confidence: shown.confidence,
+      reviewer: options.reviewer,
+    }]);
+    return { feedback_id: feedbackId, product_id: product.id, value };
+  });
+  const refreshed = await refreshAroundLabels(db, {
+    modelId: options.modelId,
+    labelledIds: [saved.product_id],
+    models: options.models,
+  });
+  await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`feedback:${saved.product_id}`})`);
+  return { ...saved, refreshed_neighbours: refreshed };
+}

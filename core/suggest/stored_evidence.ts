@@ -1,0 +1,100 @@
+/**
+ * The evidence the database holds about stored products, gathered in SQL: the kNN vote of the nearest
+ * labelled rows and zero-shot similarity to the label names (pgvector, cosine distance `<=>`), and the
+ * exact-match memory (the product_text_key index). It is what evidence.ts gathers in memory for training
+ * and evaluation, computed where the rows live; stored_evidence_test.ts checks the two agree. Labels
+ * accepted by auto-accept never vote and never feed the memory, and a 'reused' label (a copy of a decision
+ * on the same text) is not counted twice: only seed labels and people's decisions count.
+ */
+import type { Queryable } from "../db/database.ts";
+import {
+  type Evidence,
+  knnVote,
+  type MemoryMatch,
+  type Neighbour,
+  zeroShotScores,
+} from "../learning/ensemble.ts";
+import { sql } from "../db/sql.ts";
+
+/** What to gather evidence for, and how much. */
+export interface StoredEvidenceOptions {
+  /** Embedding model whose vectors are compared. */
+  modelId: string;
+  /** Products with a vector of `modelId`; others get empty evidence. */
+  productIds: number[];
+  /** Labelled neighbours that vote. */
+  k: number;
+  /** Label names compared (the nearest this many). */
+  zeroShotTop: number;
+  /** Softmax temperature of zero-shot similarities (ensemble.ts zeroShotScores). */
+  zeroShotTemperature: number;
+}
+
+/**
+ * Evidence per product id (every id of `productIds`, `{}` when nothing is known): `knn` from the `k`
+ * nearest labelled rows other than the product itself, `zeroShot` from the `zeroShotTop` nearest label
+ * names (taxonomy or labelled values), `memory` from labelled rows with the same text key.
+ */
+export async function gatherStoredEvidence(
+  db: Queryable,
+  options: StoredEvidenceOptions,
+): Promise<Map<number, Evidence>> {
+  const ids = options.productIds;
+  const evidence = new Map<number, Evidence>(ids.map((id) => [id, {}]));
+  if (ids.length === 0) return evidence;
+  const targets = sql`
+    SELECT product_id, embedding FROM embeddings
+    WHERE model_id = ${options.modelId} AND product_id = ANY(${ids}::int[])`;
+  const neighbours = await db.query<{ product_id: number } & Neighbour>(sql`
+    WITH targets AS (${targets})
+    SELECT targets.product_id, nearest.value, nearest.similarity
+    FROM targets
+    CROSS JOIN LATERAL (
+      SELECT labels.value, 1 - (labelled.embedding <=> targets.embedding) AS similarity
+      FROM product_labels labels
+      JOIN embeddings labelled
+        ON labelled.product_id = labels.product_id AND labelled.model_id = ${options.modelId}
+      -- A 'reused' label copies a decision on the same text: counting it again would double that vote.
+      WHERE labels.product_id <> targets.product_id AND labels.source IN ('seed', 'human')
+      ORDER BY labelled.embedding <=> targets.embedding
+      LIMIT ${options.k}
+    ) nearest`);
+  for (const [id, rows] of groupBy(neighbours)) evidence.get(id)!.knn = knnVote(rows);
+
+  const names = await db.query<{ product_id: number } & Neighbour>(sql`
+    WITH targets AS (${targets}), names AS MATERIALIZED (
+      SELECT value, embedding FROM label_embeddings
+      WHERE model_id = ${options.modelId}
+        AND (EXISTS (SELECT 1 FROM taxonomy_labels WHERE taxonomy_labels.value = label_embeddings.value)
+          OR EXISTS (SELECT 1 FROM product_labels
+                     WHERE product_labels.value = label_embeddings.value AND product_labels.source <> 'auto'))
+    )
+    SELECT targets.product_id, nearest.value, nearest.similarity
+    FROM targets
+    CROSS JOIN LATERAL (
+      SELECT names.value, 1 - (names.embedding <=> targets.embedding) AS similarity
+      FROM names ORDER BY names.embedding <=> targets.embedding LIMIT ${options.zeroShotTop}
+    ) nearest`);
+  for (const [id, rows] of groupBy(names)) {
+    evidence.get(id)!.zeroShot = zeroShotScores(rows, options.zeroShotTemperature);
+  }
+
+  const memory = await db.query<{ product_id: number } & MemoryMatch>(sql`
+    SELECT target.id AS product_id, labels.value, count(*)::int AS count,
+           bool_or(labels.source = 'human') AS human
+    FROM products target
+    JOIN products twin
+      ON product_text_key(twin.text) = product_text_key(target.text) AND twin.id <> target.id
+    JOIN product_labels labels ON labels.product_id = twin.id AND labels.source IN ('seed', 'human')
+    WHERE target.id = ANY(${ids}::int[]) AND product_text_key(target.text) <> ''
+    GROUP BY target.id, labels.value`);
+  for (const [id, rows] of groupBy(memory)) evidence.get(id)!.memory = rows;
+
+  return evidence;
+}
+
+function groupBy<T extends { product_id: number }>(rows: T[]): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const row of rows) groups.set(row.product_id, [...(groups.get(row.product_id) ?? []), row]);
+  return groups;
+}

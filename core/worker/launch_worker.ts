@@ -1,0 +1,49 @@
+/**
+ * Starts the worker loop the way both entry points need it: picks the device (CUDA when present),
+ * loads the embedding model on it, loads the TF.js backend that device selection chose for training,
+ * and starts embedding and job handling. `npm start` (embedded) and `npm run worker` (server) share it.
+ */
+import type { ModelRuntime } from "../models/active_model.ts";
+import type { Config } from "../runtime/config.ts";
+import type { Database } from "../db/database.ts";
+import { type DeviceChoice, loadOnDevice, reportedDevice, selectDevice } from "../runtime/device.ts";
+import { type Embedder, loadEmbedder } from "../embedding/embedder.ts";
+import { modelJobHandlers } from "./model_jobs.ts";
+import { loadTf } from "../runtime/tf_backend.ts";
+import { startWorker, type WorkerHandle } from "./worker_loop.ts";
+
+/** A started worker, with the model and device it runs on. */
+export interface LaunchedWorker {
+  worker: WorkerHandle;
+  embedder: Embedder;
+  device: DeviceChoice;
+}
+
+/** Loads the model on the best device and starts the worker loop on `db`. */
+export async function launchWorker(
+  db: Database,
+  config: Config,
+  options: { models: ModelRuntime; log: (message: string) => void },
+): Promise<LaunchedWorker> {
+  const selected = await selectDevice(config.device);
+  for (const reason of selected.reasons) options.log(reason);
+  const { value: embedder, choice: device } = await loadOnDevice(selected, (device) =>
+    loadEmbedder({
+      modelId: config.embeddingModelId,
+      localModelPath: config.embeddingModelPath,
+      allowRemoteModels: config.allowRemoteModels,
+      dtype: config.embeddingDtype,
+      device,
+    }), options.log);
+  await loadTf(device.training);
+  const worker = await startWorker(db, embedder, {
+    batchSize: config.embedBatchSize,
+    pollMs: config.workerPollMs,
+    leaseSeconds: config.workerLeaseSeconds,
+    heartbeatMs: config.workerHeartbeatMs,
+    device: reportedDevice(device),
+    models: options.models,
+    jobHandlers: modelJobHandlers({ modelsDir: config.modelsDir, models: options.models }),
+  });
+  return { worker, embedder, device };
+}

@@ -1,0 +1,15 @@
+/** The job handlers of the learning loop, for `startWorker({ jobHandlers })` in every worker process. */
+import type { ModelRuntime } from "../models/active_model.ts";
+import { rescoreHandler } from "../suggest/rescore_job.ts";
+import { retrainHandler, type RetrainOptions } from "../model_lifecycle/retrain_job.ts";
+import type { JobHandler } from "../jobs/job_handler.ts";
+
+/** `retrain` and `rescore` handlers writing versions to `modelsDir` and scoring with `models`. */
+export function modelJobHandlers(
+  options: RetrainOptions & { models: ModelRuntime },
+): Record<"retrain" | "rescore", JobHandler> {
+  return {
+    retrain: retrainHandler(options),
+    rescore: rescoreHandler({ models: options.models }),
+  };
+}

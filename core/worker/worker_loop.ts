@@ -1,0 +1,305 @@
+/**
+ * The worker loop, the same module under Deno (embedded, in the web process) and Node (separate worker
+ * processes): wake on NOTIFY, also poll (a lost notification delays work, never loses it), claim a batch
+ * of products, embed, write vectors and suggestions, report progress.
+ */
+import { PROGRESS_CHANNEL, type ProgressNotice, WORK_CHANNEL } from "../../contract/schemas.ts";
+import type { Database } from "../db/database.ts";
+import type { Embedder } from "../embedding/embedder.ts";
+import type { JobContext, JobHandler } from "../jobs/job_handler.ts";
+import {
+  claimProducts,
+  completeEmbeddings,
+  enqueueMissingEmbeddings,
+  failEmbeddings,
+  hasQueuedProducts,
+} from "../embedding/embedding_queue.ts";
+import {
+  productsMissingSuggestion,
+  refreshAroundLabels,
+  refreshSuggestions,
+} from "../suggest/suggestions.ts";
+import { sql } from "../db/sql.ts";
+import { claimJob, completeJob, failJob, reportJobProgress } from "../jobs/jobs.ts";
+import { startHeartbeat, thisProcess } from "../jobs/heartbeat.ts";
+import type { ModelRuntime } from "../models/active_model.ts";
+import { embedMissingLabelNames } from "../suggest/label_names.ts";
+import { processIdentity } from "../runtime/process_identity.ts";
+import { scheduleRetrain } from "../model_lifecycle/auto_retrain.ts";
+
+/** Options for {@link startWorker}. */
+export interface WorkerOptions {
+  batchSize: number;
+  pollMs: number;
+  leaseSeconds: number;
+  /** Identifies this worker in leases and logs; defaults to host:pid:random. */
+  workerId?: string;
+  log?: (message: string) => void;
+  /** Handlers by job kind; the worker claims only jobs it has a handler for. */
+  jobHandlers?: Record<string, JobHandler>;
+  /** What the heartbeat reports about the device (see device.ts); defaults to plain "cpu". */
+  device?: { device: string; detail: string | null; trainingBackend: string | null };
+  /** The model version this worker serves, for the heartbeat; null until one is active. */
+  modelVersion?: () => string | null;
+  /** Heartbeat interval; defaults to HEARTBEAT_INTERVAL_MS (10 s). */
+  heartbeatMs?: number;
+  /** The model version this process scores with (active_model.ts); without it: no classifier head. */
+  models?: ModelRuntime;
+}
+
+/**
+ * Pause after the n-th consecutive database failure: 0.5 s doubling to 30 s, with jitter so many
+ * workers do not reconnect in lockstep after a server restart. postgres.js reconnects by itself on the
+ * next query, so waiting is all the loop has to do.
+ */
+export function retryDelayMs(failures: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
+  return Math.round(base * (0.75 + 0.5 * random()));
+}
+
+/** A running worker. */
+export interface WorkerHandle {
+  readonly workerId: string;
+  /** Resolves once every product queued so far is embedded (or has failed for good). */
+  idle(): Promise<void>;
+  /** Stops after the batch in flight; resolves when the loop has exited. */
+  stop(): Promise<void>;
+  /** Counters since start. */
+  readonly stats: { embedded: number; failed: number; batches: number; jobsDone: number; jobsFailed: number };
+}
+
+function defaultWorkerId(): string {
+  return processIdentity(Math.random().toString(36).slice(2, 8));
+}
+
+/** Starts the loop; it runs until `stop()` is called. */
+export async function startWorker(
+  db: Database,
+  embedder: Embedder,
+  options: WorkerOptions,
+): Promise<WorkerHandle> {
+  const workerId = options.workerId ?? defaultWorkerId();
+  const log = options.log ?? ((message: string) => console.log(`[worker ${workerId}] ${message}`));
+  const stats = { embedded: 0, failed: 0, batches: 0, jobsDone: 0, jobsFailed: 0 };
+  let stopping = false;
+  const sleepers = new Set<() => void>();
+  const wake = () => {
+    for (const done of [...sleepers]) done();
+  };
+  let idleWaiters: (() => void)[] = [];
+
+  const requeued = await enqueueMissingEmbeddings(db, embedder.modelId);
+  if (requeued > 0) log(`queued ${requeued} products that have no ${embedder.modelId} vector`);
+
+  // `wake` on every (re)subscription too: NOTIFYs sent while the connection was down are lost.
+  const unlisten = await db.listen(WORK_CHANNEL, wake, wake);
+  const heartbeat = startHeartbeat(
+    db,
+    thisProcess({
+      id: workerId,
+      device: options.device?.device ?? "cpu",
+      deviceDetail: options.device?.detail ?? null,
+      trainingBackend: options.device?.trainingBackend ?? null,
+      embeddingModel: embedder.modelId,
+    }),
+    () => ({
+      productsEmbedded: stats.embedded,
+      jobsDone: stats.jobsDone,
+      jobsFailed: stats.jobsFailed,
+      modelVersion: options.modelVersion?.() ?? options.models?.version ?? null,
+    }),
+    { intervalMs: options.heartbeatMs, log },
+  );
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        sleepers.delete(done);
+        resolve();
+      }
+      sleepers.add(done);
+    });
+  }
+
+  async function runBatch(): Promise<boolean> {
+    const claimed = await claimProducts(db, {
+      modelId: embedder.modelId,
+      workerId,
+      limit: options.batchSize,
+      leaseSeconds: options.leaseSeconds,
+    });
+    if (claimed.length === 0) return false;
+    const productIds = claimed.map((product) => product.product_id);
+    try {
+      const vectors = await embedder.embed(claimed.map((product) => product.text));
+      await db.transaction((tx) =>
+        completeEmbeddings(tx, { modelId: embedder.modelId, workerId, productIds, vectors })
+      );
+      await refreshSuggestions(db, { modelId: embedder.modelId, productIds, models: options.models });
+      const labelled = await db.query<{ product_id: number }>(sql`
+        SELECT product_id FROM product_labels WHERE product_id = ANY(${productIds}::int[])`);
+      if (labelled.length > 0) {
+        await refreshAroundLabels(db, {
+          modelId: embedder.modelId,
+          labelledIds: labelled.map((row) => row.product_id),
+          models: options.models,
+        });
+      }
+      stats.embedded += claimed.length;
+    } catch (error) {
+      stats.failed += claimed.length;
+      log(`batch of ${claimed.length} failed: ${(error as Error).message}`);
+      await failEmbeddings(db, {
+        modelId: embedder.modelId,
+        workerId,
+        productIds,
+        error: (error as Error).message,
+      });
+    }
+    stats.batches++;
+    const notice: ProgressNotice = { worker: workerId, embedded: stats.embedded, failed: stats.failed };
+    await db.query(sql`SELECT pg_notify(${PROGRESS_CHANNEL}, ${JSON.stringify(notice)})`);
+    return true;
+  }
+
+  async function sweepMissingSuggestions(): Promise<boolean> {
+    const ids = await productsMissingSuggestion(db, { modelId: embedder.modelId, limit: 200 });
+    if (ids.length === 0) return false;
+    return (await refreshSuggestions(db, {
+      modelId: embedder.modelId,
+      productIds: ids,
+      models: options.models,
+    })) >
+      0;
+  }
+
+  /** Embeds label names (taxonomy, new label values) for zero-shot, a few at a time when idle. */
+  async function sweepLabelNames(): Promise<boolean> {
+    return (await embedMissingLabelNames(db, embedder, { limit: 64 })) > 0;
+  }
+
+  function hasPendingWork(): Promise<boolean> {
+    return hasQueuedProducts(db, embedder.modelId);
+  }
+
+  const loop = (async () => {
+    let lastReport = Date.now();
+    let sinceReport = 0;
+    let failures = 0;
+    while (!stopping) {
+      let worked = false;
+      try {
+        const before = stats.embedded;
+        worked = await runBatch();
+        sinceReport += stats.embedded - before;
+        if (!worked) worked = await sweepLabelNames();
+        if (!worked) worked = await sweepMissingSuggestions();
+        if (failures > 0) log(`database reachable again after ${failures} failed attempts`);
+        failures = 0;
+      } catch (error) {
+        failures++;
+        const delay = retryDelayMs(failures);
+        log(`cannot reach the database: ${(error as Error).message}; retrying in ${delay} ms`);
+        await sleep(delay);
+        continue;
+      }
+      const now = Date.now();
+      if (sinceReport > 0 && (now - lastReport > 5000 || !worked)) {
+        const rate = sinceReport / ((now - lastReport) / 1000);
+        log(`embedded ${stats.embedded} products (${rate.toFixed(1)}/s), ${stats.failed} failed`);
+        lastReport = now;
+        sinceReport = 0;
+      }
+      if (worked) continue;
+      if (idleWaiters.length > 0 && !(await hasPendingWork().catch(() => true))) {
+        for (const resolve of idleWaiters) resolve();
+        idleWaiters = [];
+      }
+      await sleep(options.pollMs);
+    }
+  })();
+
+  const handlers = options.jobHandlers ?? {};
+  const kinds = Object.keys(handlers);
+
+  async function runJob(): Promise<boolean> {
+    const job = await claimJob(db, { kinds, workerId, leaseSeconds: options.leaseSeconds });
+    if (!job) return false;
+    log(`job ${job.id} (${job.kind}) started, attempt ${job.attempts}`);
+    const context: JobContext = {
+      db,
+      embedder,
+      workerId,
+      async progress(done, total, message) {
+        const held = await reportJobProgress(db, {
+          jobId: job.id,
+          workerId,
+          leaseSeconds: options.leaseSeconds,
+          progress: { done, total, message: message.slice(0, 500) },
+        });
+        if (!held) throw new Error(`Lost the lease on job ${job.id}`);
+      },
+    };
+    try {
+      const result = await handlers[job.kind](job, context);
+      await completeJob(db, { jobId: job.id, workerId, result });
+      stats.jobsDone++;
+      log(`job ${job.id} (${job.kind}) done`);
+    } catch (error) {
+      stats.jobsFailed++;
+      log(`job ${job.id} (${job.kind}) failed: ${(error as Error).message}`);
+      await failJob(db, { jobId: job.id, workerId, error: (error as Error).message });
+    }
+    return true;
+  }
+
+  // The auto-retrain scheduler runs where retrains can run, on the job loop's idle ticks (every pollMs
+  // while no job is waiting): a few indexed reads under a try-lock, so any number of workers is cheap.
+  async function scheduleTick(): Promise<boolean> {
+    const queued = await scheduleRetrain(db, embedder.modelId);
+    if (queued) log(`queued retrain job ${queued.job_id}: ${queued.reason}`);
+    return queued !== null;
+  }
+
+  // Jobs run beside the embedding loop, not between its batches, so a long retrain never stalls
+  // embedding (and vice versa) even inside the one embedded process.
+  const jobLoop = kinds.length === 0 ? Promise.resolve() : (async () => {
+    let failures = 0;
+    while (!stopping) {
+      let worked = false;
+      try {
+        worked = await runJob();
+        if (!worked && handlers.retrain) worked = await scheduleTick();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        log(`cannot reach the database for jobs: ${(error as Error).message}; retrying`);
+        await sleep(retryDelayMs(failures));
+        continue;
+      }
+      if (!worked) await sleep(options.pollMs);
+    }
+  })();
+
+  return {
+    workerId,
+    stats,
+    idle() {
+      return new Promise((resolve) => {
+        idleWaiters.push(resolve);
+        wake();
+      });
+    },
+    async stop() {
+      stopping = true;
+      wake();
+      await Promise.all([loop, jobLoop]);
+      await heartbeat.stop();
+      await unlisten();
+      for (const resolve of idleWaiters) resolve();
+      idleWaiters = [];
+    },
+  };
+}
