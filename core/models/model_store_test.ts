@@ -156,7 +156,7 @@ test("a missing version, a missing file and a name that is not a version are ref
   });
   // check_repo_paths: ignore (a name that must be refused)
   await assert.rejects(
-    loadModelVersion(tf, modelsDir, "../../gpu-worker/v1", EXPECTED),
+    loadModelVersion(tf, modelsDir, "../v1", EXPECTED),
     /not a version name/,
   );
 });

@@ -200,7 +200,7 @@ export function systemProbes(env: Record<string, string | undefined> = process.e
         // Relative to the onnxruntime-node package (check_repo_paths: ignore).
         const binding = path.join(
           path.dirname(require.resolve("onnxruntime-node")),
-          `../../gpu-worker/bin/napi-v6/${process.platform}/${process.arch}/libonnxruntime_providers_cuda.so`,
+          `../bin/napi-v6/${process.platform}/${process.arch}/libonnxruntime_providers_cuda.so`,
         );
         if (listed.bundled || fs.existsSync(binding)) {
           return { ok: true, detail: "onnxruntime-node CUDA provider installed" };
