@@ -4,6 +4,7 @@
  */
 import process from "node:process";
 import { loadConfig } from "../core/runtime/config.ts";
+import { stopOnSignal } from "../core/runtime/shutdown.ts";
 import { describeDevice } from "../core/runtime/device.ts";
 import { launchWorker } from "../core/worker/launch_worker.ts";
 import { migrate } from "../core/db/migrate.ts";
@@ -44,19 +45,13 @@ async function main(): Promise<void> {
       describeDevice(device)
     }`,
   );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignal(async (signal) => {
     console.log(`[worker ${worker.workerId}] ${signal}: finishing the batch in flight`);
     await worker.stop();
     await stopWatchingModels();
     models.close();
     await db.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  });
 }
 
 main().catch((error) => {

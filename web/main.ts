@@ -4,6 +4,7 @@
  */
 import process from "node:process";
 import { loadConfig } from "../core/runtime/config.ts";
+import { stopOnSignal } from "../core/runtime/shutdown.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { openDatabase } from "../core/db/open_database.ts";
 import type { WorkerHandle } from "../core/worker/worker_loop.ts";
@@ -71,10 +72,7 @@ async function main(): Promise<void> {
       );
     },
   }, app.fetch);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignal(async (signal) => {
     console.log(`${signal}: finishing requests and the batch in flight`);
     await server.shutdown();
     await worker?.stop();
@@ -83,10 +81,7 @@ async function main(): Promise<void> {
     models.close();
     await db.close();
     console.log("Stopped");
-    process.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+  });
 }
 
 main().catch((error) => {

@@ -5,6 +5,7 @@
  */
 import type { Queryable } from "../db/database.ts";
 import { sql, vectorLiteral } from "../db/sql.ts";
+import { RETRY_AT } from "../jobs/retry_backoff.ts";
 
 /** A product leased to this worker for embedding. */
 export interface ClaimedProduct {
@@ -97,7 +98,7 @@ export function failEmbeddings(
     SET locked_by = NULL,
         locked_until = NULL,
         last_error = ${options.error.slice(0, 2000)},
-        run_at = now() + make_interval(secs => least(3600, power(2, attempts)::int))
+        run_at = ${RETRY_AT}
     WHERE model_id = ${options.modelId}
       AND product_id = ANY(${options.productIds}::int[])
       AND locked_by = ${options.workerId}`);

@@ -6,6 +6,7 @@
 import { type JobKind, type JobProgress, WORK_CHANNEL } from "../../contract/schemas.ts";
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
+import { RETRY_AT } from "./retry_backoff.ts";
 
 /** A job leased to a worker. */
 export interface ClaimedJob {
@@ -115,7 +116,7 @@ export async function failJob(
     UPDATE jobs SET
       status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
       finished_at = CASE WHEN attempts >= max_attempts THEN now() ELSE NULL END,
-      run_at = now() + make_interval(secs => least(3600, power(2, attempts)::int)),
+      run_at = ${RETRY_AT},
       last_error = ${options.error.slice(0, 2000)},
       locked_by = NULL, locked_until = NULL, updated_at = now()
     WHERE id = ${options.jobId} AND locked_by = ${options.workerId}`);
