@@ -208,8 +208,11 @@ export const MAX_SIMILAR_ROWS = 200;
 export const MAX_BULK_PRODUCTS = 500;
 const productId = z.number().int().positive().max(2_147_483_647);
 
-/** Path of GET /products/:id/similar. */
-export const SimilarParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+/**
+ * The `:id` of every path that names a row (an import, a product, a job, a token): a positive PostgreSQL
+ * integer (int4, at most 2^31 - 1), so an out-of-range id is refused before it reaches the database.
+ */
+export const IdParam = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 /** Query of GET /products/:id/similar: cosine similarity threshold and how many rows at most. */
 export const SimilarQuery = z.object({

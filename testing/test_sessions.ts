@@ -21,7 +21,10 @@ export function formPost(fields: Record<string, string>, headers: Record<string,
 }
 
 /** Logs `account` in through POST /login and reads the CSRF token from the home page. */
-export async function signIn(app: Hono, account: { name: string; password: string }): Promise<TestSession> {
+export async function signIn(
+  app: Pick<Hono, "request">,
+  account: { name: string; password: string },
+): Promise<TestSession> {
   const response = await app.request("/login", formPost(account));
   assert.equal(response.status, 303, `login of ${account.name}: ${await response.text()}`);
   const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0];

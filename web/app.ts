@@ -1,4 +1,5 @@
 /** The web application: API routes, server-rendered pages with islands, static assets. */
+import type { AppEnv } from "./http/app_env.ts";
 import { Hono } from "hono";
 import { handleError } from "./http/api_error.ts";
 import { type ApiDependencies, apiDocs, apiRoutes } from "./routes/api.ts";
@@ -11,8 +12,8 @@ import { staticDocs, staticRoutes } from "./routes/static.ts";
 import { workerDocs, workerRoutes } from "./routes/workers.tsx";
 
 /** Builds the app; tests call `app.request()` on it without a server. */
-export function createApp(deps: ApiDependencies): Hono {
-  const app = new Hono();
+export function createApp(deps: ApiDependencies): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.onError(handleError);
   app.notFound((c) =>
     c.json({ error: { status: 404, message: `No route for ${c.req.method} ${c.req.path}` } }, 404)

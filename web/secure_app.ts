@@ -4,6 +4,7 @@
  * of web/http/route_policy.ts (deny by default), CSRF checks, a JSON body limit, and the audit trail —
  * plus the login, setup, accounts and audit pages. Feature tests keep calling createApp() directly.
  */
+import type { AppEnv } from "./http/app_env.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createApp } from "./app.ts";
@@ -72,9 +73,12 @@ function smallBodies() {
  * Builds the served app. On an empty users table it makes a one-time setup token and logs the link
  * that creates the first ops account (valid until an account exists, by that link or by the CLI).
  */
-export async function createSecureApp(deps: AppDependencies, options: SecureAppOptions = {}): Promise<Hono> {
+export async function createSecureApp(
+  deps: AppDependencies,
+  options: SecureAppOptions = {},
+): Promise<Hono<AppEnv>> {
   const setup: SetupToken = { value: undefined };
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
   app.onError(handleError);
   app.notFound((c) =>
     c.json({ error: { status: 404, message: `No route for ${c.req.method} ${c.req.path}` } }, 404)

@@ -3,6 +3,7 @@
  * matrix over every registered route, login and sessions, CSRF, API tokens, the login rate limit, the
  * one-time setup link, the audit trail, body limits and the security headers.
  */
+import type { AppEnv } from "./http/app_env.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
@@ -31,7 +32,7 @@ after(async () => {
 
 interface Setup {
   db: Database;
-  app: Hono;
+  app: Hono<AppEnv>;
   logs: string[];
   throttle: LoginThrottle;
   clock: { now: number };
@@ -63,7 +64,12 @@ function samplePath(pattern: string): string {
     .replace(/:[A-Za-z0-9_]+(\{[^}]*\})?\??/g, "999999");
 }
 
-async function call(app: Hono, key: string, session: TestSession | undefined, accept = "application/json") {
+async function call(
+  app: Pick<Hono, "request">,
+  key: string,
+  session: TestSession | undefined,
+  accept = "application/json",
+) {
   const [method, pattern] = key.split(" ");
   const init: RequestInit = { method, headers: sessionHeaders(session, method, { accept }) };
   if (method !== "GET" && method !== "HEAD") {

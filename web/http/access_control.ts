@@ -3,6 +3,7 @@
  * serves, 403 for a route with no entry (deny by default), 401 without credentials — or, for a browser
  * navigating to a page, a redirect to the login page — and 403 for a role below the route's.
  */
+import type { AppEnv } from "./app_env.ts";
 import type { MiddlewareHandler } from "hono";
 import { ApiProblem } from "./api_error.ts";
 import { currentUser } from "./current_user.ts";
@@ -28,12 +29,12 @@ export interface AccessControlOptions {
 }
 
 /** The policy middleware; stores the request's {@link Decision} as `c.var.decision`. */
-export function accessControl(options: AccessControlOptions): MiddlewareHandler {
+export function accessControl(options: AccessControlOptions): MiddlewareHandler<AppEnv> {
   let lookup: ((method: string, path: string) => Decision) | undefined;
   return async function accessControl(c, next) {
     lookup ??= policyLookup(options.routes(), options.policy ?? ROUTE_POLICY);
     const decision = lookup(c.req.method, c.req.path);
-    c.set("decision" as never, decision as never);
+    c.set("decision", decision);
     if (decision.unrouted) {
       // Answered here, not by falling through: a path this matcher missed never reaches a handler.
       throw new ApiProblem(404, `No route for ${c.req.method} ${c.req.path}`);

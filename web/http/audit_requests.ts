@@ -5,6 +5,7 @@
  * The entry is written after the change committed, so a failed write is logged, not answered as an
  * error: the change happened and the client must not retry it.
  */
+import type { AppEnv } from "./app_env.ts";
 import type { MiddlewareHandler } from "hono";
 import type { Database } from "../../core/db/database.ts";
 import { recordAudit } from "../../core/accounts/audit.ts";
@@ -38,12 +39,12 @@ async function summarise(response: Response): Promise<Record<string, unknown> | 
 }
 
 /** The audit middleware; runs after access control. */
-export function auditRequests(db: Database): MiddlewareHandler {
+export function auditRequests(db: Database): MiddlewareHandler<AppEnv> {
   return async function auditRequests(c, next) {
     await next();
-    const decision = c.get("decision" as never) as Decision | undefined;
+    const decision = c.get("decision") as Decision | undefined;
     const changing = !SAFE_METHODS.has(c.req.method);
-    if (!decision || (!changing && !decision.audit) || c.get("audited" as never)) return;
+    if (!decision || (!changing && !decision.audit) || c.get("audited")) return;
     const user = currentUser();
     const status = c.res.status;
     const base = decision.audit ?? decision.key ?? `${c.req.method} ${c.req.path}`;

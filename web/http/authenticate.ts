@@ -3,6 +3,7 @@
  * A bearer header that is present but wrong is refused at once (401) rather than ignored, so a script
  * with a revoked token fails loudly instead of falling back to anything else.
  */
+import type { AppEnv } from "./app_env.ts";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
@@ -41,7 +42,7 @@ export function clientAddress(c: Context): string {
 }
 
 /** Resolves the caller and runs the rest of the request with it as {@link currentUser}. */
-export function authenticate(db: Database): MiddlewareHandler {
+export function authenticate(db: Database): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     let user: CurrentUser | undefined;
     const authorization = c.req.header("authorization");
@@ -71,7 +72,7 @@ export function authenticate(db: Database): MiddlewareHandler {
         };
       }
     }
-    c.set("user" as never, user as never);
+    c.set("user", user);
     await runAsUser(user, next);
   };
 }

@@ -6,6 +6,7 @@
  * (and escape the login throttle). Fields follow the de-facto X-Forwarded-* conventions (MDN; RFC 7239
  * standardises the same as `Forwarded`).
  */
+import type { AppEnv } from "./app_env.ts";
 import type { Context, MiddlewareHandler } from "hono";
 
 /** How the app sees its clients. */
@@ -23,8 +24,6 @@ export interface ClientOrigin {
   /** The client's IP address, or "unknown". */
   address: string;
 }
-
-const KEY = "clientOrigin";
 
 /** The first value of a comma-separated forwarded header, trimmed; undefined when absent or empty. */
 function first(value: string | undefined): string | undefined {
@@ -57,14 +56,14 @@ function readClientOrigin(c: Context, trustProxy: boolean): ClientOrigin {
 }
 
 /** Reads the client's scheme, host and address once per request, for {@link clientOrigin}. */
-export function clientOriginMiddleware(options: ClientOriginOptions = {}): MiddlewareHandler {
+export function clientOriginMiddleware(options: ClientOriginOptions = {}): MiddlewareHandler<AppEnv> {
   return async function clientOriginMiddleware(c, next) {
-    c.set(KEY as never, readClientOrigin(c, options.trustProxy ?? false) as never);
+    c.set("clientOrigin", readClientOrigin(c, options.trustProxy ?? false));
     await next();
   };
 }
 
 /** The request's {@link ClientOrigin}; without the middleware, what the socket and URL say. */
-export function clientOrigin(c: Context): ClientOrigin {
-  return (c.get(KEY as never) as ClientOrigin | undefined) ?? readClientOrigin(c, false);
+export function clientOrigin(c: Context<AppEnv>): ClientOrigin {
+  return (c.get("clientOrigin") as ClientOrigin | undefined) ?? readClientOrigin(c, false);
 }

@@ -4,6 +4,7 @@
  * browser someone else left signed in is logged out; this browser gets a fresh session. Wrong current
  * passwords count against the same throttle as logins: the form must not become a way around it.
  */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { PasswordChangeInput } from "../../contract/schemas.ts";
 import type { Database } from "../../core/db/database.ts";
@@ -15,7 +16,10 @@ import { clientAddress } from "../http/authenticate.ts";
 import { type CurrentUser, currentUser } from "../http/current_user.ts";
 import type { LoginThrottle } from "../../core/accounts/login_throttle.ts";
 import { verifyPassword } from "../../core/accounts/passwords.ts";
-import { BUTTON, FIELD, page, readForm, startSession } from "./auth.tsx";
+import { BUTTON, FIELD } from "../components/form_styles.ts";
+import { readForm } from "../http/form_body.ts";
+import { page } from "../http/html_page.ts";
+import { startSession } from "../http/session_cookie.ts";
 
 /** What the account routes need. */
 export interface AccountDependencies {
@@ -77,9 +81,9 @@ function AccountPage({ user, error, done }: { user: CurrentUser; error?: string;
 }
 
 /** Builds GET /account and POST /account/password. */
-export function accountRoutes(deps: AccountDependencies): Hono {
+export function accountRoutes(deps: AccountDependencies): Hono<AppEnv> {
   const { db, throttle } = deps;
-  const routes = new Hono();
+  const routes = new Hono<AppEnv>();
 
   routes.get("/account", (c) => {
     const user = currentUser()!;
@@ -87,7 +91,7 @@ export function accountRoutes(deps: AccountDependencies): Hono {
   });
 
   routes.post("/account/password", async (c) => {
-    c.set("audited" as never, true as never);
+    c.set("audited", true);
     const user = currentUser()!;
     const refuse = (error: string, status: 401 | 403 | 422 | 429) =>
       page(c, <AccountPage user={user} error={error} />, status);

@@ -3,11 +3,12 @@
  * Plain forms answered with a 303 — except creating a token, which answers with the page showing the new
  * token, once (it is stored hashed and cannot be shown again). Each change writes its own audit entry.
  */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { renderToString } from "preact-render-to-string";
-import { CreateTokenInput, CreateUserInput } from "../../contract/schemas.ts";
+import { CreateTokenInput, CreateUserInput, IdParam } from "../../contract/schemas.ts";
 import type { Database } from "../../core/db/database.ts";
 import { sql } from "../../core/db/sql.ts";
 import { AdminPage, type AdminPageProps } from "../components/AdminPage.tsx";
@@ -22,7 +23,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from "../../core/accoun
 import { type AuditActor, recordAudit } from "../../core/accounts/audit.ts";
 import { currentUser } from "../http/current_user.ts";
 import { statusOf } from "../http/api_error.ts";
-import { readForm } from "./auth.tsx";
+import { readForm } from "../http/form_body.ts";
 
 /** Confirmation messages by code: the redirect names a code, never echoes user text. */
 const NOTICES: Record<string, string> = {
@@ -34,9 +35,9 @@ const NOTICES: Record<string, string> = {
 };
 
 /** Builds the /admin routes. */
-export function adminRoutes(deps: { db: Database }): Hono {
+export function adminRoutes(deps: { db: Database }): Hono<AppEnv> {
   const { db } = deps;
-  const routes = new Hono();
+  const routes = new Hono<AppEnv>();
 
   const actor = (): AuditActor => {
     const user = currentUser()!;
@@ -54,7 +55,7 @@ export function adminRoutes(deps: { db: Database }): Hono {
 
   /** Runs a change; an expected refusal re-renders the page with the reason. */
   const change = async (c: Context, fn: () => Promise<Response>): Promise<Response> => {
-    c.set("audited" as never, true as never);
+    c.set("audited", true);
     try {
       return await fn();
     } catch (error) {
@@ -140,8 +141,8 @@ export function adminRoutes(deps: { db: Database }): Hono {
 
   routes.post("/admin/tokens/:id/revoke", (c) =>
     change(c, async () => {
-      const id = Number(c.req.param("id"));
-      if (!Number.isInteger(id) || id <= 0 || id > 2 ** 31 - 1) {
+      const id = IdParam.safeParse(c.req.param()).data?.id;
+      if (id === undefined) {
         throw new AccountError("not_found", `Cannot revoke token "${c.req.param("id")}": no such token`);
       }
       const token = await revokeApiToken(db, id);

@@ -1,4 +1,5 @@
 /** The JSON API: upload, import progress, the review queue and feedback. */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
@@ -7,6 +8,7 @@ import {
   FeedbackInput,
   FeedbackSaved,
   HealthStatus,
+  IdParam,
   ImportCreated,
   ImportDeleted,
   ImportProgress,
@@ -65,8 +67,8 @@ async function readJson(request: Request): Promise<unknown> {
 }
 
 /** Builds the API routes. */
-export function apiRoutes(deps: ApiDependencies): Hono {
-  const api = new Hono();
+export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
   const uploads = deps.uploads ?? new UploadRegistry();
 
   api.post("/upload-csv", async (c) => {
@@ -129,17 +131,15 @@ export function apiRoutes(deps: ApiDependencies): Hono {
   });
 
   api.get("/imports/:id", async (c) => {
-    const id = Number(c.req.param("id"));
-    if (!Number.isInteger(id) || id <= 0) {
-      throw new ApiProblem(404, `No import with id "${c.req.param("id")}"`);
-    }
+    const id = IdParam.safeParse(c.req.param()).data?.id;
+    if (id === undefined) throw new ApiProblem(404, `No import with id "${c.req.param("id")}"`);
     const [progress] = await readImportProgress(deps.db, { modelId: deps.modelId, importId: id });
     if (!progress) throw new ApiProblem(404, `No import with id ${id}`);
     return c.json(progress);
   });
 
   api.delete("/imports/:id", async (c) => {
-    const { id } = parseInput(ImportIdParam, c.req.param(), "import id");
+    const { id } = parseInput(IdParam, c.req.param(), "import id");
     const { confirm } = parseInput(DeleteImportQuery, c.req.query(), "query");
     return c.json(await deleteImport(deps.db, id, { confirm }));
   });
@@ -202,8 +202,6 @@ export function apiRoutes(deps: ApiDependencies): Hono {
 
   return api;
 }
-
-const ImportIdParam = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 /** Descriptions of the API routes for the OpenAPI document; a new route here adds its entry here. */
 export const apiDocs: RouteDoc[] = [
@@ -268,7 +266,7 @@ export const apiDocs: RouteDoc[] = [
     summary: "Delete an import with its rows, vectors, suggestions and labels",
     description: "Cancels embedding an import. With reviewed rows, `confirm=true` is required (409 " +
       "otherwise): their decisions are deleted too.",
-    params: ImportIdParam,
+    params: IdParam,
     query: DeleteImportQuery,
     responses: { 200: { description: "Deleted", content: { "application/json": ImportDeleted } } },
     errors: [404, 409, 422],

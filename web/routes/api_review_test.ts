@@ -482,4 +482,8 @@ test("GET /imports/:id answers 404 for an import that does not exist", async () 
   assert.deepEqual(await getJson<ApiError>("/imports/abc", 404), {
     error: { status: 404, message: 'No import with id "abc"' },
   });
+  // Past PostgreSQL's int4: refused here, not by the database as an error.
+  assert.deepEqual(await getJson<ApiError>("/imports/3000000000", 404), {
+    error: { status: 404, message: 'No import with id "3000000000"' },
+  });
 });

@@ -3,6 +3,7 @@
  * for a browser (Accept: text/html). Read-only: there is no route that changes an entry, and the table's
  * trigger refuses UPDATE and DELETE whoever sends them.
  */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { renderToString } from "preact-render-to-string";
 import { type AuditEntry, AuditQuery } from "../../contract/schemas.ts";
@@ -85,8 +86,8 @@ function AuditPage(
 }
 
 /** Builds GET /audit. */
-export function auditRoutes(deps: { db: Database }): Hono {
-  const routes = new Hono();
+export function auditRoutes(deps: { db: Database }): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
   routes.get("/audit", async (c) => {
     const query = parseInput(AuditQuery, c.req.query(), "audit query");
     const entries = await readAudit(deps.db, query);

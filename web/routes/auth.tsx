@@ -3,12 +3,13 @@
  * forms. The setup link is the one way in on an empty database without a shell: a random token printed
  * in the server log (who can read the log owns the machine), valid until the first account exists.
  */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
-import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { renderToString } from "preact-render-to-string";
-import type { VNode } from "preact";
+import { BUTTON, FIELD } from "../components/form_styles.ts";
+import { readForm } from "../http/form_body.ts";
+import { page } from "../http/html_page.ts";
+import { startSession } from "../http/session_cookie.ts";
+import { deleteCookie, getCookie } from "hono/cookie";
 import { LoginInput, SetupInput } from "../../contract/schemas.ts";
 import type { Database } from "../../core/db/database.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
@@ -19,7 +20,7 @@ import { clientAddress, SESSION_COOKIE, sessionCookieOptions } from "../http/aut
 import { currentUser } from "../http/current_user.ts";
 import type { LoginThrottle } from "../../core/accounts/login_throttle.ts";
 import { timingSafeEqualText, verifyAgainstNothing, verifyPassword } from "../../core/accounts/passwords.ts";
-import { createSession, deleteSession } from "../../core/accounts/sessions.ts";
+import { deleteSession } from "../../core/accounts/sessions.ts";
 
 /** The one-time setup token, while the first account does not exist. */
 export interface SetupToken {
@@ -31,24 +32,6 @@ export interface AuthDependencies {
   db: Database;
   throttle: LoginThrottle;
   setup: SetupToken;
-}
-
-/** Classes of a form field and a button on the account forms. */
-export const FIELD = "w-full border border-slate-300 rounded px-2 py-1";
-export const BUTTON = "bg-slate-900 text-white rounded px-4 py-2 text-sm";
-
-/** Answers with a server-rendered page that no cache keeps. */
-export function page(c: Context, node: VNode, status: ContentfulStatusCode = 200): Response {
-  c.header("cache-control", "no-store");
-  return c.html(`<!DOCTYPE html>${renderToString(node)}`, status);
-}
-
-/** Reads a urlencoded or multipart form into plain string fields (files are ignored). */
-export async function readForm(c: Context): Promise<Record<string, string>> {
-  const body = await c.req.parseBody().catch(() => ({}));
-  return Object.fromEntries(
-    Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
-  );
 }
 
 function LoginPage({ error, next, name }: { error?: string; next?: string; name?: string }) {
@@ -167,18 +150,10 @@ function MessagePage({ title, message }: { title: string; message: string }) {
   );
 }
 
-/** Starts a session for `userId` in this browser, ending the one its cookie held. */
-export async function startSession(c: Context, db: Database, userId: number): Promise<void> {
-  const old = getCookie(c, SESSION_COOKIE);
-  if (old) await deleteSession(db, old);
-  const session = await createSession(db, userId);
-  setCookie(c, SESSION_COOKIE, session.id, sessionCookieOptions(c));
-}
-
 /** Builds /login, /logout, /setup and /me. */
-export function authRoutes(deps: AuthDependencies): Hono {
+export function authRoutes(deps: AuthDependencies): Hono<AppEnv> {
   const { db, throttle, setup } = deps;
-  const routes = new Hono();
+  const routes = new Hono<AppEnv>();
 
   routes.get("/login", (c) => {
     const next = LoginInput.shape.next.safeParse(c.req.query("next")).data;
@@ -186,7 +161,7 @@ export function authRoutes(deps: AuthDependencies): Hono {
   });
 
   routes.post("/login", async (c) => {
-    c.set("audited" as never, true as never);
+    c.set("audited", true);
     const form = await readForm(c);
     const parsed = LoginInput.safeParse(form);
     const address = clientAddress(c);
@@ -227,7 +202,7 @@ export function authRoutes(deps: AuthDependencies): Hono {
   });
 
   routes.post("/logout", async (c) => {
-    c.set("audited" as never, true as never);
+    c.set("audited", true);
     const id = getCookie(c, SESSION_COOKIE);
     if (id) await deleteSession(db, id);
     deleteCookie(c, SESSION_COOKIE, { path: "/", secure: sessionCookieOptions(c).secure });
@@ -266,7 +241,7 @@ export function authRoutes(deps: AuthDependencies): Hono {
   });
 
   routes.post("/setup", async (c) => {
-    c.set("audited" as never, true as never);
+    c.set("audited", true);
     const form = await readForm(c);
     const state = await setupState(form.token);
     if (state !== "ok") return c.redirect(`/setup`, 303);

@@ -1,10 +1,11 @@
 /** Bulk decisions: the similar rows of a review card, and one decision for a group of them. */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import {
   BulkFeedbackInput,
   BulkFeedbackResult,
-  SimilarParams,
+  IdParam,
   SimilarQuery,
   SimilarRows,
 } from "../../contract/schemas.ts";
@@ -21,11 +22,11 @@ import type { ApiDependencies } from "./api.ts";
 const MAX_JSON_BYTES = 64 * 1024;
 
 /** Builds the bulk-decision routes. */
-export function bulkRoutes(deps: ApiDependencies): Hono {
-  const routes = new Hono();
+export function bulkRoutes(deps: ApiDependencies): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
 
   routes.get("/products/:id/similar", async (c) => {
-    const { id } = parseInput(SimilarParams, { id: c.req.param("id") }, "product id");
+    const { id } = parseInput(IdParam, { id: c.req.param("id") }, "product id");
     const query = parseInput(SimilarQuery, c.req.query(), "query");
     const similar = await readSimilarRows(deps.db, id, { ...query, modelId: deps.modelId });
     if (!similar) throw new ApiProblem(404, `Cannot find similar rows: no product with id ${id}`);
@@ -54,7 +55,7 @@ export function bulkRoutes(deps: ApiDependencies): Hono {
     // Each decided row has its own entry (kind feedback.bulk), written in the decision's transaction. A
     // preview changes nothing and the review card sends one per checkbox click: no entry. A refused or
     // failed request never gets here and keeps the generic entry (….refused, ….failed).
-    c.set("audited" as never, true as never);
+    c.set("audited", true);
     return c.json(result, result.dry_run ? 200 : 201);
   });
 
@@ -71,7 +72,7 @@ export const bulkDocs: RouteDoc[] = [
     description: "Exact cosine similarity over the vectors of the running embedding model, among the " +
       "unlabelled rows whose current suggestion equals the product's. A product without a vector or a " +
       "suggestion answers with no rows and `reason` / `message` saying why.",
-    params: SimilarParams,
+    params: IdParam,
     query: SimilarQuery,
     responses: { 200: { description: "The group", content: { "application/json": SimilarRows } } },
     errors: [404, 422],

@@ -4,6 +4,7 @@
  * several suppliers, titles varied), grouped, previewed, decided as one, audited row by row through the
  * served app, and refused or rolled back as a whole when they must be.
  */
+import type { AppEnv } from "../http/app_env.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
@@ -71,7 +72,11 @@ async function json<T>(response: Response | Promise<Response>, status: number): 
   return body as T;
 }
 
-function bulk(body: unknown, target: Hono = app, headers: Record<string, string> = {}): Promise<Response> {
+function bulk(
+  body: unknown,
+  target: Hono<AppEnv> = app,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return Promise.resolve(target.request("/submit-feedback-bulk", {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },

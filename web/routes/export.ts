@@ -1,4 +1,5 @@
 /** GET /export: the normalised catalogue as CSV or JSON Lines, streamed page by page. */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ExportLine, ExportQuery } from "../../contract/schemas.ts";
@@ -9,8 +10,8 @@ import type { RouteDoc } from "../http/openapi.ts";
 import type { ApiDependencies } from "./api.ts";
 
 /** Builds the export route. */
-export function exportRoutes(deps: ApiDependencies): Hono {
-  const routes = new Hono();
+export function exportRoutes(deps: ApiDependencies): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
   routes.get("/export", async (c) => {
     const query = parseInput(ExportQuery, c.req.query(), "export query");
     const plan = await planExport(deps.db, query);

@@ -3,6 +3,7 @@
  * and GET /models/:version), retraining, activation and rollback (POST /load-model), job progress, the
  * taxonomy upload, and the auto-accept and auto-retrain settings.
  */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { renderToString } from "preact-render-to-string";
@@ -14,6 +15,7 @@ import {
   AutoAcceptState,
   AutoRetrainSetting,
   AutoRetrainState,
+  IdParam,
   JobView,
   LoadModelInput,
   ModelList,
@@ -43,17 +45,16 @@ import { loadModel, readModelList } from "../../core/model_lifecycle/model_admin
 import type { RouteDoc } from "../http/openapi.ts";
 import { parseTaxonomy } from "../../core/imports/taxonomy_upload.ts";
 import type { ApiDependencies } from "./api.ts";
-import { wantsHtml } from "./workers.tsx";
+import { wantsHtml } from "../http/content_negotiation.ts";
 
 /** Largest taxonomy upload: 10,000 names of 100 bytes. */
 const MAX_TAXONOMY_BYTES = 1024 * 1024;
 
 const VersionParam = z.object({ version: z.string().regex(/^v\d{1,9}$/, 'expected a version like "v3"') });
-const JobParam = z.object({ id: z.coerce.number().int().positive() });
 
 /** Builds the model routes. */
-export function modelRoutes(deps: ApiDependencies): Hono {
-  const routes = new Hono();
+export function modelRoutes(deps: ApiDependencies): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
 
   routes.get("/models", async (c) => {
     const list = await readModelList(deps.db);
@@ -97,7 +98,7 @@ export function modelRoutes(deps: ApiDependencies): Hono {
   });
 
   routes.get("/jobs/:id", async (c) => {
-    const { id } = parseInput(JobParam, c.req.param(), "job id");
+    const { id } = parseInput(IdParam, c.req.param(), "job id");
     const job = await readJob(deps.db, id);
     if (!job) throw new ApiProblem(404, `No job with id ${id}`);
     return c.json(job);
@@ -215,7 +216,7 @@ export const modelDocs: RouteDoc[] = [
     path: "/jobs/:id",
     tag: "API",
     summary: "A background job: status, live progress, result",
-    params: JobParam,
+    params: IdParam,
     responses: { 200: json(JobView, "The job") },
     errors: [404, 422],
   },

@@ -380,3 +380,9 @@ test("GET /models answers the models page to a browser, with the charts and the 
   assert.ok(html.includes('data-island="AutoAcceptPanel"') && html.includes('data-island="TaxonomyForm"'));
   assert.ok(html.includes(">v2</text>"), "the accuracy chart names the versions");
 });
+
+test("GET /jobs/:id refuses an id past PostgreSQL's int4 with 422 before the database sees it", async () => {
+  const refused = await call<ApiError>("GET", "/jobs/3000000000", undefined, 422);
+  assert.match(refused.error.message, /^Invalid job id: id: /);
+  assert.equal((await call<ApiError>("GET", "/jobs/2147483647", undefined, 404)).error.status, 404);
+});

@@ -1,4 +1,5 @@
 /** GET /openapi.json and the readable GET /api page, both from the route modules' descriptions. */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { renderToString } from "preact-render-to-string";
 import { z } from "zod";
@@ -35,8 +36,8 @@ export const openApiDocs: RouteDoc[] = [
  * Builds the routes serving the document for `docs` (every other route module's descriptions; these two
  * routes add their own). The document is built on first request and kept: the routes do not change.
  */
-export function openApiRoutes(docs: RouteDoc[]): Hono {
-  const routes = new Hono();
+export function openApiRoutes(docs: RouteDoc[]): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
   let document: OpenApiDocument | undefined;
   const read = () => (document ??= buildOpenApiDocument([...docs, ...openApiDocs], INFO));
   routes.get("/openapi.json", (c) => c.json(read()));

@@ -1,4 +1,5 @@
 /** Server-rendered pages; the interactive parts are islands hydrated in the browser. */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import { renderToString } from "preact-render-to-string";
@@ -18,8 +19,8 @@ function page(node: VNode): string {
 }
 
 /** Builds the page routes. */
-export function pageRoutes(deps: ApiDependencies): Hono {
-  const pages = new Hono();
+export function pageRoutes(deps: ApiDependencies): Hono<AppEnv> {
+  const pages = new Hono<AppEnv>();
 
   pages.get("/", async (c) => {
     const imports = await readImportProgress(deps.db, { modelId: deps.modelId });

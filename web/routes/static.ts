@@ -1,4 +1,5 @@
 /** Static assets: the compiled stylesheet and island bundles, built by `npm run build`. */
+import type { AppEnv } from "../http/app_env.ts";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Hono } from "hono";
@@ -17,8 +18,8 @@ const TYPES: Record<string, string> = {
 };
 
 /** Serves files below web/static by exact relative path; no directory listings, no `..`. */
-export function staticRoutes(): Hono {
-  const routes = new Hono();
+export function staticRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
   routes.get("/*", async (c) => {
     const relative = decodeURIComponent(c.req.path.replace(/^\/static\//, ""));
     if (!/^[a-zA-Z0-9_\-/]+\.[a-z]+$/.test(relative) || relative.includes("..")) return c.notFound();

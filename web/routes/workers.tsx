@@ -2,7 +2,9 @@
  * GET /workers: the workers' heartbeats. One path, two readers: tools get JSON (the default), a
  * browser that asks for text/html gets the ops page, whose island then polls the same path for JSON.
  */
+import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
+import { wantsHtml } from "../http/content_negotiation.ts";
 import { renderToString } from "preact-render-to-string";
 import { z } from "zod";
 import { WorkerList } from "../../contract/schemas.ts";
@@ -12,14 +14,9 @@ import { Layout } from "../components/Layout.tsx";
 import type { RouteDoc } from "../http/openapi.ts";
 import type { ApiDependencies } from "./api.ts";
 
-/** Whether the client asked for HTML (a browser navigating) rather than JSON. */
-export function wantsHtml(accept: string | undefined): boolean {
-  return /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept ?? "");
-}
-
 /** Builds the /workers route. */
-export function workerRoutes(deps: Pick<ApiDependencies, "db">): Hono {
-  const routes = new Hono();
+export function workerRoutes(deps: Pick<ApiDependencies, "db">): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
   routes.get("/workers", async (c) => {
     const list = await listWorkers(deps.db);
     c.header("Vary", "Accept");

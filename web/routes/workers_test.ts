@@ -6,7 +6,7 @@ import { recordHeartbeat, recordStopped, thisProcess } from "../../core/jobs/hea
 import { sql } from "../../core/db/sql.ts";
 import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
 import { createApp } from "../app.ts";
-import { wantsHtml } from "./workers.tsx";
+import { wantsHtml } from "../http/content_negotiation.ts";
 
 const db = await openTestDatabase();
 const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
