@@ -52,6 +52,7 @@ step "deno fmt --check" "$deno" fmt --check
 step "deno lint" "$deno" lint
 step "deno check" "$deno" check web/ gpu-worker/ core/ testing/ contract/ bench/ cli/ scripts/
 step "deployment files" bash scripts/check_deploy.sh
+step "layering" node scripts/check_layers.mjs
 
 # *_server_test.ts need a real server (TEST_DATABASE_URL): they run in the PostgreSQL block only.
 mapfile -t worker_tests < <(find gpu-worker core testing -name '*_test.ts' ! -name '*_server_test.ts' | sort)

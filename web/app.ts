@@ -2,7 +2,8 @@
 import type { AppEnv } from "./http/app_env.ts";
 import { Hono } from "hono";
 import { handleError } from "./http/api_error.ts";
-import { type ApiDependencies, apiDocs, apiRoutes } from "./routes/api.ts";
+import type { ApiDependencies } from "./http/app_dependencies.ts";
+import { apiDocs, apiRoutes } from "./routes/api.ts";
 import { bulkDocs, bulkRoutes } from "./routes/bulk.ts";
 import { exportDocs, exportRoutes } from "./routes/export.ts";
 import { modelDocs, modelRoutes } from "./routes/models.tsx";

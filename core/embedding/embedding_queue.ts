@@ -5,7 +5,7 @@
  */
 import type { Queryable } from "../db/database.ts";
 import { sql, vectorLiteral } from "../db/sql.ts";
-import { RETRY_AT } from "../jobs/retry_backoff.ts";
+import { RETRY_AT } from "../db/retry_backoff.ts";
 
 /** A product leased to this worker for embedding. */
 export interface ClaimedProduct {

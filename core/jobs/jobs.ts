@@ -6,7 +6,7 @@
 import { type JobKind, type JobProgress, WORK_CHANNEL } from "../../contract/schemas.ts";
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
-import { RETRY_AT } from "./retry_backoff.ts";
+import { RETRY_AT } from "../db/retry_backoff.ts";
 
 /** A job leased to a worker. */
 export interface ClaimedJob {

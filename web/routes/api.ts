@@ -1,4 +1,5 @@
 /** The JSON API: upload, import progress, the review queue and feedback. */
+import type { ApiDependencies } from "../http/app_dependencies.ts";
 import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -20,8 +21,6 @@ import {
   UploadOptions,
   UploadProgress,
 } from "../../contract/schemas.ts";
-import type { ModelRuntime } from "../../core/models/active_model.ts";
-import type { Database } from "../../core/db/database.ts";
 import { ApiProblem } from "../http/api_error.ts";
 import { parseInput } from "../../core/parse_input.ts";
 import { importCsvFile } from "../../core/imports/csv_import.ts";
@@ -37,19 +36,6 @@ import { readReviewPage } from "../../core/review/review_queue.ts";
 import { readSuggestedValues } from "../../core/review/suggested_values.ts";
 import { UploadKeyInUse, UploadRegistry, type UploadTracker } from "../../core/imports/upload_progress.ts";
 import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
-
-/** What the API needs from the running app. */
-export interface ApiDependencies {
-  db: Database;
-  modelId: string;
-  maxUploadBytes: number;
-  /** The model version this process scores with; without one, suggestions use no classifier head. */
-  models?: ModelRuntime;
-  /** Where model versions are written and read (MODELS_DIR). */
-  modelsDir?: string;
-  /** Uploads being read in this process, by key (a fresh registry per app when not given). */
-  uploads?: UploadRegistry;
-}
 
 const MAX_JSON_BYTES = 64 * 1024;
 

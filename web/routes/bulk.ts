@@ -16,7 +16,7 @@ import { currentUser } from "../http/current_user.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import type { RouteDoc } from "../http/openapi.ts";
 import { readSimilarRows } from "../../core/review/similar_rows.ts";
-import type { ApiDependencies } from "./api.ts";
+import type { ApiDependencies } from "../http/app_dependencies.ts";
 
 // 500 ids of ten digits each fit in 6 KiB; 64 KiB leaves room for a long correction and whitespace.
 const MAX_JSON_BYTES = 64 * 1024;

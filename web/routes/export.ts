@@ -7,7 +7,7 @@ import { parseInput } from "../../core/parse_input.ts";
 import { EXPORT_FORMATS } from "../../core/export/export_format.ts";
 import { exportStream, planExport } from "../../core/export/export_stream.ts";
 import type { RouteDoc } from "../http/openapi.ts";
-import type { ApiDependencies } from "./api.ts";
+import type { ApiDependencies } from "../http/app_dependencies.ts";
 
 /** Builds the export route. */
 export function exportRoutes(deps: ApiDependencies): Hono<AppEnv> {

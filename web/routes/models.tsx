@@ -44,7 +44,7 @@ import { readJsonBody } from "../http/json_body.ts";
 import { loadModel, readModelList } from "../../core/model_lifecycle/model_admin.ts";
 import type { RouteDoc } from "../http/openapi.ts";
 import { parseTaxonomy } from "../../core/imports/taxonomy_upload.ts";
-import type { ApiDependencies } from "./api.ts";
+import type { ApiDependencies } from "../http/app_dependencies.ts";
 import { wantsHtml } from "../http/content_negotiation.ts";
 
 /** Largest taxonomy upload: 10,000 names of 100 bytes. */

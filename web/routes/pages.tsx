@@ -9,7 +9,7 @@ import { Layout } from "../components/Layout.tsx";
 import { currentUser } from "../http/current_user.ts";
 import { readImportProgress } from "../../core/imports/import_progress.ts";
 import type { RouteDoc } from "../http/openapi.ts";
-import type { ApiDependencies } from "./api.ts";
+import type { ApiDependencies } from "../http/app_dependencies.ts";
 
 const HTML = { 200: { description: "An HTML page", content: { "text/html": z.string() } } };
 const REDIRECT = { 303: { description: "See Other" } };

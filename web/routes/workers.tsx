@@ -12,7 +12,7 @@ import { listWorkers } from "../../core/jobs/heartbeat.ts";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
 import type { RouteDoc } from "../http/openapi.ts";
-import type { ApiDependencies } from "./api.ts";
+import type { ApiDependencies } from "../http/app_dependencies.ts";
 
 /** Builds the /workers route. */
 export function workerRoutes(deps: Pick<ApiDependencies, "db">): Hono<AppEnv> {

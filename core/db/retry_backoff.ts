@@ -1,4 +1,4 @@
-import { sql } from "../db/sql.ts";
+import { sql } from "./sql.ts";
 
 /**
  * When a failed job or embedding batch is tried again, as an SQL expression over the row's `attempts`
