@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   }
   // The model version this worker scores with, following the database's active version.
   const models = new ModelRuntime({
+    db,
     modelsDir: config.modelsDir,
     embeddingModelId: config.embeddingModelId,
     dimensions: await storedVectorDimensions(db),

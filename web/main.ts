@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   // database's active version. Dimensions come from the vector column: a server-only web process has
   // no embedder to ask.
   const models = new ModelRuntime({
+    db,
     modelsDir: config.modelsDir,
     embeddingModelId: config.embeddingModelId,
     dimensions: await storedVectorDimensions(db),

@@ -22,6 +22,7 @@ import { combineEvidence } from "../learning/ensemble.ts";
 import type { LabelledRow, LabelName } from "../learning/evidence.ts";
 import { gatherEvidenceInSlices } from "../learning/evidence_in_slices.ts";
 import { loadModelVersion, type StoredModel } from "../models/model_store.ts";
+import { cacheModelFiles } from "../models/model_files.ts";
 import {
   activateModelVersion,
   activeModelVersion,
@@ -127,6 +128,7 @@ export async function autoActivate(
     const lease = served?.version === active ? options.models!.acquire() : undefined;
     let stored: StoredModel | undefined;
     try {
+      if (!lease?.model) await cacheModelFiles(db, options.modelsDir, active);
       const model = lease?.model ?? (stored = await loadModelVersion(tf, options.modelsDir, active, {
         embeddingModelId: options.embeddingModelId,
         dimensions: options.dimensions,

@@ -26,6 +26,7 @@ import type { LabelledRow } from "../learning/evidence.ts";
 import type { ClaimedJob } from "../jobs/jobs.ts";
 import { embedMissingLabelNames, readLabelNames } from "../suggest/label_names.ts";
 import { loadModelVersion, saveModelVersion } from "../models/model_store.ts";
+import { storeModelFiles } from "../models/model_files.ts";
 import { createModelVersion, markModelFailed, markModelReady } from "../models/model_versions.ts";
 import { sql } from "../db/sql.ts";
 import { loadTf } from "../runtime/tf_backend.ts";
@@ -225,7 +226,11 @@ async function retrain(
       } finally {
         stored.classifier.dispose();
       }
-      await markModelReady(db, version, { metrics: trained.metrics, feedbackSnapshot: feedback });
+      // Ready means loadable from any machine: the files go into the database with the status.
+      await db.transaction(async (tx) => {
+        await storeModelFiles(tx, options.modelsDir, version);
+        await markModelReady(tx, version, { metrics: trained.metrics, feedbackSnapshot: feedback });
+      });
     } finally {
       trained.classifier.dispose();
     }

@@ -11,6 +11,7 @@
 import { MODEL_CHANNEL } from "../../contract/schemas.ts";
 import type { Database, Queryable } from "../db/database.ts";
 import { loadModelVersion, type StoredModel } from "./model_store.ts";
+import { cacheModelFiles } from "./model_files.ts";
 import { activeModelVersion } from "./model_versions.ts";
 import { loadTf, type Tf } from "../runtime/tf_backend.ts";
 
@@ -21,6 +22,11 @@ export interface ModelRuntimeOptions {
   embeddingModelId: string;
   dimensions: number;
   log?: (message: string) => void;
+  /**
+   * The database whose model_version_files this process loads versions from, with modelsDir as this
+   * machine's cache of them; without it (tests of one process) versions are read from modelsDir alone.
+   */
+  db?: Queryable;
 }
 
 /** A model held for the duration of one scoring call. */
@@ -80,6 +86,10 @@ export class ModelRuntime {
   /** Loads and checks `version` from disk without serving it; throws ModelLoadError when unusable. */
   async load(version: string): Promise<StoredModel> {
     this.#tf ??= await loadTf();
+    if (this.options.db) {
+      const outcome = await cacheModelFiles(this.options.db, this.options.modelsDir, version);
+      if (outcome === "fetched") this.options.log?.(`${version}: files fetched from the database`);
+    }
     return await loadModelVersion(this.#tf, this.options.modelsDir, version, {
       embeddingModelId: this.options.embeddingModelId,
       dimensions: this.options.dimensions,
