@@ -334,18 +334,8 @@ export type ExportLine = z.infer<typeof ExportLine>;
 export const HealthStatus = z.object({ ok: z.boolean(), database: z.enum(["pglite", "postgres"]) });
 export type HealthStatus = z.infer<typeof HealthStatus>;
 
-/** Payload of the `csv_sorter_progress` notification a worker sends after each batch. */
-export const ProgressNotice = z.object({
-  worker: z.string(),
-  embedded: z.number().int(),
-  failed: z.number().int(),
-});
-export type ProgressNotice = z.infer<typeof ProgressNotice>;
-
 /** Channel that wakes workers: new rows to embed, new labels to take into account. */
 export const WORK_CHANNEL = "csv_sorter_work";
-/** Channel on which workers report progress. */
-export const PROGRESS_CHANNEL = "csv_sorter_progress";
 
 /** Kinds of background job. */
 export const JobKind = z.enum(["retrain", "rescore"]);

@@ -3,7 +3,7 @@
  * processes): wake on NOTIFY, also poll (a lost notification delays work, never loses it), claim a batch
  * of products, embed, write vectors and suggestions, report progress.
  */
-import { PROGRESS_CHANNEL, type ProgressNotice, WORK_CHANNEL } from "../../contract/schemas.ts";
+import { WORK_CHANNEL } from "../../contract/schemas.ts";
 import type { Database } from "../db/database.ts";
 import type { Embedder } from "../embedding/embedder.ts";
 import type { JobContext, JobHandler } from "../jobs/job_handler.ts";
@@ -159,8 +159,6 @@ export async function startWorker(
       });
     }
     stats.batches++;
-    const notice: ProgressNotice = { worker: workerId, embedded: stats.embedded, failed: stats.failed };
-    await db.query(sql`SELECT pg_notify(${PROGRESS_CHANNEL}, ${JSON.stringify(notice)})`);
     return true;
   }
 
@@ -184,42 +182,55 @@ export async function startWorker(
     return hasQueuedProducts(db, embedder.modelId);
   }
 
-  const loop = (async () => {
-    let lastReport = Date.now();
-    let sinceReport = 0;
+  /**
+   * Runs `tick` until stop(): again at once when it did work, after pollMs (or a NOTIFY) when idle, and
+   * after {@link retryDelayMs} while the database fails, saying when it is reachable again. `what` names
+   * the loop in its log lines ("" for the embedding loop, " for jobs").
+   */
+  async function runLoop(what: string, tick: () => Promise<boolean>): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      let worked = false;
+      let worked: boolean;
       try {
-        const before = stats.embedded;
-        worked = await runBatch();
-        sinceReport += stats.embedded - before;
-        if (!worked) worked = await sweepLabelNames();
-        if (!worked) worked = await sweepMissingSuggestions();
-        if (failures > 0) log(`database reachable again after ${failures} failed attempts`);
-        failures = 0;
+        worked = await tick();
       } catch (error) {
         failures++;
         const delay = retryDelayMs(failures);
-        log(`cannot reach the database: ${(error as Error).message}; retrying in ${delay} ms`);
+        log(`cannot reach the database${what}: ${(error as Error).message}; retrying in ${delay} ms`);
         await sleep(delay);
         continue;
       }
-      const now = Date.now();
-      if (sinceReport > 0 && (now - lastReport > 5000 || !worked)) {
-        const rate = sinceReport / ((now - lastReport) / 1000);
-        log(`embedded ${stats.embedded} products (${rate.toFixed(1)}/s), ${stats.failed} failed`);
-        lastReport = now;
-        sinceReport = 0;
-      }
-      if (worked) continue;
-      if (idleWaiters.length > 0 && !(await hasPendingWork().catch(() => true))) {
-        for (const resolve of idleWaiters) resolve();
-        idleWaiters = [];
-      }
-      await sleep(options.pollMs);
+      if (failures > 0) log(`database reachable again${what} after ${failures} failed attempts`);
+      failures = 0;
+      if (!worked) await sleep(options.pollMs);
     }
-  })();
+  }
+
+  let lastReport = Date.now();
+  let sinceReport = 0;
+
+  /** One step of the embedding loop: a batch, else label names, else missing suggestions. */
+  async function embeddingTick(): Promise<boolean> {
+    const before = stats.embedded;
+    let worked = await runBatch();
+    sinceReport += stats.embedded - before;
+    if (!worked) worked = await sweepLabelNames();
+    if (!worked) worked = await sweepMissingSuggestions();
+    const now = Date.now();
+    if (sinceReport > 0 && (now - lastReport > 5000 || !worked)) {
+      const rate = sinceReport / ((now - lastReport) / 1000);
+      log(`embedded ${stats.embedded} products (${rate.toFixed(1)}/s), ${stats.failed} failed`);
+      lastReport = now;
+      sinceReport = 0;
+    }
+    if (!worked && idleWaiters.length > 0 && !(await hasPendingWork().catch(() => true))) {
+      for (const resolve of idleWaiters) resolve();
+      idleWaiters = [];
+    }
+    return worked;
+  }
+
+  const loop = runLoop("", embeddingTick);
 
   const handlers = options.jobHandlers ?? {};
   const kinds = Object.keys(handlers);
@@ -265,23 +276,10 @@ export async function startWorker(
 
   // Jobs run beside the embedding loop, not between its batches, so a long retrain never stalls
   // embedding (and vice versa) even inside the one embedded process.
-  const jobLoop = kinds.length === 0 ? Promise.resolve() : (async () => {
-    let failures = 0;
-    while (!stopping) {
-      let worked = false;
-      try {
-        worked = await runJob();
-        if (!worked && handlers.retrain) worked = await scheduleTick();
-        failures = 0;
-      } catch (error) {
-        failures++;
-        log(`cannot reach the database for jobs: ${(error as Error).message}; retrying`);
-        await sleep(retryDelayMs(failures));
-        continue;
-      }
-      if (!worked) await sleep(options.pollMs);
-    }
-  })();
+  const jobLoop = kinds.length === 0 ? Promise.resolve() : runLoop(" for jobs", async () => {
+    const worked = await runJob();
+    return worked || (handlers.retrain !== undefined && await scheduleTick());
+  });
 
   return {
     workerId,
