@@ -19,11 +19,11 @@ import {
   TEST_MODEL_ID,
   toCsv,
 } from "../../testing/testing.ts";
-import { createApp } from "../../web/app.ts";
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { NEAR_DUPLICATE_COSINE } from "./review_queue.ts";
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
 const worker = await startTestWorker(db);
 after(async () => {
   await worker.stop();

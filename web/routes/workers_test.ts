@@ -5,11 +5,11 @@ import { WorkerList } from "../../contract/schemas.ts";
 import { recordHeartbeat, recordStopped, thisProcess } from "../../core/jobs/heartbeat.ts";
 import { sql } from "../../core/db/sql.ts";
 import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { wantsHtml } from "../http/content_negotiation.ts";
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
 after(() => db.close());
 
 const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
