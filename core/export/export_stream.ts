@@ -9,6 +9,7 @@ import { sql, type SqlQuery } from "../db/sql.ts";
 import { DomainError } from "../domain_error.ts";
 import { csvLine, EXPORT_FORMATS, type ExportCell, jsonLine, safeFileName } from "./export_format.ts";
 import { type ExportRow, readExportImports, readExportPage } from "./export_rows.ts";
+import { failPoint } from "../runtime/fail_point.ts";
 
 /** Rows per database page: ~200 KB of CSV, one short statement each. */
 export const EXPORT_PAGE_SIZE = 1000;
@@ -146,6 +147,7 @@ export function exportStream(
         if (cancelled) return;
         for (const row of rows) text += line(rowCells(plan, row));
         if (text) controller.enqueue(encoder.encode(text));
+        await failPoint("export.page");
         if (rows.length < pageSize) controller.close();
         else afterId = rows[rows.length - 1].id;
       } catch (error) {
