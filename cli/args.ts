@@ -22,6 +22,7 @@ const OPTIONS = {
   "append-to": { type: "string" },
   encoding: { type: "string" },
   "header-row": { type: "string" },
+  "on-duplicate": { type: "string" },
   wait: { type: "boolean" },
   output: { type: "string", short: "o" },
   import: { type: "string" },
@@ -38,7 +39,7 @@ const GLOBAL: OptionName[] = ["url", "token", "json", "quiet", "timeout", "help"
 /** Each command: its own options and how many positionals it takes. */
 const COMMANDS = {
   import: {
-    options: ["text-columns", "label-column", "append-to", "encoding", "header-row", "wait"],
+    options: ["text-columns", "label-column", "append-to", "encoding", "header-row", "on-duplicate", "wait"],
     positionals: [1, 1],
   },
   sample: { options: ["wait"], positionals: [0, 0] },
@@ -144,6 +145,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           append_to: true,
           encoding: true,
           header_row: true,
+          on_duplicate: true,
         }),
         {
           text_columns: values["text-columns"],
@@ -151,6 +153,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           append_to: values["append-to"],
           encoding: values.encoding,
           header_row: values["header-row"],
+          on_duplicate: values["on-duplicate"],
         },
         "import options",
       );
@@ -164,6 +167,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           appendTo: upload.append_to,
           encoding: upload.encoding,
           headerRow: upload.header_row,
+          onDuplicate: upload.on_duplicate,
           wait: values.wait ?? false,
         },
       };
