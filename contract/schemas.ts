@@ -638,7 +638,9 @@ export type AutoRetrainState = z.infer<typeof AutoRetrainState>;
 
 /** Payload of a `rescore` job: re-score every unlabelled row (after an activation or a new taxonomy). */
 export const RescorePayload = z.object({
-  reason: z.enum(["activation", "taxonomy"]),
+  /** activation: a version was activated; taxonomy: label names were added; labels_deleted: an import
+   * with labels was deleted, so suggestions they produced must go. */
+  reason: z.enum(["activation", "taxonomy", "labels_deleted"]),
   version: z.string().nullable().optional(),
 });
 export type RescorePayload = z.infer<typeof RescorePayload>;
