@@ -31,6 +31,8 @@ const OPTIONS = {
   "value-column": { type: "string" },
   meta: { type: "boolean" },
   "no-meta": { type: "boolean" },
+  delimiter: { type: "string" },
+  bom: { type: "boolean" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -45,7 +47,7 @@ const COMMANDS = {
   sample: { options: ["wait"], positionals: [0, 0] },
   wait: { options: [], positionals: [1, 1] },
   export: {
-    options: ["output", "import", "rows", "format", "value-column", "meta", "no-meta"],
+    options: ["output", "import", "rows", "format", "value-column", "meta", "no-meta", "delimiter", "bom"],
     positionals: [0, 0],
   },
   retrain: { options: ["wait"], positionals: [0, 0] },
@@ -186,6 +188,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         value_column: values["value-column"],
         import_id: values.import === undefined ? undefined : valid(ImportId, values.import, "--import"),
         meta: values["no-meta"] ? "false" : values.meta ? "true" : undefined,
+        delimiter: values.delimiter,
+        bom: values.bom ? "true" : undefined,
       }, "export options");
       const output = values.output;
       if (output !== undefined && output.trim() === "") {

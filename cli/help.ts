@@ -14,9 +14,10 @@ Commands:
                       to try the product; prints the import id
   wait <import id>    follow embedding until every row is embedded (or failed)
   export [-o file|-] [--import N] [--rows all|reviewed|accepted] [--format csv|jsonl]
-         [--value-column name] [--meta|--no-meta]
+         [--value-column name] [--meta|--no-meta] [--delimiter comma|semicolon|tab] [--bom]
                       download the normalised catalogue; written to a temporary file and renamed
-                      when complete (default name: the server's), "-" for stdout
+                      when complete (default name: the server's), "-" for stdout; for Excel:
+                      --bom and the delimiter of its locale (e.g. --bom --delimiter semicolon)
   retrain [--wait]    train a new model version; --wait follows the job
   load-model [version]
                       activate a version (default: the newest ready one), or roll back to an older one

@@ -331,6 +331,13 @@ export const ExportQuery = z.object({
   meta: z.enum(["true", "false"]).default("true").transform((value) => value === "true").describe(
     "Add <value_column>_source, <value_column>_confidence and <value_column>_model_version",
   ),
+  delimiter: z.enum(["comma", "semicolon", "tab"]).default("comma").describe(
+    "CSV field delimiter: comma, or semicolon for Excel in locales with a decimal comma, or tab",
+  ),
+  bom: z.enum(["true", "false"]).default("false").transform((value) => value === "true").describe(
+    "Start the CSV with a UTF-8 byte order mark, so Excel on Windows reads it as UTF-8 (the Excel dialect: " +
+      "bom=true with the delimiter of the user's locale)",
+  ),
 });
 export type ExportQuery = z.infer<typeof ExportQuery>;
 
