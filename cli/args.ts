@@ -22,6 +22,7 @@ const OPTIONS = {
   "append-to": { type: "string" },
   encoding: { type: "string" },
   "header-row": { type: "string" },
+  "on-duplicate": { type: "string" },
   wait: { type: "boolean" },
   output: { type: "string", short: "o" },
   import: { type: "string" },
@@ -30,6 +31,8 @@ const OPTIONS = {
   "value-column": { type: "string" },
   meta: { type: "boolean" },
   "no-meta": { type: "boolean" },
+  delimiter: { type: "string" },
+  bom: { type: "boolean" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -38,13 +41,13 @@ const GLOBAL: OptionName[] = ["url", "token", "json", "quiet", "timeout", "help"
 /** Each command: its own options and how many positionals it takes. */
 const COMMANDS = {
   import: {
-    options: ["text-columns", "label-column", "append-to", "encoding", "header-row", "wait"],
+    options: ["text-columns", "label-column", "append-to", "encoding", "header-row", "on-duplicate", "wait"],
     positionals: [1, 1],
   },
   sample: { options: ["wait"], positionals: [0, 0] },
   wait: { options: [], positionals: [1, 1] },
   export: {
-    options: ["output", "import", "rows", "format", "value-column", "meta", "no-meta"],
+    options: ["output", "import", "rows", "format", "value-column", "meta", "no-meta", "delimiter", "bom"],
     positionals: [0, 0],
   },
   retrain: { options: ["wait"], positionals: [0, 0] },
@@ -144,6 +147,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           append_to: true,
           encoding: true,
           header_row: true,
+          on_duplicate: true,
         }),
         {
           text_columns: values["text-columns"],
@@ -151,6 +155,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           append_to: values["append-to"],
           encoding: values.encoding,
           header_row: values["header-row"],
+          on_duplicate: values["on-duplicate"],
         },
         "import options",
       );
@@ -164,6 +169,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           appendTo: upload.append_to,
           encoding: upload.encoding,
           headerRow: upload.header_row,
+          onDuplicate: upload.on_duplicate,
           wait: values.wait ?? false,
         },
       };
@@ -182,6 +188,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         value_column: values["value-column"],
         import_id: values.import === undefined ? undefined : valid(ImportId, values.import, "--import"),
         meta: values["no-meta"] ? "false" : values.meta ? "true" : undefined,
+        delimiter: values.delimiter,
+        bom: values.bom ? "true" : undefined,
       }, "export options");
       const output = values.output;
       if (output !== undefined && output.trim() === "") {

@@ -457,3 +457,36 @@ test("Ctrl-C during an export aborts it, exits 130 and leaves no partial file", 
     await server.close();
   }
 });
+
+test("import of the same rows again exits 4 naming the earlier import; --on-duplicate skip prints it", async () => {
+  const again = await runCli(["import", csvPath, "--label-column", "category"]);
+  assert.equal(again.code, EXIT.refused, again.stderr);
+  assert.match(again.stderr, new RegExp(`same rows as import ${importId} \\("amazon sample\\.csv"`));
+  const skipped = await runCli(["import", csvPath, "--on-duplicate", "skip", "--json", "--quiet"]);
+  assert.equal(skipped.code, EXIT.ok, skipped.stderr);
+  const created = ImportCreated.parse(JSON.parse(skipped.stdout));
+  assert.equal(created.import_id, importId);
+  assert.equal(created.duplicate_action, "skipped");
+  const bad = await runCli(["import", csvPath, "--on-duplicate", "sometimes"]);
+  assert.equal(bad.code, EXIT.usage, bad.stderr);
+});
+
+test("export --bom --delimiter semicolon writes the Excel dialect", async () => {
+  const out = path.join(workDir, "excel.csv");
+  const run = await runCli([
+    "export",
+    "-o",
+    out,
+    "--import",
+    String(importId),
+    "--bom",
+    "--delimiter",
+    "semicolon",
+  ]);
+  assert.equal(run.code, EXIT.ok, run.stderr);
+  const bytes = fs.readFileSync(out);
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  const header = bytes.subarray(3).toString("utf8").split("\r\n")[0];
+  assert.ok(header.split(";").includes("normalised_value"), header);
+  assert.match(run.stdout, new RegExp(`Wrote ${ROW_COUNT} rows`));
+});

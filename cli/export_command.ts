@@ -50,6 +50,8 @@ export async function exportCommand(context: CommandContext, options: ExportOpti
       value_column: query.value_column,
       meta: String(query.meta),
       import_id: query.import_id,
+      delimiter: query.delimiter,
+      bom: String(query.bom),
     },
     headers: { accept: "*/*" },
   });

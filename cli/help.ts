@@ -5,16 +5,19 @@ Usage: csv-sorter <command> [options]
 
 Commands:
   import <file.csv> [--text-columns a,b] [--label-column c] [--append-to <import id>]
-         [--encoding utf-8|utf-16le|utf-16be|windows-1252] [--header-row LINE] [--wait]
+         [--encoding utf-8|utf-16le|utf-16be|windows-1252] [--header-row LINE]
+         [--on-duplicate skip|append|import] [--wait]
                       upload a CSV (streamed); prints the import id; --wait follows embedding;
-                      encoding and header row (file line) are detected unless given
+                      encoding and header row (file line) are detected unless given; a file with
+                      the same rows as an earlier import is refused (exit 4) unless --on-duplicate
   sample [--wait]     load the server's sample catalogue (2,400 products, a quarter categorised)
                       to try the product; prints the import id
   wait <import id>    follow embedding until every row is embedded (or failed)
   export [-o file|-] [--import N] [--rows all|reviewed|accepted] [--format csv|jsonl]
-         [--value-column name] [--meta|--no-meta]
+         [--value-column name] [--meta|--no-meta] [--delimiter comma|semicolon|tab] [--bom]
                       download the normalised catalogue; written to a temporary file and renamed
-                      when complete (default name: the server's), "-" for stdout
+                      when complete (default name: the server's), "-" for stdout; for Excel:
+                      --bom and the delimiter of its locale (e.g. --bom --delimiter semicolon)
   retrain [--wait]    train a new model version; --wait follows the job
   load-model [version]
                       activate a version (default: the newest ready one), or roll back to an older one

@@ -24,6 +24,8 @@ export interface ImportOptions {
   encoding?: string;
   /** The file line (1-based) of the header row; the server detects it when absent. */
   headerRow?: number;
+  /** For a file with the same rows as an earlier import: skip, append or import; refused (exit 4) when absent. */
+  onDuplicate?: "skip" | "append" | "import";
   wait: boolean;
 }
 
@@ -71,6 +73,7 @@ export async function importCommand(context: CommandContext, options: ImportOpti
         append_to: options.appendTo,
         encoding: options.encoding,
         header_row: options.headerRow,
+        on_duplicate: options.onDuplicate,
       },
       body,
     });

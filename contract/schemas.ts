@@ -36,6 +36,11 @@ export const UploadOptions = z.object({
   encoding: z.enum(["utf-8", "utf-16le", "utf-16be", "windows-1252"]).optional(),
   /** The file line (1-based) of the header row; detected when absent (lines above it are skipped). */
   header_row: z.coerce.number().int().positive().max(1_000_000).optional(),
+  /**
+   * What to do when the file has the same rows (header and cells) as an earlier import: skip it, append
+   * it to that import's dataset, or import it as a new dataset. Absent: such a file is refused with 409.
+   */
+  on_duplicate: z.enum(["skip", "append", "import"]).optional(),
 });
 export type UploadOptions = z.infer<typeof UploadOptions>;
 
@@ -92,6 +97,10 @@ export const ImportCreated = z.object({
   header_line: z.number().int(),
   /** Unnamed columns empty in every row (Excel's padding), left out. */
   dropped_columns: z.array(z.string()),
+  /** Present when the file has the same rows as an earlier import: that import's id. */
+  duplicate_of: z.number().int().optional(),
+  /** Present with duplicate_of: what on_duplicate did (skipped: this answer describes the earlier import). */
+  duplicate_action: z.enum(["skipped", "appended", "imported"]).optional(),
 });
 export type ImportCreated = z.infer<typeof ImportCreated>;
 
@@ -304,6 +313,8 @@ export const ApiError = z.object({
     status: z.number().int(),
     message: z.string(),
     details: z.array(z.string()).optional(),
+    /** A 409 of POST /upload-csv for a file with the same rows as an earlier import: that import's id. */
+    duplicate_of: z.number().int().optional(),
   }),
 });
 export type ApiError = z.infer<typeof ApiError>;
@@ -322,6 +333,13 @@ export const ExportQuery = z.object({
   ),
   meta: z.enum(["true", "false"]).default("true").transform((value) => value === "true").describe(
     "Add <value_column>_source, <value_column>_confidence and <value_column>_model_version",
+  ),
+  delimiter: z.enum(["comma", "semicolon", "tab"]).default("comma").describe(
+    "CSV field delimiter: comma, or semicolon for Excel in locales with a decimal comma, or tab",
+  ),
+  bom: z.enum(["true", "false"]).default("false").transform((value) => value === "true").describe(
+    "Start the CSV with a UTF-8 byte order mark, so Excel on Windows reads it as UTF-8 (the Excel dialect: " +
+      "bom=true with the delimiter of the user's locale)",
   ),
 });
 export type ExportQuery = z.infer<typeof ExportQuery>;
@@ -620,7 +638,9 @@ export type AutoRetrainState = z.infer<typeof AutoRetrainState>;
 
 /** Payload of a `rescore` job: re-score every unlabelled row (after an activation or a new taxonomy). */
 export const RescorePayload = z.object({
-  reason: z.enum(["activation", "taxonomy"]),
+  /** activation: a version was activated; taxonomy: label names were added; labels_deleted: an import
+   * with labels was deleted, so suggestions they produced must go. */
+  reason: z.enum(["activation", "taxonomy", "labels_deleted"]),
   version: z.string().nullable().optional(),
 });
 export type RescorePayload = z.infer<typeof RescorePayload>;

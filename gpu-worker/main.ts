@@ -12,6 +12,7 @@ import { openDatabase } from "../core/db/open_database.ts";
 import { ModelRuntime, watchActiveModel } from "../core/models/active_model.ts";
 import { storedVectorDimensions } from "../core/models/model_versions.ts";
 import { releaseLeasesOfGoneHolders } from "../core/jobs/lease_recovery.ts";
+import { removeDeadModelTempFolders } from "../core/models/model_temp_folders.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -30,6 +31,9 @@ async function main(): Promise<void> {
   if (released.jobs + released.products > 0) {
     log(`released the leases of stopped workers: ${released.jobs} jobs, ${released.products} products`);
   }
+  // And the model versions they were writing: folders of live workers sharing MODELS_DIR are kept.
+  const temps = removeDeadModelTempFolders(config.modelsDir);
+  if (temps > 0) log(`removed ${temps} half-written model folders left by stopped processes`);
   // The model version this worker scores with, following the database's active version.
   const models = new ModelRuntime({
     db,

@@ -8,7 +8,12 @@
  * decided, with its import's status when that commits, and the size of every DELETE on products: what a
  * crash must never let happen shows there even after the rows are gone.
  *
- * The steps share one data dir and build on each other, so they run in order (4 starts of the app).
+ * Then, with fail points armed (core/runtime/fail_point.ts) so the kill lands exactly between two steps
+ * that must both happen: while a model version's files are written, right after POST /load-model
+ * activates a version, in the middle of a re-score, inside and right after a bulk decision's
+ * transaction, and while an export streams.
+ *
+ * The steps share one data dir and build on each other, so they run in order.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -58,6 +63,7 @@ const AUDIT = `
 
 const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-crash-"));
 const dataDir = path.join(tempDir, "data");
+const modelsDir = path.join(tempDir, "models");
 let server: ServerTestDatabase | undefined;
 let token = "";
 
@@ -80,7 +86,8 @@ interface App {
 
 const running = new Set<ChildProcess>();
 
-async function startApp(): Promise<App> {
+/** Starts the app; `env` adds variables, e.g. FAIL_POINTS (core/runtime/fail_point.ts). */
+async function startApp(env: Record<string, string> = {}): Promise<App> {
   const port = await freePort();
   const database: Record<string, string> = server
     ? { DATABASE_URL: server.url, EMBEDDED_WORKER: "1" }
@@ -97,8 +104,9 @@ async function startApp(): Promise<App> {
       // Long leases and small batches: work a killed worker held resumes only if its leases are ended.
       WORKER_LEASE_SECONDS: "600",
       EMBED_BATCH_SIZE: "8",
-      MODELS_DIR: path.join(tempDir, "models"),
+      MODELS_DIR: modelsDir,
       NO_COLOR: "1",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
@@ -460,6 +468,216 @@ test("nothing of the half-read import was queued, embedded, listed or decided; d
     const [{ left }] = await db.query<{ left: number }>(sql`
       SELECT count(*)::int AS left FROM products WHERE import_id = ${state.big}`);
     assert.equal(left, 0);
+  } finally {
+    await db.close();
+  }
+});
+
+/** Waits until `app` prints that it reached the armed fail point `name`. */
+async function reached(app: App, name: string): Promise<void> {
+  await waitFor(
+    `fail point ${name}`,
+    () => Promise.resolve(app.output().includes(`fail point ${name} reached`)),
+  );
+}
+
+/** Temporary model version folders in MODELS_DIR. */
+function modelTempFolders(): string[] {
+  return fs.existsSync(modelsDir) ? fs.readdirSync(modelsDir).filter((name) => name.startsWith(".tmp-")) : [];
+}
+
+/** Rows waiting for review that have a vector: what a re-score scores. */
+const PENDING = sql`
+  FROM embeddings LEFT JOIN suggestions ON suggestions.product_id = embeddings.product_id
+  WHERE NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = embeddings.product_id)`;
+
+async function pendingRows(): Promise<{ total: number; version: string | null; since: Date }[]> {
+  const db = await openAppDatabase();
+  try {
+    return await db.query(sql`
+      SELECT count(*)::int AS total, suggestions.model_version AS version, min(suggestions.updated_at) AS since
+      ${PENDING} GROUP BY suggestions.model_version`);
+  } finally {
+    await db.close();
+  }
+}
+
+const later = { retrainJob: 0, halfWritten: [] as string[], ready: "", rescoreJob: 0, group: [] as number[] };
+
+test("kill -9 while a model version is written: its half-written folder is removed at start-up", async () => {
+  const app = state.app = await startApp({ FAIL_POINTS: "model-version.half-written" });
+  const retrain = await call<{ job_id: number }>(app, "POST", "/trigger-retrain", {});
+  assert.equal(retrain.status, 202, retrain.text);
+  later.retrainJob = retrain.body.job_id;
+  await reached(app, "model-version.half-written");
+  later.halfWritten = modelTempFolders();
+  assert.equal(later.halfWritten.length, 1, "the version is being written in a temporary folder");
+  await app.kill9();
+  const restarted = state.app = await startApp();
+  const left = modelTempFolders();
+  for (const name of later.halfWritten) assert.ok(!left.includes(name), `${name} was left behind`);
+  const job = await waitFor("the retrain's next attempt to end", async () => {
+    const { body } = await call<JobView>(restarted, "GET", `/jobs/${later.retrainJob}`);
+    return body.status === "failed" || body.status === "done" ? body : undefined;
+  });
+  assert.equal(job.status, "done", JSON.stringify(job));
+  const { body: models } = await call<{ versions: { version: string; status: string }[] }>(
+    restarted,
+    "GET",
+    "/models",
+  );
+  assert.deepEqual(models.versions.slice(0, 2).map((v) => [v.version, v.status]), [
+    ["v4", "ready"],
+    ["v3", "failed"],
+  ]);
+  later.ready = "v4";
+  assert.deepEqual(modelTempFolders(), []);
+  await restarted.stop();
+});
+
+test("kill -9 right after POST /load-model activates a version: its re-score is not lost", async () => {
+  const app = state.app = await startApp({ FAIL_POINTS: "load-model.activated" });
+  const load = call(app, "POST", "/load-model", { version: later.ready }).catch(() => undefined);
+  await reached(app, "load-model.activated");
+  await app.kill9();
+  await load;
+  const restarted = state.app = await startApp();
+  const models = await call<{ active_version: string | null; rescore_job: { id: number } | null }>(
+    restarted,
+    "GET",
+    "/models",
+  );
+  assert.equal(models.body.active_version, later.ready);
+  assert.ok(models.body.rescore_job, "the activation committed without the re-score it needs");
+  const job = await waitFor("the re-score to end", async () => {
+    const { body } = await call<JobView>(restarted, "GET", `/jobs/${models.body.rescore_job!.id}`);
+    return body.status === "failed" || body.status === "done" ? body : undefined;
+  });
+  assert.equal(job.status, "done", JSON.stringify(job));
+  await restarted.stop();
+  const pending = await pendingRows();
+  assert.deepEqual(pending.map((row) => row.version), [later.ready], JSON.stringify(pending));
+});
+
+test("kill -9 in the middle of a re-score: after the restart every row is scored again", async () => {
+  const app = state.app = await startApp({ FAIL_POINTS: "rescore.batch" });
+  const started = new Date();
+  const load = await call<{ rescore_job_id: number }>(app, "POST", "/load-model", { version: later.ready });
+  assert.equal(load.status, 200, load.text);
+  later.rescoreJob = load.body.rescore_job_id;
+  await reached(app, "rescore.batch");
+  await app.kill9();
+  const [{ total, fresh }] = await (async () => {
+    const db = await openAppDatabase();
+    try {
+      return await db.query<{ total: number; fresh: number }>(sql`
+        SELECT count(*)::int AS total,
+               count(*) FILTER (WHERE suggestions.updated_at >= ${started.toISOString()}::timestamptz)::int
+                 AS fresh
+        ${PENDING}`);
+    } finally {
+      await db.close();
+    }
+  })();
+  assert.ok(fresh > 0 && fresh < total, `killed half way: ${fresh} of ${total} rows re-scored`);
+  const restarted = state.app = await startApp();
+  const job = await waitFor("the re-score's retry to end", async () => {
+    const { body } = await call<JobView>(restarted, "GET", `/jobs/${later.rescoreJob}`);
+    return body.status === "failed" || body.status === "done" ? body : undefined;
+  });
+  assert.equal(job.status, "done", JSON.stringify(job));
+  assert.equal(job.attempts, 2);
+  await restarted.stop();
+  const pending = await pendingRows();
+  assert.deepEqual(pending.map((row) => row.version), [later.ready]);
+  assert.ok(
+    pending[0].since >= started,
+    `a row kept its score from before: ${pending[0].since.toISOString()}`,
+  );
+});
+
+/** Counts of what a bulk decision on `ids` wrote: feedback rows, labels, audit entries. */
+async function bulkWrites(ids: number[]) {
+  const db = await openAppDatabase();
+  try {
+    const [row] = await db.query<{ feedback: number; labels: number; audit: number; acknowledged: number }>(
+      sql`
+      SELECT (SELECT count(*)::int FROM feedback WHERE product_id = ANY(${ids}::int[])) AS feedback,
+             (SELECT count(*)::int FROM product_labels WHERE product_id = ANY(${ids}::int[])) AS labels,
+             (SELECT count(*)::int FROM audit_log WHERE kind = 'feedback.bulk') AS audit,
+             (SELECT count(*)::int FROM feedback WHERE id = ANY(${state.decisions}::int[])) AS acknowledged`,
+    );
+    return row;
+  } finally {
+    await db.close();
+  }
+}
+
+test("kill -9 inside a bulk decision's transaction: none of the group is stored", async () => {
+  const db = await openAppDatabase();
+  let value = "";
+  try {
+    // The biggest group of waiting rows that share a suggestion.
+    const [group] = await db.query<{ value: string; ids: number[] }>(sql`
+      SELECT suggestions.value, (array_agg(suggestions.product_id ORDER BY suggestions.product_id))[1:5] AS ids
+      ${PENDING} GROUP BY suggestions.value ORDER BY count(*) DESC LIMIT 1`);
+    value = group.value;
+    later.group = group.ids;
+  } finally {
+    await db.close();
+  }
+  assert.ok(later.group.length >= 2, `a group of ${later.group.length}`);
+  const body = { product_ids: later.group, approved: true, expected_value: value };
+  for (const point of ["bulk-decision.before-commit", "bulk-decision.committed"]) {
+    const app = state.app = await startApp({ FAIL_POINTS: point });
+    const answer = call(app, "POST", "/submit-feedback-bulk", body).catch(() => undefined);
+    await reached(app, point);
+    await app.kill9();
+    await answer;
+    const writes = await bulkWrites(later.group);
+    const n = point === "bulk-decision.committed" ? later.group.length : 0;
+    assert.deepEqual(
+      writes,
+      { feedback: n, labels: n, audit: n, acknowledged: state.decisions.length },
+      point,
+    );
+  }
+});
+
+test("kill -9 while an export streams: the CLI leaves no file; after the restart the export is whole", async () => {
+  const out = path.join(tempDir, "export.csv");
+  const exportWithCli = (app: App) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn("node", [path.join(REPO_ROOT, "cli/csv-sorter.mjs"), "export", "-o", out], {
+        cwd: tempDir,
+        env: { ...process.env, CSV_SORTER_URL: app.baseUrl, CSV_SORTER_TOKEN: token, NO_COLOR: "1" },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ code, stderr }));
+    });
+  const app = state.app = await startApp({ FAIL_POINTS: "export.page" });
+  const broken = exportWithCli(app);
+  await reached(app, "export.page");
+  await app.kill9();
+  const run = await broken;
+  assert.equal(run.code, 5, run.stderr);
+  assert.equal(fs.existsSync(out), false, "a partial export was left as the file");
+  assert.deepEqual(fs.readdirSync(tempDir).filter((name) => name.endsWith(".part")), []);
+  const restarted = state.app = await startApp();
+  const whole = await exportWithCli(restarted);
+  assert.equal(whole.code, 0, whole.stderr);
+  await restarted.stop();
+  const db = await openAppDatabase();
+  try {
+    const [{ rows }] = await db.query<{ rows: number }>(sql`
+      SELECT count(*)::int AS rows FROM products JOIN imports ON imports.id = products.import_id
+      WHERE imports.status = 'imported'`);
+    const lines = fs.readFileSync(out, "utf8").split("\n").filter((line) => line !== "");
+    assert.equal(lines.length, rows + 1);
+    assert.equal(rows, SMALL_ROWS + NEXT_ROWS);
   } finally {
     await db.close();
   }

@@ -15,6 +15,7 @@ import { releaseLeasesOfGoneHolders } from "../core/jobs/lease_recovery.ts";
 import { createSecureApp } from "./secure_app.ts";
 import { startImportRecovery } from "../core/imports/import_recovery.ts";
 import { removeDeadSpools } from "../core/imports/upload_spool.ts";
+import { removeDeadModelTempFolders } from "../core/models/model_temp_folders.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -34,6 +35,11 @@ async function main(): Promise<void> {
   }
   const spools = removeDeadSpools();
   if (spools > 0) console.log(`Removed ${spools} upload files left by stopped processes`);
+  // The embedded database has one process, this one: it alone trains into MODELS_DIR.
+  const temps = removeDeadModelTempFolders(config.modelsDir, { ownerless: db.kind === "pglite" });
+  if (temps > 0) {
+    console.log(`[models] removed ${temps} half-written model folders left by stopped processes`);
+  }
   // The model version this process serves (and its embedded worker scores with); it follows the
   // database's active version. Dimensions come from the vector column: a server-only web process has
   // no embedder to ask.

@@ -17,25 +17,35 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 // A signed plain number ("-5", "+1.25") evaluates to itself, so it is left alone: negative prices and
 // deltas must reach the next system as numbers, not as text with a quote in front.
 const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$/;
-const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+const NEEDS_QUOTES = /["\r\n]|^\s|\s$/;
+
+/** The field delimiters an export may use: a comma, or what Excel expects in locales with a decimal comma. */
+export const EXPORT_DELIMITERS = { comma: ",", semicolon: ";", tab: "\t" } as const;
+/** A delimiter's name in the API. */
+export type ExportDelimiter = keyof typeof EXPORT_DELIMITERS;
+/** The byte order mark that makes Excel read a CSV file as UTF-8 rather than the system's code page. */
+export const UTF8_BOM = "\uFEFF";
 
 /** Prefixes a cell a spreadsheet would run as a formula with a single quote, so it shows as text. */
 export function neutraliseCell(text: string): string {
   return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
 }
 
-/** One CSV field: neutralised, then quoted when it holds a quote, comma, line break or edge space. */
-export function csvField(cell: ExportCell): string {
+/**
+ * One CSV field: neutralised, then quoted when it holds a quote, the delimiter (`,` by default), a line
+ * break or an edge space.
+ */
+export function csvField(cell: ExportCell, delimiter = ","): string {
   if (cell === null) return "";
   if (typeof cell === "number") return String(cell);
   const text = neutraliseCell(cell);
-  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return NEEDS_QUOTES.test(text) || text.includes(delimiter) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** One CSV record with its CRLF terminator. */
-export function csvLine(cells: ExportCell[]): string {
+/** One CSV record with its CRLF terminator, fields separated by `delimiter` (`,` by default). */
+export function csvLine(cells: ExportCell[], delimiter = ","): string {
   let line = "";
-  for (let i = 0; i < cells.length; i++) line += (i === 0 ? "" : ",") + csvField(cells[i]);
+  for (let i = 0; i < cells.length; i++) line += (i === 0 ? "" : delimiter) + csvField(cells[i], delimiter);
   return line + "\r\n";
 }
 

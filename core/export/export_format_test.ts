@@ -51,3 +51,9 @@ test("safeFileName() keeps ASCII letters, digits, dot, dash and underscore", () 
   assert.equal(safeFileName("a\r\nContent-Type: x"), "a_Content-Type_x");
   assert.equal(safeFileName("x".repeat(300)).length, 100);
 });
+
+test("csvLine() quotes a cell holding the chosen delimiter, and only that delimiter", () => {
+  assert.equal(csvLine(["a;b", "c,d", "e"], ";"), '"a;b";c,d;e\r\n');
+  assert.equal(csvLine(["a;b", "c,d"]), 'a;b,"c,d"\r\n');
+  assert.equal(csvLine(["a\tb", "c"], "\t"), '"a\tb"\tc\r\n');
+});

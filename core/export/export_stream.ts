@@ -7,8 +7,17 @@ import type { ExportQuery } from "../../contract/schemas.ts";
 import type { Queryable } from "../db/database.ts";
 import { sql, type SqlQuery } from "../db/sql.ts";
 import { DomainError } from "../domain_error.ts";
-import { csvLine, EXPORT_FORMATS, type ExportCell, jsonLine, safeFileName } from "./export_format.ts";
+import {
+  csvLine,
+  EXPORT_DELIMITERS,
+  EXPORT_FORMATS,
+  type ExportCell,
+  jsonLine,
+  safeFileName,
+  UTF8_BOM,
+} from "./export_format.ts";
 import { type ExportRow, readExportImports, readExportPage } from "./export_rows.ts";
+import { failPoint } from "../runtime/fail_point.ts";
 
 /** Rows per database page: ~200 KB of CSV, one short statement each. */
 export const EXPORT_PAGE_SIZE = 1000;
@@ -23,6 +32,9 @@ export interface ExportPlan {
   /** Where the value goes: its index in `columns` (replacing that column), or -1 to append it. */
   valueIndex: number;
   meta: boolean;
+  /** CSV only: the field delimiter, and whether the file starts with a UTF-8 byte order mark. */
+  delimiter: string;
+  bom: boolean;
   /** The header (CSV) and the keys (JSON Lines): columns, value column if new, meta columns. */
   header: string[];
   /** Notes on generated columns renamed because the file has a column of that name (X-Export-Notes). */
@@ -98,6 +110,8 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
     columns,
     valueIndex,
     meta: query.meta,
+    delimiter: EXPORT_DELIMITERS[query.delimiter],
+    bom: query.bom,
     header,
     renamed,
     fileName: `${base}${suffix}.${EXPORT_FORMATS[query.format].extension}`,
@@ -124,7 +138,7 @@ export function exportStream(
   const pageSize = options.pageSize ?? EXPORT_PAGE_SIZE;
   const encoder = new TextEncoder();
   const line = plan.format === "csv"
-    ? (cells: ExportCell[]) => csvLine(cells)
+    ? (cells: ExportCell[]) => csvLine(cells, plan.delimiter)
     : (cells: ExportCell[]) => jsonLine(plan.header, cells);
   let afterId = 0;
   let started = false;
@@ -134,7 +148,7 @@ export function exportStream(
     async pull(controller) {
       try {
         let text = "";
-        if (!started && plan.format === "csv") text = csvLine(plan.header);
+        if (!started && plan.format === "csv") text = (plan.bom ? UTF8_BOM : "") + line(plan.header);
         started = true;
         const rows = plan.importIds.length === 0 ? [] : await readExportPage(db, {
           importIds: plan.importIds,
@@ -146,6 +160,7 @@ export function exportStream(
         if (cancelled) return;
         for (const row of rows) text += line(rowCells(plan, row));
         if (text) controller.enqueue(encoder.encode(text));
+        await failPoint("export.page");
         if (rows.length < pageSize) controller.close();
         else afterId = rows[rows.length - 1].id;
       } catch (error) {

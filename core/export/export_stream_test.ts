@@ -39,6 +39,8 @@ const plan = await planExport(db, {
   format: "csv",
   value_column: "normalised_value",
   meta: false,
+  delimiter: "comma",
+  bom: false,
 });
 
 test("exportStream() reads one page ahead of the reader and no further", async () => {
@@ -94,4 +96,23 @@ test("exportStream() errors the stream when a page cannot be read", async () => 
     await assert.rejects(reader.read(), /connection lost/);
   });
   assert.equal(logged.length, 1);
+});
+
+test("the Excel dialect: a UTF-8 byte order mark first, then the chosen delimiter", async () => {
+  const excel = await planExport(db, {
+    rows: "all",
+    import_id: importId,
+    format: "csv",
+    value_column: "normalised_value",
+    meta: false,
+    delimiter: "semicolon",
+    bom: true,
+  });
+  const bytes = new Uint8Array(await new Response(exportStream(db, excel, { pageSize: 10 })).arrayBuffer());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(3));
+  assert.match(text, /^sku;title;normalised_value\r\ns1;title 1;\r\n/);
+  // Without the option nothing changes: no mark, commas.
+  const plain = new Uint8Array(await new Response(exportStream(db, plan, { pageSize: 10 })).arrayBuffer());
+  assert.equal(plain[0], "s".charCodeAt(0));
 });

@@ -31,6 +31,14 @@ import {
 import { visibleText } from "./visible_text.ts";
 import { chooseTextColumns, type ColumnSample } from "./text_columns.ts";
 import type { UploadTracker } from "./upload_progress.ts";
+import {
+  type DuplicateAction,
+  DuplicateFileError,
+  findEarlierImport,
+  forgetImport,
+  readImportCreated,
+  RowsDigest,
+} from "./duplicate_files.ts";
 
 /** Limits that keep one file from exhausting the server. */
 export const IMPORT_LIMITS = {
@@ -61,6 +69,8 @@ export interface ImportOptions {
   tracker?: UploadTracker;
   /** Aborted when the client goes away: the import stops as if cancelled. */
   signal?: AbortSignal;
+  /** For a file with the same rows as an earlier import (duplicate_files.ts); absent: refused. */
+  onDuplicate?: DuplicateAction;
 }
 
 const GZIP = [0x1f, 0x8b];
@@ -393,9 +403,13 @@ export async function importCsvFile(
     await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`import:${importId}`})`).catch(() => {});
     return answer;
   } catch (error) {
-    const refusal = error instanceof ImportError ? error : undefined;
+    if (error instanceof DuplicateFileError && importId !== undefined && options.onDuplicate) {
+      clearInterval(keepAlive);
+      return await settleDuplicate(db, path, options, importId, error);
+    }
+    const refusal = error instanceof ImportError || error instanceof DuplicateFileError ? error : undefined;
     const message = refusal?.message ?? `Cannot import "${fileName}": the server failed while reading it`;
-    const cancelled = refusal?.kind === "conflict";
+    const cancelled = refusal?.kind === "conflict" && !(refusal instanceof DuplicateFileError);
     tracker?.end(cancelled ? "cancelled" : "failed", { importId, error: message });
     if (importId !== undefined) await discardImport(db, importId, message);
     else if (refusal) await recordFailedImport(db, fileName, message);
@@ -403,6 +417,28 @@ export async function importCsvFile(
   } finally {
     clearInterval(keepAlive);
   }
+}
+
+/**
+ * A file recognised as a duplicate of `found.earlier` after it was read, and the uploader chose what to
+ * do: its rows go, then it is either skipped (the answer describes the earlier import) or read again as
+ * the next delivery of the earlier import's dataset.
+ */
+async function settleDuplicate(
+  db: Database,
+  path: string,
+  options: ImportOptions,
+  importId: number,
+  found: DuplicateFileError,
+): Promise<ImportCreated> {
+  const earlier = found.earlier.id;
+  await forgetImport(db, importId, found.message);
+  if (options.onDuplicate === "skip") {
+    options.tracker?.end("done", { importId: earlier });
+    return { ...await readImportCreated(db, earlier), duplicate_of: earlier, duplicate_action: "skipped" };
+  }
+  const appended = await importCsvFile(db, path, { ...options, appendTo: earlier, onDuplicate: undefined });
+  return { ...appended, duplicate_of: earlier, duplicate_action: "appended" };
 }
 
 function cancelled(options: ImportOptions): ImportError | undefined {
@@ -434,6 +470,7 @@ async function importRows(
   let pending: PendingRow[] = [];
   const problems: string[] = [];
   const read = { bytes: 0 };
+  const digest = new RowsDigest();
   let rowCount = 0;
   let labelledCount = 0;
   // Unnamed columns (Excel pads rows with empty cells) are dropped when empty in every row. Deciding
@@ -490,6 +527,7 @@ async function importRows(
   for await (const record of records) {
     if (!header) {
       header = headerFrom(record, fileName);
+      digest.add(header.names);
       const named = header.names.filter((_, index) => !header!.unnamed.includes(index));
       options.checkHeader?.(named);
       checkColumns(header.names, options, header.line);
@@ -522,6 +560,7 @@ async function importRows(
     for (const index of header.unnamed) {
       if (record.fields[index].trim() !== "") filled.add(index);
     }
+    digest.add(record.fields);
     if (!textColumns) {
       sample.push(record);
       if (sample.length >= IMPORT_LIMITS.sampleRows) chooseColumns();
@@ -563,6 +602,12 @@ async function importRows(
   // dataset does not have.
   if (dropped.length < header.unnamed.length) options.checkHeader?.(columns);
   textColumns = textColumns!.filter((name) => !dropped.includes(name));
+  const rowsSha256 = digest.hex();
+  // An explicit append is the uploader's choice already; so is on_duplicate=import.
+  const earlier = options.appendTo === undefined
+    ? await findEarlierImport(db, rowsSha256, importId)
+    : undefined;
+  if (earlier && options.onDuplicate !== "import") throw new DuplicateFileError(fileName, earlier);
   tracker?.finishing();
   const { encoding } = format!;
 
@@ -586,6 +631,7 @@ async function importRows(
           labelled_count = ${labelledCount},
           encoding = ${encoding},
           header_line = ${header.line},
+          rows_sha256 = ${rowsSha256},
           updated_at = now()
       WHERE id = ${importId} AND status = 'importing'
       RETURNING id`);
@@ -606,5 +652,6 @@ async function importRows(
     encoding,
     header_line: header.line,
     dropped_columns: dropped,
+    ...(earlier ? { duplicate_of: earlier.id, duplicate_action: "imported" as const } : {}),
   };
 }

@@ -1,12 +1,14 @@
 /**
  * Removing an import: its products and, through ON DELETE CASCADE, their embeddings, queue entries,
  * suggestions, labels and feedback, in one transaction. The import itself goes too; the files appended
- * to its dataset stay (dataset_id is a name, not a foreign key).
+ * to its dataset stay (dataset_id is a name, not a foreign key). When labels go with it, a re-score of
+ * the rows waiting for review is queued in the same transaction.
  */
 import type { ImportDeleted } from "../../contract/schemas.ts";
 import type { Database } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
 import { DomainError } from "../domain_error.ts";
+import { enqueueRescore } from "../suggest/rescore_job.ts";
 
 /**
  * Deletes import `importId`. People's decisions on its rows would be lost, so with any reviewed row the
@@ -18,13 +20,18 @@ export async function deleteImport(
   options: { confirm: boolean },
 ): Promise<ImportDeleted> {
   return await db.transaction(async (tx) => {
-    const [row] = await tx.query<{ file_name: string; status: string; products: number; reviewed: number }>(
+    const [row] = await tx.query<
+      { file_name: string; status: string; products: number; reviewed: number; labelled: number }
+    >(
       sql`
       SELECT imports.file_name, imports.status,
         (SELECT count(*)::int FROM products WHERE products.import_id = imports.id) AS products,
         (SELECT count(*)::int FROM products JOIN product_labels
            ON product_labels.product_id = products.id AND product_labels.source = 'human'
-         WHERE products.import_id = imports.id) AS reviewed
+         WHERE products.import_id = imports.id) AS reviewed,
+        (SELECT count(*)::int FROM products JOIN product_labels
+           ON product_labels.product_id = products.id AND product_labels.source <> 'auto'
+         WHERE products.import_id = imports.id) AS labelled
       FROM imports WHERE imports.id = ${importId}
       FOR UPDATE OF imports`,
     );
@@ -43,6 +50,10 @@ export async function deleteImport(
       );
     }
     await tx.query(sql`DELETE FROM imports WHERE id = ${importId}`);
+    // Suggestions of other rows may come from the labels just deleted (their kNN votes, exact matches,
+    // a version trained on them): every waiting row is scored again. Queued in this transaction, so a
+    // crash after the commit still re-scores.
+    if (row.labelled > 0) await enqueueRescore(tx, { reason: "labels_deleted" });
     return { import_id: importId, deleted_products: row.products, deleted_reviewed: row.reviewed };
   });
 }

@@ -156,8 +156,21 @@ export async function autoActivate(
 
   let previous: string | null = null;
   try {
+    // The re-score and the audit entry commit with the activation: a crash right after it loses neither.
     const commit = async () => {
-      previous = await activateModelVersion(db, version);
+      previous = await activateModelVersion(db, version, async (tx, retired) => {
+        const rescoreJobId = await enqueueRescore(tx, { reason: "activation", version });
+        const details = JSON.stringify({
+          version,
+          previous: retired,
+          reason: why,
+          rescore_job_id: rescoreJobId,
+        });
+        // The same row core/accounts/audit.ts writes; an activation by the system has no acting user.
+        await tx.query(sql`
+          INSERT INTO audit_log (actor, actor_id, via, kind, details)
+          VALUES (NULL, NULL, 'system', 'model.auto_activate', ${details}::text::jsonb)`);
+      });
     };
     if (options.models) await options.models.switchTo(version, commit);
     else await commit();
@@ -167,11 +180,5 @@ export async function autoActivate(
       active_right: activeRight,
     });
   }
-  const rescoreJobId = await enqueueRescore(db, { reason: "activation", version });
-  const details = JSON.stringify({ version, previous, reason: why, rescore_job_id: rescoreJobId });
-  // The same row core/accounts/audit.ts writes; an activation by the system has no acting user.
-  await db.query(sql`
-    INSERT INTO audit_log (actor, actor_id, via, kind, details)
-    VALUES (NULL, NULL, 'system', 'model.auto_activate', ${details}::text::jsonb)`);
   return await outcome("activated", why, { previous, right, active_right: activeRight });
 }

@@ -19,6 +19,7 @@ import { enqueueRescore } from "../suggest/rescore_job.ts";
 import { sql } from "../db/sql.ts";
 import { DomainError } from "../domain_error.ts";
 import { latestJob } from "../jobs/job_view.ts";
+import { failPoint } from "../runtime/fail_point.ts";
 
 /** Every version with its metrics, the active one, and the jobs that change them. */
 export async function readModelList(db: Queryable): Promise<ModelList> {
@@ -58,7 +59,7 @@ export async function whyNoneReady(db: Queryable): Promise<string> {
 
 /**
  * Activates `requested` (the newest ready version when absent) in this process and in the database,
- * then queues the re-scoring of every row waiting for review.
+ * and queues the re-scoring of every row waiting for review in the activation's transaction.
  */
 export async function loadModel(
   db: Database,
@@ -75,14 +76,17 @@ export async function loadModel(
     throw new DomainError("conflict", `Cannot load model "${version}": it is ${status}, not ready`);
   }
   let previous: string | null = null;
+  let rescoreJobId = 0;
   try {
     await models.switchTo(version, async () => {
-      previous = await activateModelVersion(db, version);
+      previous = await activateModelVersion(db, version, async (tx) => {
+        rescoreJobId = await enqueueRescore(tx, { reason: "activation", version });
+      });
     });
   } catch (error) {
     if (error instanceof ModelLoadError) throw new DomainError("invalid", error.message);
     throw error;
   }
-  const rescoreJobId = await enqueueRescore(db, { reason: "activation", version });
+  await failPoint("load-model.activated");
   return { version, previous, rescore_job_id: rescoreJobId };
 }

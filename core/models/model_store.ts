@@ -6,7 +6,8 @@
  * version expects (embedding model, dimensions, label count) and a sha256 of every other file.
  *
  * Saving writes into a temporary sibling folder and renames it into place, so a crash leaves either no
- * folder or a complete one; loading checks everything before a caller may swap the model in.
+ * folder or a complete one (plus the temporary folder, which the next start-up removes: see
+ * model_temp_folders.ts); loading checks everything before a caller may swap the model in.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -23,6 +24,8 @@ import {
 import type { ClassifierModel } from "../learning/classifier.ts";
 import { decodeLexical, encodeLexical, type LexicalModel } from "../learning/lexical.ts";
 import type { Tf } from "../runtime/tf_backend.ts";
+import { failPoint } from "../runtime/fail_point.ts";
+import { modelTempPrefix } from "./model_temp_folders.ts";
 
 /** Files every version holds besides manifest.json. */
 export const MODEL_FILES = ["model.json", "weights.bin", "labels.json", "ensemble.json", "metrics.json"];
@@ -121,9 +124,11 @@ function fileSaveHandler(tf: Tf, dir: string): tfTypes.io.IOHandler {
 export async function saveModelVersion(tf: Tf, modelsDir: string, model: ModelToSave): Promise<string> {
   const finalDir = versionDir(modelsDir, model.version);
   fs.mkdirSync(modelsDir, { recursive: true });
-  const tempDir = fs.mkdtempSync(path.join(modelsDir, `.tmp-${model.version}-`));
+  const tempDir = fs.mkdtempSync(modelTempPrefix(modelsDir, model.version));
   try {
     await model.classifier.save(fileSaveHandler(tf, tempDir));
+    // A crash from here to the rename leaves the folder half written (model_temp_folders.ts removes it).
+    await failPoint("model-version.half-written");
     writeDurably(path.join(tempDir, "labels.json"), JSON.stringify(model.labels));
     writeDurably(path.join(tempDir, "ensemble.json"), JSON.stringify(model.ensemble, null, 2));
     writeDurably(path.join(tempDir, "metrics.json"), JSON.stringify(model.metrics));

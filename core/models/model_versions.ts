@@ -72,12 +72,19 @@ const ACTIVATION_LOCK = 7_340_002;
 /**
  * Makes `version` the active one in one transaction (the previous active one is retired) and announces
  * it on MODEL_CHANNEL; returns the previous version. The caller has checked that its files load.
+ * `alsoInTransaction(tx, previous)` runs in the same transaction, for what must not be lost if the
+ * process dies right after the commit (the re-score an activation needs: a crash between two
+ * transactions left the new version active and the queue scored by the old one for good).
  * Two activations at once on a server would otherwise both read the old active row before either
  * commits: the second's retiring UPDATE then misses the first's new version and the unique index on the
  * active version refuses its commit (a 500 for one of two simultaneous "Load" clicks). The advisory lock
  * makes the second wait; its statements then see the first's commit, so the last one simply wins.
  */
-export async function activateModelVersion(db: Database, version: string): Promise<string | null> {
+export async function activateModelVersion(
+  db: Database,
+  version: string,
+  alsoInTransaction?: (tx: Queryable, previous: string | null) => Promise<void>,
+): Promise<string | null> {
   return await db.transaction(async (tx) => {
     await tx.query(sql`SELECT pg_advisory_xact_lock(${ACTIVATION_LOCK})`);
     const [previous] = await tx.query<{ version: string }>(sql`
@@ -89,6 +96,7 @@ export async function activateModelVersion(db: Database, version: string): Promi
       WHERE version = ${version} AND status IN ('ready', 'retired', 'active')
       RETURNING 1`);
     if (activated.length !== 1) throw new Error(`Cannot activate model "${version}": it is not ready`);
+    await alsoInTransaction?.(tx, previous?.version ?? null);
     await tx.query(sql`SELECT pg_notify(${MODEL_CHANNEL}, ${version})`);
     return previous?.version ?? null;
   });

@@ -17,6 +17,7 @@ import { sql } from "../db/sql.ts";
 import { refreshAroundLabels } from "../suggest/suggestions.ts";
 import { type AuditActor, recordAudit } from "../accounts/audit.ts";
 import { recordDecisions } from "./feedback.ts";
+import { failPoint } from "../runtime/fail_point.ts";
 
 /** Audit kind of each row of a bulk decision. */
 export const BULK_AUDIT_KIND = "feedback.bulk";
@@ -112,8 +113,10 @@ export async function saveBulkFeedback(
         suggested_value: row.suggestion,
       });
     }
+    await failPoint("bulk-decision.before-commit");
     return { ready, skipped, feedbackIds };
   });
+  await failPoint("bulk-decision.committed");
   const productIds = stored.ready.map((row) => row.id);
   let refreshed = 0;
   if (productIds.length > 0) {

@@ -12,6 +12,7 @@ import { sql } from "../db/sql.ts";
 import { refreshSuggestions } from "./suggestions.ts";
 import type { JobHandler } from "../jobs/job_handler.ts";
 import { yieldToEventLoop } from "../runtime/yield_to_event_loop.ts";
+import { failPoint } from "../runtime/fail_point.ts";
 
 /**
  * Rows scored per statement batch. On embedded PGlite each batch's kNN query runs on the web server's
@@ -56,6 +57,9 @@ export function rescoreHandler(options: { models: ModelRuntime }): JobHandler {
         productIds: ids.slice(start, start + BATCH),
         models: options.models,
       });
+      // A crash here leaves some rows scored by the new version and some by the old: the job's lease
+      // ends at the next start-up and its retry scores them all again.
+      await failPoint("rescore.batch");
       await yieldToEventLoop();
     }
     await context.progress(

@@ -9,7 +9,12 @@ import type { Queryable } from "../db/database.ts";
 import type { ModelRuntime } from "../models/active_model.ts";
 import { applyAutoAccept } from "./auto_accept.ts";
 import { predictProbabilities } from "../learning/classifier.ts";
-import { classifierScores, combineEvidence, defaultEnsembleConfig } from "../learning/ensemble.ts";
+import {
+  classifierScores,
+  combineEvidence,
+  defaultEnsembleConfig,
+  type Evidence,
+} from "../learning/ensemble.ts";
 import { lexicalProbabilities } from "../learning/lexical.ts";
 import { sql } from "../db/sql.ts";
 import { gatherStoredEvidence } from "./stored_evidence.ts";
@@ -74,6 +79,10 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
       }
     }
 
+    // A version keeps the values it was trained on; one no row has any more (its labels were deleted
+    // with their import) is never suggested again.
+    if (model && lease?.tf) await dropGoneValues(db, model.labels, ids.map((id) => evidence.get(id)!));
+
     const written: {
       id: number;
       value: string;
@@ -82,9 +91,16 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
       margin: number;
       source: string;
     }[] = [];
+    const unanswered: number[] = [];
     for (const id of ids) {
       const answer = combineEvidence(evidence.get(id)!, config);
       if (answer) written.push({ id, ...answer });
+      else unanswered.push(id);
+    }
+    // Nothing is known about them any more (the labels their suggestion came from were deleted): an
+    // earlier suggestion would keep offering a value that no longer exists.
+    if (unanswered.length > 0) {
+      await db.query(sql`DELETE FROM suggestions WHERE product_id = ANY(${unanswered}::int[])`);
     }
     if (written.length === 0) return 0;
     await db.query(sql`
@@ -108,6 +124,31 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
     return written.length;
   } finally {
     lease?.release();
+  }
+}
+
+/**
+ * Removes from the classifier and lexical parts of `evidence` the values of `labels` (a version's
+ * trained values) that no row is labelled with any more by a person, a seed or a reuse, and that the
+ * taxonomy does not name — the same rule that picks zero-shot's label names (stored_evidence.ts).
+ */
+async function dropGoneValues(db: Queryable, labels: string[], evidence: Evidence[]): Promise<void> {
+  if (labels.length === 0) return;
+  const rows = await db.query<{ value: string }>(sql`
+    SELECT label.value FROM unnest(${labels}::text[]) AS label(value)
+    WHERE EXISTS (SELECT 1 FROM product_labels
+                  WHERE product_labels.value = label.value AND product_labels.source <> 'auto')
+       OR EXISTS (SELECT 1 FROM taxonomy_labels WHERE taxonomy_labels.value = label.value)`);
+  if (rows.length === labels.length) return;
+  const live = new Set(rows.map((row) => row.value));
+  const keep = (scores: Map<string, number> | undefined) => {
+    if (!scores) return undefined;
+    const kept = new Map([...scores].filter(([value]) => live.has(value)));
+    return kept.size > 0 ? kept : undefined;
+  };
+  for (const item of evidence) {
+    item.classifier = keep(item.classifier);
+    item.lexical = keep(item.lexical);
   }
 }
 

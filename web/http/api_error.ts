@@ -11,7 +11,13 @@ import { DomainError, type DomainErrorKind } from "../../core/domain_error.ts";
 
 /** An expected failure that only HTTP has (authentication, CSRF, routing, media types of the request). */
 export class ApiProblem extends Error {
-  constructor(readonly status: ContentfulStatusCode, message: string, readonly details?: string[]) {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly details?: string[],
+    /** Fields the error object carries besides status, message and details (see ApiError). */
+    readonly fields?: Omit<ApiError["error"], "status" | "message" | "details">,
+  ) {
     super(message);
     this.name = "ApiProblem";
   }
@@ -32,14 +38,19 @@ export function statusOf(error: DomainError): ContentfulStatusCode {
   return STATUS_OF_KIND[error.kind];
 }
 
-function body(status: number, message: string, details?: string[]): ApiError {
-  return { error: { status, message, ...(details ? { details } : {}) } };
+function body(
+  status: number,
+  message: string,
+  details?: string[],
+  fields?: ApiProblem["fields"],
+): ApiError {
+  return { error: { status, message, ...(details ? { details } : {}), ...fields } };
 }
 
 /** Hono's onError handler. */
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof ApiProblem) {
-    return c.json(body(error.status, error.message, error.details), error.status);
+    return c.json(body(error.status, error.message, error.details, error.fields), error.status);
   }
   if (error instanceof DomainError) {
     const status = statusOf(error);

@@ -198,6 +198,18 @@ export function ExportButton({ importId, label, testId }: ExportButtonProps) {
             </select>
           </label>
           <label class="flex flex-col gap-1">
+            CSV delimiter
+            <select name="delimiter" class={field} disabled={running}>
+              <option value="comma">Comma (,)</option>
+              <option value="semicolon">Semicolon (;) — Excel where the decimal mark is a comma</option>
+              <option value="tab">Tab</option>
+            </select>
+          </label>
+          <label class="flex items-center gap-2">
+            <input type="checkbox" name="bom" value="true" disabled={running} />
+            For Excel: mark the file as UTF-8 (byte order mark), so accents and € open right
+          </label>
+          <label class="flex flex-col gap-1">
             Value column
             <input
               name="value_column"

@@ -63,7 +63,7 @@ type Phase =
   | { kind: "importing"; progress?: UploadProgress }
   | { kind: "embedding"; created: ImportCreated; progress?: ImportProgress }
   | { kind: "done"; created: ImportCreated; progress: ImportProgress }
-  | { kind: "failed"; message: string; details?: string[] };
+  | { kind: "failed"; message: string; details?: string[]; duplicateOf?: number };
 
 const PREVIEW_BYTES = 64 * 1024;
 
@@ -94,11 +94,13 @@ function upload(
       } catch {
         body = undefined;
       }
-      if (request.status === 201) resolve(body as ImportCreated);
+      // 200: a repeated file skipped (on_duplicate=skip); the answer is the earlier import.
+      if (request.status === 201 || request.status === 200) resolve(body as ImportCreated);
       else {
         const error = (body as ApiError | undefined)?.error;
         reject(Object.assign(new Error(error?.message ?? `Upload failed (${request.status})`), {
           details: error?.details,
+          duplicateOf: error?.duplicate_of,
         }));
       }
     };
@@ -227,8 +229,13 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
     poll();
   };
 
-  const onSubmit = async (event: Event) => {
+  const onSubmit = (event: Event) => {
     event.preventDefault();
+    void submit();
+  };
+
+  /** Uploads the previewed file; `onDuplicate` answers the server's question about a repeated file. */
+  const submit = async (onDuplicate?: "skip" | "append" | "import") => {
     if (!preview) return;
     uploadKey.current = crypto.randomUUID().replaceAll("-", "");
     const params = new URLSearchParams({ file_name: preview.file.name, upload_key: uploadKey.current });
@@ -246,6 +253,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
     // The header the preview showed (detected or chosen), so the server reads the file the same way.
     params.set("header_row", String(preview.headerLine));
     if (choice.encoding) params.set("encoding", choice.encoding);
+    if (onDuplicate) params.set("on_duplicate", onDuplicate);
     setPhase({ kind: "uploading", percent: 0 });
     try {
       const created = await upload(
@@ -267,6 +275,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
         kind: "failed",
         message: (error as Error).message,
         details: (error as { details?: string[] }).details,
+        duplicateOf: (error as { duplicateOf?: number }).duplicateOf,
       });
       globalThis.dispatchEvent(new CustomEvent("csv-sorter:imported"));
     }
@@ -454,13 +463,15 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
             Cancel
           </button>
         )}
-        <UploadStatus phase={phase} />
+        <UploadStatus phase={phase} onDuplicate={(action) => void submit(action)} />
       </div>
     </form>
   );
 }
 
-function UploadStatus({ phase }: { phase: Phase }) {
+function UploadStatus(
+  { phase, onDuplicate }: { phase: Phase; onDuplicate: (action: "skip" | "append" | "import") => void },
+) {
   switch (phase.kind) {
     case "idle":
       return null;
@@ -502,6 +513,19 @@ function UploadStatus({ phase }: { phase: Phase }) {
             <ul class="list-disc ml-5">
               {phase.details.slice(0, 10).map((line) => <li key={line}>{line}</li>)}
             </ul>
+          )}
+          {phase.duplicateOf !== undefined && (
+            <div class="flex gap-2 mt-2" data-testid="duplicate-choice">
+              <button type="button" class="px-2 py-1 border rounded" onClick={() => onDuplicate("skip")}>
+                Skip it
+              </button>
+              <button type="button" class="px-2 py-1 border rounded" onClick={() => onDuplicate("append")}>
+                Append to that dataset
+              </button>
+              <button type="button" class="px-2 py-1 border rounded" onClick={() => onDuplicate("import")}>
+                Import anyway
+              </button>
+            </div>
           )}
         </div>
       );

@@ -24,6 +24,7 @@ import {
 import { ApiProblem } from "../http/api_error.ts";
 import { parseInput } from "../../core/parse_input.ts";
 import { importCsvFile } from "../../core/imports/csv_import.ts";
+import { DuplicateFileError } from "../../core/imports/duplicate_files.ts";
 import { loadSampleCatalogue } from "../../core/imports/sample_catalogue.ts";
 import { recordFailedImport } from "../../core/imports/failed_imports.ts";
 import { currentUser } from "../http/current_user.ts";
@@ -101,8 +102,14 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
         headerRow: options.header_row,
         tracker,
         signal: c.req.raw.signal,
+        onDuplicate: options.on_duplicate,
+      }).catch((error) => {
+        if (!(error instanceof DuplicateFileError)) throw error;
+        // The earlier import's id as a field, for clients that then choose on_duplicate.
+        throw new ApiProblem(409, error.message, error.details, { duplicate_of: error.earlier.id });
       });
-      return c.json(created, 201);
+      // A skipped duplicate created nothing: the answer describes the earlier import.
+      return c.json(created, created.duplicate_action === "skipped" ? 200 : 201);
     } finally {
       upload.dispose();
     }
@@ -202,10 +209,19 @@ export const apiDocs: RouteDoc[] = [
       "rows whose text a person or a seed label already decided there get that label, source `reused`). " +
       "`upload_key` lets the client follow (GET /uploads/:key) and cancel the import. `encoding` " +
       "(utf-8, utf-16le, utf-16be, windows-1252) and `header_row` (the file line of the header) are " +
-      "detected when absent; messages name file lines.",
+      "detected when absent; messages name file lines. A file with the same rows (header and cells, " +
+      "whatever its encoding, delimiter or line endings) as an earlier import is refused with 409 and " +
+      "`duplicate_of` unless `on_duplicate` says what to do: skip (200, the earlier import), append (to its " +
+      "dataset) or import (a new dataset anyway).",
     query: UploadOptions,
     body: { "text/csv": z.string(), "multipart/form-data": UploadOptions.extend({ file: z.file() }) },
-    responses: { 201: { description: "Imported", content: { "application/json": ImportCreated } } },
+    responses: {
+      200: {
+        description: "Skipped: the same rows as an earlier import",
+        content: { "application/json": ImportCreated },
+      },
+      201: { description: "Imported", content: { "application/json": ImportCreated } },
+    },
     errors: [404, 409, 413, 415, 422],
   },
   {

@@ -26,7 +26,12 @@ async function post(
   body: BodyInit,
   query: string,
 ): Promise<{ status: number; body: ImportCreated & ApiError }> {
-  const response = await app.request(`/upload-csv?${query}`, {
+  // Several files here hold the same rows in another shape: each is read as a new dataset unless the test
+  // is about repeated files.
+  const duplicates = query.includes("on_duplicate=") || query.includes("repeated_")
+    ? ""
+    : "&on_duplicate=import";
+  const response = await app.request(`/upload-csv?${query}${duplicates}`, {
     method: "POST",
     headers: { "content-type": "text/csv" },
     body,
@@ -240,4 +245,59 @@ test("appending: Excel's empty padding is left out; an unnamed column with value
     ),
     /"week3\.csv" to import \d+: the columns differ from the dataset's \(extra: .*column_4/,
   );
+});
+
+test("the same rows uploaded again are recognised, even re-saved, and the uploader chooses", async () => {
+  const first = await imported(
+    corpus("repeated_delivery.csv"),
+    "file_name=repeated_delivery.csv&label_column=category",
+  );
+  const rows = first.rows;
+  // A person decided the row the file left without a category.
+  await db.query(sql`
+    INSERT INTO product_labels (product_id, value, source)
+    SELECT id, 'Kitchen', 'human' FROM products WHERE import_id = ${first.created.import_id} AND row_number = 3`);
+  for (const name of ["repeated_delivery.csv", "repeated_delivery_resaved.csv"]) {
+    const { status, body } = await post(corpus(name), `file_name=${name}&label_column=category`);
+    assert.equal(status, 409, JSON.stringify(body));
+    assert.equal(body.error.duplicate_of, first.created.import_id, name);
+    assert.match(body.error.message, /has the same rows as import \d+ \("repeated_delivery\.csv"/);
+  }
+  const count = async () =>
+    (await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM products`))[0].n;
+  const before = await count();
+  // skip: nothing imported, the answer is the earlier import.
+  const skipped = await post(
+    corpus("repeated_delivery_resaved.csv"),
+    "file_name=again.csv&on_duplicate=skip",
+  );
+  assert.equal(skipped.status, 200, JSON.stringify(skipped.body));
+  assert.equal(skipped.body.import_id, first.created.import_id);
+  assert.equal(skipped.body.duplicate_action, "skipped");
+  assert.equal(await count(), before);
+  // append: the next delivery of the dataset; the person's decision is reused, the file's labels are seeds.
+  const appended = await imported(
+    corpus("repeated_delivery_resaved.csv"),
+    "file_name=again.csv&on_duplicate=append",
+  );
+  assert.equal(appended.created.appended_to, first.created.import_id);
+  assert.equal(appended.created.dataset_id, first.created.dataset_id);
+  assert.equal(appended.created.duplicate_of, first.created.import_id);
+  assert.equal(appended.created.duplicate_action, "appended");
+  assert.equal(appended.created.labelled_count, 2);
+  assert.equal(appended.created.reused_count, 1);
+  assert.deepEqual(appended.rows, rows);
+  // import: a new dataset anyway, saying which import it repeats.
+  const anyway = await imported(
+    corpus("repeated_delivery.csv"),
+    "file_name=repeated_delivery.csv&on_duplicate=import",
+  );
+  assert.notEqual(anyway.created.dataset_id, first.created.dataset_id);
+  assert.equal(anyway.created.duplicate_of, first.created.import_id);
+  assert.equal(anyway.created.duplicate_action, "imported");
+  // Refused and skipped uploads left no rows, and nothing but the refusals in the history.
+  const history = await db.query<{ status: string; error: string | null }>(sql`
+    SELECT status, error FROM imports WHERE id > ${first.created.import_id} ORDER BY id`);
+  assert.deepEqual(history.map((row) => row.status), ["failed", "failed", "imported", "imported"]);
+  assert.equal(await count(), before + 2 * rows.length);
 });

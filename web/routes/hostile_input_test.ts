@@ -290,6 +290,8 @@ function upload(item: Case): Promise<Response> {
   const [type, query] = (item.type ?? "text/csv").split("?");
   const params = new URLSearchParams(query ?? "");
   if (!(item.body instanceof FormData)) params.set("file_name", item.name);
+  // Several cases hold the same rows in another shape: each is read as its own dataset.
+  params.set("on_duplicate", "import");
   return Promise.resolve(app.request(`/upload-csv?${params}`, {
     method: "POST",
     headers: item.body instanceof FormData ? auth : { ...auth, "content-type": type },
