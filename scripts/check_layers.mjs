@@ -19,7 +19,7 @@ const CORE_RANK = {
   "core/export": 2,
   "core/jobs": 3,
   "core/learning": 3,
-  "core/imports": 3,
+  "core/imports": 6,
   "core/models": 4,
   "core/suggest": 5,
   "core/model_lifecycle": 6,

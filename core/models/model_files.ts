@@ -11,6 +11,7 @@ import path from "node:path";
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
 import { versionDir } from "./model_store.ts";
+import { modelTempPrefix } from "./model_temp_folders.ts";
 
 function sha256(bytes: Uint8Array): string {
   return crypto.createHash("sha256").update(bytes).digest("hex");
@@ -93,7 +94,7 @@ export async function cacheModelFiles(
     return "cached";
   }
   fs.mkdirSync(modelsDir, { recursive: true });
-  const tempDir = fs.mkdtempSync(path.join(modelsDir, `.tmp-${version}-`));
+  const tempDir = fs.mkdtempSync(modelTempPrefix(modelsDir, version));
   try {
     for (const { name } of stored) {
       // One file per query: a version's lexical channel is tens of MB, never all in one result.
