@@ -190,8 +190,30 @@ export const FeedbackInput = z.object({
    * its card was shown (the reviewer judged the value on the card); without it, the current suggestion.
    */
   expected_value: z.string().trim().min(1).max(MAX_VALUE_LENGTH).optional(),
+  /**
+   * The id of the row's latest decision the reviewer saw; null: the row was undecided (a card of the
+   * queue). When the row's latest decision is another one by then, nothing is stored and the answer is
+   * 409 with `current_decision`: a decision made meanwhile is never silently replaced. Absent: no check.
+   */
+  expected_feedback_id: z.number().int().positive().max(2_147_483_647).nullable().optional(),
+  /**
+   * A key the client gives this decision (a UUID), the same on every retry: a decision already stored
+   * under it is answered again (200) instead of being stored twice.
+   */
+  decision_key: z.uuid().optional(),
 });
 export type FeedbackInput = z.infer<typeof FeedbackInput>;
+
+/** A stored decision, as a conflict reports the one made meanwhile. */
+export const StoredDecision = z.object({
+  feedback_id: z.number().int(),
+  product_id: z.number().int(),
+  approved: z.boolean(),
+  value: z.string(),
+  reviewer: z.string(),
+  created_at: z.string(),
+});
+export type StoredDecision = z.infer<typeof StoredDecision>;
 
 /** What POST /submit-feedback answers. */
 export const FeedbackSaved = z.object({
@@ -301,6 +323,8 @@ export const ApiError = z.object({
     status: z.number().int(),
     message: z.string(),
     details: z.array(z.string()).optional(),
+    /** A 409 of POST /submit-feedback: the decision made meanwhile (see `expected_feedback_id`). */
+    current_decision: StoredDecision.optional(),
   }),
 });
 export type ApiError = z.infer<typeof ApiError>;

@@ -14,6 +14,7 @@ import { releaseLeasesOfGoneHolders } from "../gpu-worker/lib/lease_recovery.ts"
 import { createSecureApp } from "./secure_app.ts";
 import { startImportRecovery } from "./lib/import_recovery.ts";
 import { removeDeadSpools } from "./lib/upload_spool.ts";
+import { NeighbourRefresher } from "./lib/neighbour_refresh.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -53,12 +54,19 @@ async function main(): Promise<void> {
     pollMs: config.workerPollMs,
     log: (message) => console.log(`[models] ${message}`),
   });
+  // Decisions answer once stored; their neighbours are re-scored right after, in batches.
+  const neighbours = new NeighbourRefresher(db, {
+    modelId: config.embeddingModelId,
+    models,
+    log: (message) => console.log(`[review] ${message}`),
+  });
   const app = await createSecureApp({
     db,
     modelId: config.embeddingModelId,
     maxUploadBytes: config.maxUploadBytes,
     models,
     modelsDir: config.modelsDir,
+    neighbours,
   }, { host: config.host, port: config.port, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
   const server = Deno.serve({
     hostname: config.host,
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: finishing requests and the batch in flight`);
     await server.shutdown();
+    await neighbours.close();
     await worker?.stop();
     await imports.stop();
     await stopWatchingModels();

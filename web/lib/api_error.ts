@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import type { ApiError } from "../../contract/schemas.ts";
+import type { ApiError, StoredDecision } from "../../contract/schemas.ts";
 import { ImportError } from "./import_error.ts";
 import { FeedbackError } from "./feedback.ts";
 
@@ -28,13 +28,18 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what:
   throw new ApiProblem(422, `Invalid ${what}: ${details[0]}`, details);
 }
 
-function body(status: number, message: string, details?: string[]): ApiError {
-  return { error: { status, message, ...(details ? { details } : {}) } };
+function body(status: number, message: string, details?: string[], current?: StoredDecision): ApiError {
+  return {
+    error: { status, message, ...(details ? { details } : {}), ...(current ? { current_decision: current } : {}) },
+  };
 }
 
 /** Hono's onError handler. */
 export function handleError(error: Error, c: Context): Response {
-  if (error instanceof ApiProblem || error instanceof ImportError || error instanceof FeedbackError) {
+  if (error instanceof FeedbackError) {
+    return c.json(body(error.status, error.message, undefined, error.current), error.status);
+  }
+  if (error instanceof ApiProblem || error instanceof ImportError) {
     return c.json(body(error.status, error.message, (error as ApiProblem).details), error.status);
   }
   if (error instanceof HTTPException) {
