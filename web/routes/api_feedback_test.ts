@@ -380,7 +380,12 @@ test("POST /submit-feedback with expected_feedback_id: a decision made meanwhile
   const [item] = await nextItems(1);
   // Two reviewers were shown the same undecided card; alice decides first.
   const first = await saved(
-    await submit({ product_id: item.product_id, approved: false, corrected_text: "mice", expected_feedback_id: null }, {
+    await submit({
+      product_id: item.product_id,
+      approved: false,
+      corrected_text: "mice",
+      expected_feedback_id: null,
+    }, {
       "x-reviewer": "alice",
     }),
   );
@@ -424,9 +429,11 @@ test("POST /submit-feedback with a decision_key stores a retried decision once a
   assert.equal((await feedbackOf(item.product_id)).length, 1, "one decision stored");
   // Sent at once twice (two connections), it is still stored once.
   const key2 = crypto.randomUUID();
-  const both = await Promise.all([1, 2].map(() =>
-    submit({ product_id: other.product_id, approved: true, expected_feedback_id: null, decision_key: key2 })
-  ));
+  const both = await Promise.all(
+    [1, 2].map(() =>
+      submit({ product_id: other.product_id, approved: true, expected_feedback_id: null, decision_key: key2 })
+    ),
+  );
   assert.deepEqual(both.map((response) => response.status).sort(), [200, 201]);
   assert.equal((await feedbackOf(other.product_id)).length, 1);
   // A key is one decision: used for another product, it is refused.
@@ -438,10 +445,12 @@ test("POST /submit-feedback with a decision_key stores a retried decision once a
 });
 
 test("POST /submit-feedback with a NeighbourRefresher answers before re-scoring the neighbours, which follows in one batch", async () => {
-  const local = await setup(datasetRows(90).map((row, index) => ({
-    ...row,
-    category: index % 3 === 2 ? "" : row.category,
-  })));
+  const local = await setup(
+    datasetRows(90).map((row, index) => ({
+      ...row,
+      category: index % 3 === 2 ? "" : row.category,
+    })),
+  );
   const neighbours = new NeighbourRefresher(local.db, { modelId: TEST_MODEL_ID });
   const deferredApp = createApp({
     db: local.db,
