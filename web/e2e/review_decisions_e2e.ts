@@ -12,7 +12,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { Database } from "../../gpu-worker/lib/database.ts";
 import { openPgliteDatabase } from "../../gpu-worker/lib/database_pglite.ts";
 import { sql } from "../../gpu-worker/lib/sql.ts";
@@ -29,17 +29,11 @@ const rows = datasetRows(150).map((row, index) => ({
 let app: AppProcess | undefined;
 let browser: Browser | undefined;
 let db: Database | undefined;
-
-before(async () => {
-  app = await startApp();
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
-}, { timeout: 180_000 });
-
-after(async () => {
-  await db?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await app?.stop();
-});
+let context: BrowserContext;
+let page: Page;
+/** A second tab of the same reviewer: logs out, decides a card meanwhile. */
+let other: Page;
+let pageErrors: string[];
 
 /** A decision the page sent, and what the server answered. */
 interface Sent {
@@ -49,97 +43,109 @@ interface Sent {
   decision_key: string;
   status?: number;
 }
+const sent: Sent[] = [];
+/** The card decided in the other tab meanwhile. */
+let contested = 0;
+/** The decisions sent since `from`, as [product, approved] pairs. */
+const since = (from: number) => sent.slice(from).map((one) => [one.product_id, one.approved]);
+const card = () => page.locator("[data-testid=review-card]");
+const status = () => page.locator("[data-testid=save-status]");
+const cardId = async () => Number(await card().getAttribute("data-product-id"));
+const newCard = (before: number) =>
+  page.locator(`[data-testid=review-card]:not([data-product-id="${before}"])`).waitFor();
+async function allSaved(): Promise<void> {
+  await page.locator('[data-testid=save-status][data-saving="0"][data-unsaved="0"]').waitFor();
+  await settle(page);
+}
+
+before(async () => {
+  app = await startApp();
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  pageErrors = collectPageErrors(page);
+  await createOpsAndLogin(page, app.baseUrl, app.output());
+
+  // Auto-retrain off (a retrain would re-rank the queue under the reviewer), then the file, embedded.
+  await page.goto(`${app.baseUrl}/`);
+  const uploaded = await page.evaluate(async (csv) => {
+    const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
+    const headers = { "x-csrf-token": csrf };
+    await fetch("/settings/auto-retrain", {
+      method: "PUT",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({ enabled: false, every_labels: 50, every_minutes: 5, auto_activate: false }),
+    });
+    const response = await fetch("/upload-csv?label_column=category&file_name=products.csv", {
+      method: "POST",
+      headers: { ...headers, "content-type": "text/csv" },
+      body: csv,
+    });
+    return (await response.json()).import_id as number;
+  }, toCsv(rows));
+  assert.ok(uploaded > 0);
+  await page.waitForFunction(
+    async (id) => {
+      const progress = await (await fetch(`/imports/${id}`)).json();
+      return progress.embedded_count === progress.row_count && progress.suggested_count > 0;
+    },
+    uploaded,
+    { timeout: 180_000, polling: 500 },
+  );
+
+  page.on("request", (request) => {
+    if (request.method() === "POST" && request.url().endsWith("/submit-feedback")) {
+      sent.push(JSON.parse(request.postData()!));
+    }
+  });
+  page.on("response", (response) => {
+    if (response.request().method() !== "POST" || !response.url().endsWith("/submit-feedback")) return;
+    const body = JSON.parse(response.request().postData()!) as Sent;
+    const entry = [...sent].reverse().find((one) => one.decision_key === body.decision_key && !one.status);
+    if (entry) entry.status = response.status();
+  });
+  other = await context.newPage();
+  await page.goto(`${app.baseUrl}/review?import_id=${uploaded}`);
+  await card().waitFor();
+  await settle(page);
+}, { timeout: 300_000 });
+
+after(async () => {
+  await db?.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await app?.stop();
+});
+
+test("holding A (key repeat) decides one card", { timeout: 120_000 }, async () => {
+  // Holding A: the key repeats, one decision.
+  const mark = sent.length;
+  const first = await cardId();
+  await page.keyboard.down("a");
+  for (let repeat = 0; repeat < 5; repeat++) await page.keyboard.down("a");
+  await page.keyboard.up("a");
+  await newCard(first);
+  await allSaved();
+  assert.deepEqual(since(mark), [[first, true]], "a held key decided one card");
+});
+
+test("a double-click on Approve decides one card", { timeout: 120_000 }, async () => {
+  // A double-click on Approve: the second click lands on the next card's button, and decides nothing.
+  const mark = sent.length;
+  const first = await cardId();
+  await card().locator("[data-testid=approve]").dblclick();
+  await newCard(first);
+  await allSaved();
+  assert.deepEqual(since(mark), [[first, true]], "a double-click decided one card");
+});
 
 test(
-  "one key press or click is one decision on the card on screen, and a failed save is kept until it is stored",
-  {
-    timeout: 420_000,
-  },
+  "C, a correction, Enter twice: the correction only, the next card undecided",
+  { timeout: 120_000 },
   async () => {
-    assert.ok(browser && app);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    const pageErrors = collectPageErrors(page);
-    const baseUrl = app.baseUrl;
-    await createOpsAndLogin(page, baseUrl, app.output());
-
-    // Auto-retrain off (a retrain would re-rank the queue under the reviewer), then the file, embedded.
-    await page.goto(`${baseUrl}/`);
-    const uploaded = await page.evaluate(async (csv) => {
-      const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
-      const headers = { "x-csrf-token": csrf };
-      await fetch("/settings/auto-retrain", {
-        method: "PUT",
-        headers: { ...headers, "content-type": "application/json" },
-        body: JSON.stringify({ enabled: false, every_labels: 50, every_minutes: 5, auto_activate: false }),
-      });
-      const response = await fetch("/upload-csv?label_column=category&file_name=products.csv", {
-        method: "POST",
-        headers: { ...headers, "content-type": "text/csv" },
-        body: csv,
-      });
-      return (await response.json()).import_id as number;
-    }, toCsv(rows));
-    assert.ok(uploaded > 0);
-    await page.waitForFunction(
-      async (id) => {
-        const progress = await (await fetch(`/imports/${id}`)).json();
-        return progress.embedded_count === progress.row_count && progress.suggested_count > 0;
-      },
-      uploaded,
-      { timeout: 180_000, polling: 500 },
-    );
-
-    const sent: Sent[] = [];
-    page.on("request", (request) => {
-      if (request.method() === "POST" && request.url().endsWith("/submit-feedback")) {
-        sent.push(JSON.parse(request.postData()!));
-      }
-    });
-    page.on("response", (response) => {
-      if (response.request().method() !== "POST" || !response.url().endsWith("/submit-feedback")) return;
-      const body = JSON.parse(response.request().postData()!) as Sent;
-      const entry = [...sent].reverse().find((one) => one.decision_key === body.decision_key && !one.status);
-      if (entry) entry.status = response.status();
-    });
-    const card = page.locator("[data-testid=review-card]");
-    const status = page.locator("[data-testid=save-status]");
-    const cardId = async () => Number(await card.getAttribute("data-product-id"));
-    const newCard = (before: number) =>
-      page.locator(`[data-testid=review-card]:not([data-product-id="${before}"])`).waitFor();
-    const allSaved = async () => {
-      await page.locator('[data-testid=save-status][data-saving="0"][data-unsaved="0"]').waitFor();
-      await settle(page);
-    };
-    /** The decisions sent since `from`, as [product, approved] pairs. */
-    const since = (from: number) => sent.slice(from).map((one) => [one.product_id, one.approved]);
-
-    await page.goto(`${baseUrl}/review?import_id=${uploaded}`);
-    await card.waitFor();
-    await settle(page);
-
-    // Holding A: the key repeats, one decision.
-    let mark = sent.length;
-    let first = await cardId();
-    await page.keyboard.down("a");
-    for (let repeat = 0; repeat < 5; repeat++) await page.keyboard.down("a");
-    await page.keyboard.up("a");
-    await newCard(first);
-    await allSaved();
-    assert.deepEqual(since(mark), [[first, true]], "a held key decided one card");
-
-    // A double-click on Approve: the second click lands on the next card's button, and decides nothing.
-    mark = sent.length;
-    first = await cardId();
-    await card.locator("[data-testid=approve]").dblclick();
-    await newCard(first);
-    await allSaved();
-    assert.deepEqual(since(mark), [[first, true]], "a double-click decided one card");
-
     // C, a correction, Enter twice: the correction, and the next card undecided (a hint says why).
-    mark = sent.length;
-    first = await cardId();
+    const mark = sent.length;
+    const first = await cardId();
     await page.keyboard.press("c");
     await page.keyboard.type("hand tools");
     await page.keyboard.press("Enter");
@@ -149,13 +155,20 @@ test(
     assert.deepEqual(since(mark), [[first, false]], "Enter twice after a correction decided one card");
     assert.equal(sent.at(-1)!.corrected_text, "hand tools");
     await page.locator("[data-testid=review-hint]").waitFor();
-    assert.equal(await card.locator("[data-testid=approve]").count(), 1, "the next card is still undecided");
+    assert.equal(
+      await card().locator("[data-testid=approve]").count(),
+      1,
+      "the next card is still undecided",
+    );
+  },
+);
 
-    // A key pressed in the very frame the next card appears decides that card, not the previous one again.
-    mark = sent.length;
-    first = await cardId();
-    // (A string: the test runner's transform would wrap named functions in a helper the page lacks.)
-    const second = await page.evaluate<number>(`new Promise((resolve) => {
+test("a key pressed in the frame the next card appears decides that card", { timeout: 120_000 }, async () => {
+  // A key pressed in the very frame the next card appears decides that card, not the previous one again.
+  const mark = sent.length;
+  const first = await cardId();
+  // (A string: the test runner's transform would wrap named functions in a helper the page lacks.)
+  const second = await page.evaluate<number>(`new Promise((resolve) => {
     const cardNow = () => document.querySelector("[data-testid=review-card]");
     const before = cardNow().getAttribute("data-product-id");
     const press = () =>
@@ -170,75 +183,85 @@ test(
     observer.observe(document.body, { subtree: true, attributes: true, childList: true });
     press();
   })`);
-    await newCard(second);
-    await allSaved();
-    assert.deepEqual(since(mark), [[first, true], [second, true]], "each key decided the card on screen");
+  await newCard(second);
+  await allSaved();
+  assert.deepEqual(since(mark), [[first, true], [second, true]], "each key decided the card on screen");
+});
 
-    // The session ends (logged out in another tab): the decision is kept, marked not saved, and the flow
-    // stops; "All saved" is never shown meanwhile.
-    const other = await context.newPage();
-    await other.goto(`${baseUrl}/`);
-    await other.locator("[data-testid=logout]").click();
-    await other.locator("[data-testid=login-submit]").waitFor();
-    mark = sent.length;
-    const lost = await cardId();
-    await page.keyboard.press("a");
-    await page.locator("[data-testid=problem-signed-out]").waitFor();
-    assert.match(await status.innerText(), /^1 decision not saved/);
-    assert.match(await page.locator(`ol li[data-product-id="${lost}"]`).innerText(), /not saved/);
-    const stopped = await cardId();
-    await page.keyboard.press("a");
-    await page.locator("[role=alert]", { hasText: "Not decided: 1 earlier decision is not saved" }).waitFor();
-    assert.equal(await cardId(), stopped, "the flow stopped");
-    assert.deepEqual(sent.slice(mark).map((one) => one.status), [401]);
-    assert.doesNotMatch(await status.innerText(), /All saved/);
-    // Sign in again from the link (a new tab), come back and retry: stored once, under the same key.
-    const [login] = await Promise.all([
-      page.waitForEvent("popup"),
-      page.locator("[data-testid=sign-in-again]").click(),
-    ]);
-    await login.locator('input[name="name"]').fill(E2E_OPS.name);
-    await login.locator('input[name="password"]').fill(E2E_OPS.password);
-    await login.locator("[data-testid=login-submit]").click();
-    await login.locator("[data-testid=signed-in-as]").waitFor();
-    await login.close();
-    await page.locator("[data-testid=retry-saves]").click();
-    await allSaved();
-    assert.deepEqual(sent.slice(mark).map((one) => [one.product_id, one.status]), [[lost, 401], [lost, 201]]);
-    assert.equal(sent.at(-1)!.decision_key, sent[mark].decision_key);
-    assert.match(await status.innerText(), /All saved/);
+test("a 401 keeps the decision and stops the flow; signed in again in a new tab, Retry stores it once", {
+  timeout: 120_000,
+}, async () => {
+  // The session ends (logged out in another tab): the decision is kept, marked not saved, and the flow
+  // stops; "All saved" is never shown meanwhile.
+  await other.goto(`${app!.baseUrl}/`);
+  await other.locator("[data-testid=logout]").click();
+  await other.locator("[data-testid=login-submit]").waitFor();
+  const mark = sent.length;
+  const lost = await cardId();
+  await page.keyboard.press("a");
+  await page.locator("[data-testid=problem-signed-out]").waitFor();
+  assert.match(await status().innerText(), /^1 decision not saved/);
+  assert.match(await page.locator(`ol li[data-product-id="${lost}"]`).innerText(), /not saved/);
+  const stopped = await cardId();
+  await page.keyboard.press("a");
+  await page.locator("[role=alert]", { hasText: "Not decided: 1 earlier decision is not saved" }).waitFor();
+  assert.equal(await cardId(), stopped, "the flow stopped");
+  assert.deepEqual(sent.slice(mark).map((one) => one.status), [401]);
+  assert.doesNotMatch(await status().innerText(), /All saved/);
+  // Sign in again from the link (a new tab), come back and retry: stored once, under the same key.
+  const [login] = await Promise.all([
+    page.waitForEvent("popup"),
+    page.locator("[data-testid=sign-in-again]").click(),
+  ]);
+  await login.locator('input[name="name"]').fill(E2E_OPS.name);
+  await login.locator('input[name="password"]').fill(E2E_OPS.password);
+  await login.locator("[data-testid=login-submit]").click();
+  await login.locator("[data-testid=signed-in-as]").waitFor();
+  await login.close();
+  await page.locator("[data-testid=retry-saves]").click();
+  await allSaved();
+  assert.deepEqual(sent.slice(mark).map((one) => [one.product_id, one.status]), [[lost, 401], [lost, 201]]);
+  assert.equal(sent.at(-1)!.decision_key, sent[mark].decision_key);
+  assert.match(await status().innerText(), /All saved/);
+});
 
-    // A server failure, then an answer lost after the server stored the decision: kept, retried by itself,
-    // and not stored twice (the server answers the stored one: 200). The next decision goes as usual.
-    mark = sent.length;
-    let failures = 0;
-    await page.route("**/submit-feedback", async (route) => {
-      failures++;
-      if (failures === 1) return await route.fulfill({ status: 503, body: "" });
-      if (failures === 2) {
-        await route.fetch();
-        return await route.abort("connectionreset");
-      }
-      await route.continue();
-    });
-    const failing = await cardId();
-    await page.keyboard.press("a");
-    await page.locator("[data-testid=problem-failed]").waitFor();
-    assert.match(await status.innerText(), /1 decision not saved/);
-    await allSaved(); // the automatic retries
-    const next = await cardId();
-    await page.keyboard.press("a");
-    await newCard(next);
-    await allSaved();
-    await page.unroute("**/submit-feedback");
-    assert.deepEqual(
-      sent.slice(mark).map((one) => [one.product_id, one.status ?? "no answer"]),
-      [[failing, 503], [failing, "no answer"], [failing, 200], [next, 201]],
-    );
+test("a 503 and a lost answer are retried by themselves and stored once", { timeout: 120_000 }, async () => {
+  // A server failure, then an answer lost after the server stored the decision: kept, retried by itself,
+  // and not stored twice (the server answers the stored one: 200). The next decision goes as usual.
+  const mark = sent.length;
+  let failures = 0;
+  await page.route("**/submit-feedback", async (route) => {
+    failures++;
+    if (failures === 1) return await route.fulfill({ status: 503, body: "" });
+    if (failures === 2) {
+      await route.fetch();
+      return await route.abort("connectionreset");
+    }
+    await route.continue();
+  });
+  const failing = await cardId();
+  await page.keyboard.press("a");
+  await page.locator("[data-testid=problem-failed]").waitFor();
+  assert.match(await status().innerText(), /1 decision not saved/);
+  await allSaved(); // the automatic retries
+  const next = await cardId();
+  await page.keyboard.press("a");
+  await newCard(next);
+  await allSaved();
+  await page.unroute("**/submit-feedback");
+  assert.deepEqual(
+    sent.slice(mark).map((one) => [one.product_id, one.status ?? "no answer"]),
+    [[failing, 503], [failing, "no answer"], [failing, 200], [next, 201]],
+  );
+});
 
+test(
+  "a decision made meanwhile is a conflict shown with both values, not replaced",
+  { timeout: 120_000 },
+  async () => {
     // Someone decided this card meanwhile: the conflict is shown with both values, nothing is replaced.
-    const contested = await cardId();
-    await other.goto(`${baseUrl}/`);
+    contested = await cardId();
+    await other.goto(`${app!.baseUrl}/`);
     const theirs = await other.evaluate(async (productId) => {
       const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
       const response = await fetch("/submit-feedback", {
@@ -249,7 +272,7 @@ test(
       return response.status;
     }, contested);
     assert.equal(theirs, 201);
-    mark = sent.length;
+    const mark = sent.length;
     await page.keyboard.press("a");
     const conflict = page.locator(`[data-testid=problem-conflict][data-product-id="${contested}"]`);
     await conflict.waitFor();
@@ -261,26 +284,29 @@ test(
       await page.locator(`ol li[data-product-id="${contested}"]`).innerText(),
       /✓ decided elsewhere/,
     );
-
-    await context.close();
-    assert.deepEqual(
-      pageErrors.filter((error) => !/status of (401|409|503)|ERR_CONNECTION_RESET/.test(error)),
-      [],
-    );
-
-    // What was stored: every decided product once, the contested one with the other decision only.
-    const code = await app.stop({ keepFiles: true });
-    assert.equal(code, 0, app.output());
-    db = await openPgliteDatabase(app.dataDir);
-    const stored = await db.query<{ product_id: number; decisions: number }>(sql`
-    SELECT product_id, count(*)::int AS decisions FROM feedback GROUP BY product_id ORDER BY product_id`);
-    const expected = [...new Set(sent.map((one) => one.product_id))].sort((a, b) => a - b);
-    assert.deepEqual(stored, expected.map((id) => ({ product_id: id, decisions: 1 })));
-    const [label] = await db.query<{ value: string }>(sql`
-    SELECT value FROM product_labels WHERE product_id = ${contested}`);
-    assert.equal(label.value, "decided elsewhere");
-    await db.close();
-    db = undefined;
-    app.removeFiles();
   },
 );
+
+test("what was stored: every decided product once, the contested one with the other decision only", {
+  timeout: 120_000,
+}, async () => {
+  assert.ok(app);
+  await context.close();
+  assert.deepEqual(
+    pageErrors.filter((error) => !/status of (401|409|503)|ERR_CONNECTION_RESET/.test(error)),
+    [],
+  );
+  const code = await app.stop({ keepFiles: true });
+  assert.equal(code, 0, app.output());
+  db = await openPgliteDatabase(app.dataDir);
+  const stored = await db.query<{ product_id: number; decisions: number }>(sql`
+    SELECT product_id, count(*)::int AS decisions FROM feedback GROUP BY product_id ORDER BY product_id`);
+  const expected = [...new Set(sent.map((one) => one.product_id))].sort((a, b) => a - b);
+  assert.deepEqual(stored, expected.map((id) => ({ product_id: id, decisions: 1 })));
+  const [label] = await db.query<{ value: string }>(sql`
+    SELECT value FROM product_labels WHERE product_id = ${contested}`);
+  assert.equal(label.value, "decided elsewhere");
+  await db.close();
+  db = undefined;
+  app.removeFiles();
+});
