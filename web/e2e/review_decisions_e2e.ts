@@ -287,6 +287,35 @@ test(
   },
 );
 
+test("the filters are in the address: a reload keeps them, Back returns to the ones before", {
+  timeout: 120_000,
+}, async () => {
+  const word =
+    ((await card().locator("[data-testid=card-text]").innerText()).match(/[A-Za-z]{4,}/) ?? ["a"])[0];
+  await page.keyboard.press("/");
+  await page.keyboard.type(word);
+  await page.keyboard.press("Enter");
+  await page.locator("[data-testid=clear-filters]").waitFor();
+  assert.equal(new URL(page.url()).searchParams.get("q"), word);
+  assert.ok(new URL(page.url()).searchParams.get("import_id"), "the page's own parameter stays");
+  await page.reload();
+  await card().waitFor();
+  await page.locator("[data-testid=clear-filters]").waitFor();
+  assert.equal(await page.locator("[data-testid=filter-search]").inputValue(), word);
+  await page.waitForFunction(
+    (w) =>
+      [...document.querySelectorAll("ol li button span:first-child")].every((span) =>
+        span.textContent!.toLowerCase().includes(w.toLowerCase())
+      ),
+    word,
+  );
+  await page.goBack();
+  await page.locator("[data-testid=clear-filters]").waitFor({ state: "detached" });
+  assert.equal(new URL(page.url()).searchParams.get("q"), null);
+  assert.equal(await page.locator("[data-testid=filter-search]").inputValue(), "");
+  await card().waitFor();
+});
+
 test("what was stored: every decided product once, the contested one with the other decision only", {
   timeout: 120_000,
 }, async () => {

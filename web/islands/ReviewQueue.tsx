@@ -24,6 +24,7 @@ import { ReviewPageList, type ShownDecision } from "../components/ReviewPageList
 import { fetchJson, postJsonForStatus, refreshCsrfToken } from "./api_client.ts";
 import { DecisionOutbox, type OutboxEntry } from "./decision_outbox.ts";
 import { DecisionProblems } from "./DecisionProblems.tsx";
+import { filtersFromSearch, searchWithFilters } from "./review_url.ts";
 import {
   filterParams,
   hasFilters,
@@ -65,7 +66,12 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [reviewer, setReviewer] = useState("");
-  const [filters, setFilters] = useState<ReviewFilters>(NO_FILTERS);
+  // The filters live in the address too (review_url.ts): a reload, a link, Back and Forward keep them.
+  const [filters, setFilters] = useState<ReviewFilters>(() =>
+    typeof location === "undefined" ? NO_FILTERS : filtersFromSearch(location.search)
+  );
+  // Bumped on Back/Forward, so the filter bar shows the filters of the address it went to.
+  const [historyMoves, setHistoryMoves] = useState(0);
   const [values, setValues] = useState<SuggestedValue[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   // Decisions not yet stored (sending, or failed and kept): shown, and guarded on leaving the page.
@@ -294,6 +300,20 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   }, []);
 
   const changeFilters = (next: ReviewFilters) => setFilters(next);
+  useEffect(() => {
+    const search = searchWithFilters(location.search, filters);
+    if (search !== location.search) {
+      history.pushState(null, "", `${location.pathname}${search}${location.hash}`);
+    }
+  }, [filters]);
+  useEffect(() => {
+    const moved = () => {
+      setFilters(filtersFromSearch(location.search));
+      setHistoryMoves((count) => count + 1);
+    };
+    addEventListener("popstate", moved);
+    return () => removeEventListener("popstate", moved);
+  }, []);
   const findSimilar = () => {
     if (current) setFilters({ ...filters, similarTo: { productId: current.product_id, text: current.text } });
   };
@@ -356,7 +376,9 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
     return () => document.removeEventListener("keydown", onKey);
   }, []);
 
-  const filterBar = <ReviewFilterBar filters={filters} values={values} onChange={changeFilters} />;
+  const filterBar = (
+    <ReviewFilterBar key={historyMoves} filters={filters} values={values} onChange={changeFilters} />
+  );
   if (loading && items.length === 0) return <p class="text-slate-500" role="status">Loading the queue…</p>;
   if (!current) {
     return (
