@@ -44,11 +44,13 @@ export async function claimLeases(
 ): Promise<Set<number>> {
   if (productIds.length === 0) return new Set();
   // ON CONFLICT … WHERE is evaluated on the committed row after waiting for a concurrent claim, so of
-  // two reviewers claiming one row at once exactly one gets it back.
+  // two reviewers claiming one row at once exactly one gets it back. A row decided between the page's
+  // read and this claim (its lease already ended by the decision) is not claimed: it has a label now.
   const rows = await db.query<{ product_id: number }>(sql`
     INSERT INTO review_leases (product_id, reviewer, expires_at)
     SELECT id, ${reviewer}::text, now() + make_interval(secs => ${seconds}::int)
     FROM unnest(${productIds}::int[]) AS served (id)
+    WHERE NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = served.id)
     ON CONFLICT (product_id) DO UPDATE SET reviewer = excluded.reviewer, expires_at = excluded.expires_at
       WHERE review_leases.reviewer = excluded.reviewer OR review_leases.expires_at <= now()
     RETURNING product_id`);

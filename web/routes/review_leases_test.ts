@@ -100,3 +100,18 @@ test("of two claims on one row at once exactly one wins", async () => {
   const claims = await Promise.all(["alice", "bob"].map((who) => claimLeases(db, who, [first.product_id])));
   assert.equal(claims.filter((claimed) => claimed.has(first.product_id)).length, 1);
 });
+
+test("a row decided between a page's read and its claim is not claimed (its lease already ended)", async () => {
+  await db.query(sql`DELETE FROM review_leases`);
+  const [row] = (await page(null)).items;
+  // Alice was served the row and decided it; the decision ended her lease.
+  assert.ok((await claimLeases(db, "alice", [row.product_id])).has(row.product_id));
+  const response = await app.request("/submit-feedback", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-reviewer": "alice" },
+    body: JSON.stringify({ product_id: row.product_id, approved: false, corrected_text: "mice" }),
+  });
+  assert.equal(response.status, 201);
+  // Bob's page was read before that decision; his claim comes after it.
+  assert.equal((await claimLeases(db, "bob", [row.product_id])).has(row.product_id), false);
+});
