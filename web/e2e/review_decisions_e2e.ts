@@ -287,6 +287,31 @@ test(
   },
 );
 
+test(
+  "J past the page's last card shows the next page (skip), deciding nothing",
+  { timeout: 120_000 },
+  async () => {
+    const mark = sent.length;
+    const listed = await page.locator("ol li").evaluateAll((items) =>
+      items.map((item) => item.getAttribute("data-product-id"))
+    );
+    const [, at, of] = /Card (\d+) of (\d+)/.exec(
+      await page.locator("[data-testid=queue-position]").innerText(),
+    )!;
+    for (let step = Number(at); step <= Number(of); step++) {
+      await page.keyboard.press("j");
+      await settle(page);
+    }
+    await page.waitForFunction(
+      (ids) =>
+        !ids.includes(document.querySelector("[data-testid=review-card]")!.getAttribute("data-product-id")),
+      listed,
+    );
+    assert.match(await page.locator("[data-testid=queue-position]").innerText(), /^Card 1 of /);
+    assert.equal(sent.length, mark);
+  },
+);
+
 test("the filters are in the address: a reload keeps them, Back returns to the ones before", {
   timeout: 120_000,
 }, async () => {

@@ -1,7 +1,8 @@
 /**
  * The review queue: one card in focus (original row, suggestion, confidence, Approve, Correct), the rest
  * of the page listed below, a filter bar above. Works from the keyboard alone: A or Enter approves, C
- * focuses the correction, Enter in it submits, J/↓ next, K/↑ previous, S shows the rows similar to this
+ * focuses the correction, Enter in it submits, J/↓ next (past the page's last card: the next page), K/↑
+ * previous, S shows the rows similar to this
  * one, / focuses the search, X clears the filters, Esc leaves the input.
  *
  * Never waits on the network between cards: a decision is shown at once and saved in the background
@@ -181,8 +182,18 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   const current = items[index] as ReviewItem | undefined;
   useEffect(() => setCorrection(""), [current?.product_id]);
 
-  const move = (step: number) =>
+  /**
+   * J/K: the next or previous card. Past the last card of the page, the next page (skip): the cards left
+   * undecided here stay leased to this reviewer until their lease ends, then go to the others, and come
+   * back to this reviewer when they start the queue again.
+   */
+  const move = (step: number) => {
+    if (step > 0 && index >= items.length - 1 && nextCursor !== null) {
+      nextPage();
+      return;
+    }
     setIndex((at) => Math.min(Math.max(at + step, 0), Math.max(items.length - 1, 0)));
+  };
 
   /** After `all` is recorded: the next undecided card ahead, else one behind, else the next page. */
   const advance = (all: Record<number, ShownDecision>, from: number) => {
