@@ -30,7 +30,12 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what:
 
 function body(status: number, message: string, details?: string[], current?: StoredDecision): ApiError {
   return {
-    error: { status, message, ...(details ? { details } : {}), ...(current ? { current_decision: current } : {}) },
+    error: {
+      status,
+      message,
+      ...(details ? { details } : {}),
+      ...(current ? { current_decision: current } : {}),
+    },
   };
 }
 

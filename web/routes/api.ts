@@ -357,7 +357,10 @@ export const apiDocs: RouteDoc[] = [
     body: { "application/json": FeedbackInput },
     responses: {
       201: { description: "Stored", content: { "application/json": FeedbackSaved } },
-      200: { description: "Stored before (same decision_key)", content: { "application/json": FeedbackSaved } },
+      200: {
+        description: "Stored before (same decision_key)",
+        content: { "application/json": FeedbackSaved },
+      },
     },
     errors: [400, 404, 409, 413, 415, 422],
   },
