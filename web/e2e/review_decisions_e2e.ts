@@ -223,6 +223,7 @@ test("a 401 keeps the decision and stops the flow; signed in again in a new tab,
   assert.deepEqual(sent.slice(mark).map((one) => [one.product_id, one.status]), [[lost, 401], [lost, 201]]);
   assert.equal(sent.at(-1)!.decision_key, sent[mark].decision_key);
   assert.match(await status().innerText(), /All saved/);
+  await page.locator("[role=alert]", { hasText: "Not decided" }).waitFor({ state: "detached" });
 });
 
 test("a 503 and a lost answer are retried by themselves and stored once", { timeout: 120_000 }, async () => {
@@ -321,7 +322,7 @@ test("the filters are in the address: a reload keeps them, Back returns to the o
   await page.keyboard.type(word);
   await page.keyboard.press("Enter");
   await page.locator("[data-testid=clear-filters]").waitFor();
-  assert.equal(new URL(page.url()).searchParams.get("q"), word);
+  await page.waitForURL((url) => url.searchParams.get("q") === word);
   assert.ok(new URL(page.url()).searchParams.get("import_id"), "the page's own parameter stays");
   await page.reload();
   await card().waitFor();
@@ -336,7 +337,7 @@ test("the filters are in the address: a reload keeps them, Back returns to the o
   );
   await page.goBack();
   await page.locator("[data-testid=clear-filters]").waitFor({ state: "detached" });
-  assert.equal(new URL(page.url()).searchParams.get("q"), null);
+  await page.waitForURL((url) => url.searchParams.get("q") === null);
   assert.equal(await page.locator("[data-testid=filter-search]").inputValue(), "");
   await card().waitFor();
 });

@@ -286,6 +286,11 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
     return () => removeEventListener("beforeunload", warn);
   }, [unsaved.length > 0]);
 
+  // Once every kept decision is settled, the message that stopped the flow no longer holds.
+  useEffect(() => {
+    if (notSaved === 0) setError((shown) => shown?.startsWith("Not decided:") ? null : shown);
+  }, [notSaved]);
+
   // Network and server failures are retried by themselves, waiting longer each time; a reviewer coming
   // back to this tab (after signing in again in another one) retries at once.
   const failedAttempts = unsaved.filter((entry) => entry.state === "failed")
