@@ -92,7 +92,7 @@ async function run(mode: "inline" | "deferred", vectors: number[][]): Promise<Ou
   async function reviewer(name: string): Promise<void> {
     let cursor: string | null = null;
     while (performance.now() < deadline) {
-      const url: string = `/products-for-review?limit=20${cursor ? `&cursor=${cursor}` : ""}`;
+      const url: string = `/products-for-review?limit=20&lease=true${cursor ? `&cursor=${cursor}` : ""}`;
       const page = await (await app.request(url, { headers: { "x-reviewer": name } })).json() as ReviewPage;
       cursor = page.next_cursor;
       if (page.items.length === 0) {

@@ -135,6 +135,11 @@ export const ReviewQuery = z.object({
   similar_to: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   /** `next_cursor` of the previous page: the fast way to the next one (`offset` is then ignored). */
   cursor: z.string().max(16_384).regex(/^[A-Za-z0-9_-]+$/, "not a cursor of this API").optional(),
+  /**
+   * "true": a reviewer's read (the review page): rows leased to other reviewers are left out and the rows
+   * served are leased to the caller. Otherwise a plain read that reserves nothing (scripts, status).
+   */
+  lease: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
 }).refine(
   (query) => (query.min_confidence ?? 0) <= (query.max_confidence ?? 1),
   { message: "min_confidence must not exceed max_confidence", path: ["min_confidence"] },

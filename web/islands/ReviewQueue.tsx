@@ -109,7 +109,8 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   decidedRef.current = decidedCount;
 
   const pageUrl = useCallback((cursor: string | null) => {
-    const params = filterParams(filters, new URLSearchParams({ limit: String(pageSize) }));
+    // lease: the cards served are this reviewer's for a while, and others' are not served here.
+    const params = filterParams(filters, new URLSearchParams({ limit: String(pageSize), lease: "true" }));
     if (importId) params.set("import_id", String(importId));
     if (cursor) params.set("cursor", cursor);
     return `/products-for-review?${params}`;

@@ -181,6 +181,7 @@ export function apiRoutes(deps: ApiDependencies): Hono {
 
   api.get("/products-for-review", async (c) => {
     const query = parseInput(ReviewQuery, c.req.query(), "query");
+    if (!query.lease) return c.json(await readReviewPage(deps.db, query, deps.modelId));
     const reviewer = reviewerOf(c.req.header("x-reviewer"));
     const page = await readReviewPage(deps.db, { ...query, reviewer }, deps.modelId);
     if (reviewer === null) return c.json(page);
@@ -325,10 +326,11 @@ export const apiDocs: RouteDoc[] = [
       "but reads every row before the page). Filters combine: `import_id`, `suggestion`, " +
       "`min_confidence`/`max_confidence`, `q` (every word, as a word or its beginning) and `similar_to` " +
       "(the waiting rows nearest to that product among its 1,000 nearest, nearest first, each with " +
-      "`similarity`; 404 unknown product). `total` counts up to 1,000 (`total_capped` above). Rows " +
-      "served to another reviewer in the last 3 minutes are left out, and the rows served are reserved " +
-      "for the caller (the signed-in account; X-Reviewer without accounts) for 3 minutes or until " +
-      "decided; a first page (no cursor) ends the caller's earlier reservations.",
+      "`similarity`; 404 unknown product). `total` counts up to 1,000 (`total_capped` above). With " +
+      "`lease=true` (the review page), rows served to another reviewer in the last 3 minutes are left out " +
+      "and the rows served are reserved for the caller (the signed-in account; X-Reviewer without " +
+      "accounts) for 3 minutes or until decided; a first page (no cursor) ends the caller's earlier " +
+      "reservations.",
     query: ReviewQuery,
     responses: { 200: { description: "One page", content: { "application/json": ReviewPage } } },
     errors: [404, 422],

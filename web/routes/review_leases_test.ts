@@ -38,7 +38,7 @@ assert.equal(upload.status, 201, JSON.stringify(created));
 await worker.idle();
 
 async function page(reviewer: string | null, cursor?: string): Promise<ReviewPage> {
-  const params = new URLSearchParams({ limit: "10", import_id: String(created.import_id) });
+  const params = new URLSearchParams({ limit: "10", import_id: String(created.import_id), lease: "true" });
   if (cursor) params.set("cursor", cursor);
   const response = await app.request(`/products-for-review?${params}`, {
     headers: reviewer === null ? {} : { "x-reviewer": reviewer },
@@ -114,4 +114,17 @@ test("a row decided between a page's read and its claim is not claimed (its leas
   assert.equal(response.status, 201);
   // Bob's page was read before that decision; his claim comes after it.
   assert.equal((await claimLeases(db, "bob", [row.product_id])).has(row.product_id), false);
+});
+
+test("a read without lease=true (a script, the status command) reserves nothing and sees every waiting row", async () => {
+  await db.query(sql`DELETE FROM review_leases`);
+  const alice = await page("alice");
+  const response = await app.request(`/products-for-review?limit=10&import_id=${created.import_id}`, {
+    headers: { "x-reviewer": "bob" },
+  });
+  const plain = await response.json() as ReviewPage;
+  assert.deepEqual(ids(plain), ids(alice), "alice's cards are listed");
+  const [{ leases }] = await db.query<{ leases: number }>(sql`
+    SELECT count(*)::int AS leases FROM review_leases WHERE reviewer = 'bob'`);
+  assert.equal(leases, 0);
 });
