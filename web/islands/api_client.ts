@@ -35,8 +35,10 @@ export function postJson<T>(url: string, body: unknown): Promise<T> {
 }
 
 /**
- * POSTs `body` as JSON and resolves to the status and parsed body whatever the status (0 for no body);
- * rejects only when no answer came (network, server down).
+ * POSTs `body` as JSON and resolves to the status and parsed body whatever the status (body undefined
+ * when it is not JSON); rejects only when no answer came (network, server down). A redirect is not
+ * followed (the page it leads to is no answer to the POST): it resolves as 401, as when a proxy in front
+ * of the app sends a signed-out browser to its login page.
  */
 export async function postJsonForStatus(
   url: string,
@@ -46,7 +48,9 @@ export async function postJsonForStatus(
     method: "POST",
     headers: { "content-type": "application/json", "x-csrf-token": csrfToken() },
     body: JSON.stringify(body),
+    redirect: "manual",
   });
+  if (response.type === "opaqueredirect") return { status: 401, body: undefined };
   return { status: response.status, body: await response.json().catch(() => undefined) };
 }
 

@@ -140,6 +140,9 @@ export class DecisionOutbox {
     this.#changed();
     this.send(entry.body).then(
       ({ status, body }) => {
+        // Stored only when the server says so: a 2xx page from something else (a proxy) is no answer.
+        const stored = typeof (body as { feedback_id?: unknown } | undefined)?.feedback_id === "number";
+        if (status >= 200 && status < 300 && !stored) status = 502;
         if (status >= 200 && status < 300) {
           this.#entries.delete(entry.key);
           this.#changed();

@@ -44,8 +44,8 @@ test("decisions are sent at once, several in flight, each under its own decision
   for (const id of [1, 2, 3]) outbox.add(decision(id));
   assert.equal(calls.length, 3, "none waits for another");
   assert.equal(new Set(calls.map((call) => call.body.decision_key)).size, 3);
-  calls[2].answer(201, { value: "x" });
-  calls[0].answer(201, { value: "x" });
+  calls[2].answer(201, { feedback_id: 1, value: "x" });
+  calls[0].answer(201, { feedback_id: 1, value: "x" });
   await tick();
   assert.deepEqual(saved, [3, 1]);
   assert.deepEqual(outbox.entries.map((entry) => entry.productId), [2]);
@@ -69,7 +69,7 @@ test("a 401, a 5xx and a lost answer keep the decision, block the flow, and a re
     calls.slice(3).map((call) => call.body.decision_key),
     calls.slice(0, 3).map((call) => call.body.decision_key),
   );
-  for (const call of calls.slice(3)) call.answer(200, { value: "x" });
+  for (const call of calls.slice(3)) call.answer(200, { feedback_id: 1, value: "x" });
   await tick();
   assert.deepEqual(saved.sort(), [1, 2, 3]);
   assert.equal(outbox.entries.length, 0);
@@ -96,7 +96,7 @@ test("a conflict is kept until the reviewer keeps theirs or replaces it knowingl
   assert.equal(calls.length, 2, "a retry does not resend a conflict or a refusal");
   outbox.replace(outbox.entries[0].key);
   assert.equal(calls[2].body.expected_feedback_id, 41);
-  calls[2].answer(201, { value: "x" });
+  calls[2].answer(201, { feedback_id: 1, value: "x" });
   await tick();
   assert.deepEqual(saved, [1]);
   const dropped = outbox.drop(outbox.entries[0].key);
@@ -117,4 +117,13 @@ test("statuses map to what the reviewer can do; random UUIDs are version 4", () 
     "refused",
   ]);
   assert.match(randomUuid(), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+test("a 2xx answer that is not a stored decision (a proxy's page) is a failure, not a save", async () => {
+  const { outbox, calls, saved } = scripted();
+  outbox.add(decision(1));
+  calls[0].answer(200, undefined);
+  await tick();
+  assert.deepEqual(saved, []);
+  assert.deepEqual(outbox.entries.map((entry) => entry.state), ["failed"]);
 });
