@@ -144,6 +144,11 @@ export const ReviewQuery = z.object({
   similar_to: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   /** `next_cursor` of the previous page: the fast way to the next one (`offset` is then ignored). */
   cursor: z.string().max(16_384).regex(/^[A-Za-z0-9_-]+$/, "not a cursor of this API").optional(),
+  /**
+   * "true": a reviewer's read (the review page): rows leased to other reviewers are left out and the rows
+   * served are leased to the caller. Otherwise a plain read that reserves nothing (scripts, status).
+   */
+  lease: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
 }).refine(
   (query) => (query.min_confidence ?? 0) <= (query.max_confidence ?? 1),
   { message: "min_confidence must not exceed max_confidence", path: ["min_confidence"] },
@@ -199,8 +204,30 @@ export const FeedbackInput = z.object({
    * its card was shown (the reviewer judged the value on the card); without it, the current suggestion.
    */
   expected_value: z.string().trim().min(1).max(MAX_VALUE_LENGTH).optional(),
+  /**
+   * The id of the row's latest decision the reviewer saw; null: the row was undecided (a card of the
+   * queue). When the row's latest decision is another one by then, nothing is stored and the answer is
+   * 409 with `current_decision`: a decision made meanwhile is never silently replaced. Absent: no check.
+   */
+  expected_feedback_id: z.number().int().positive().max(2_147_483_647).nullable().optional(),
+  /**
+   * A key the client gives this decision (a UUID), the same on every retry: a decision already stored
+   * under it is answered again (200) instead of being stored twice.
+   */
+  decision_key: z.uuid().optional(),
 });
 export type FeedbackInput = z.infer<typeof FeedbackInput>;
+
+/** A stored decision, as a conflict reports the one made meanwhile. */
+export const StoredDecision = z.object({
+  feedback_id: z.number().int(),
+  product_id: z.number().int(),
+  approved: z.boolean(),
+  value: z.string(),
+  reviewer: z.string(),
+  created_at: z.string(),
+});
+export type StoredDecision = z.infer<typeof StoredDecision>;
 
 /** What POST /submit-feedback answers. */
 export const FeedbackSaved = z.object({
@@ -315,6 +342,8 @@ export const ApiError = z.object({
     details: z.array(z.string()).optional(),
     /** A 409 of POST /upload-csv for a file with the same rows as an earlier import: that import's id. */
     duplicate_of: z.number().int().optional(),
+    /** A 409 of POST /submit-feedback: the decision made meanwhile (see `expected_feedback_id`). */
+    current_decision: StoredDecision.optional(),
   }),
 });
 export type ApiError = z.infer<typeof ApiError>;

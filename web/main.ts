@@ -16,6 +16,7 @@ import { createSecureApp } from "./secure_app.ts";
 import { startImportRecovery } from "../core/imports/import_recovery.ts";
 import { removeDeadSpools } from "../core/imports/upload_spool.ts";
 import { removeDeadModelTempFolders } from "../core/models/model_temp_folders.ts";
+import { NeighbourRefresher } from "../core/review/neighbour_refresh.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -61,12 +62,19 @@ async function main(): Promise<void> {
     pollMs: config.workerPollMs,
     log: (message) => console.log(`[models] ${message}`),
   });
+  // Decisions answer once stored; their neighbours are re-scored right after, in batches.
+  const neighbours = new NeighbourRefresher(db, {
+    modelId: config.embeddingModelId,
+    models,
+    log: (message) => console.log(`[review] ${message}`),
+  });
   const app = await createSecureApp({
     db,
     modelId: config.embeddingModelId,
     maxUploadBytes: config.maxUploadBytes,
     models,
     modelsDir: config.modelsDir,
+    neighbours,
   }, { host: config.host, port: config.port, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
   const server = Deno.serve({
     hostname: config.host,
@@ -82,6 +90,7 @@ async function main(): Promise<void> {
   stopOnSignal(async (signal) => {
     console.log(`${signal}: finishing requests and the batch in flight`);
     await server.shutdown();
+    await neighbours.close();
     await worker?.stop();
     await imports.stop();
     await stopWatchingModels();

@@ -3,17 +3,28 @@
  * current label in the same transaction, and the suggestions of its nearest unreviewed neighbours are
  * refreshed at once, so the next card already benefits from it.
  */
-import { type FeedbackInput, type FeedbackSaved, WORK_CHANNEL } from "../../contract/schemas.ts";
+import {
+  type FeedbackInput,
+  type FeedbackSaved,
+  type StoredDecision,
+  WORK_CHANNEL,
+} from "../../contract/schemas.ts";
 import type { Database, Queryable } from "../db/database.ts";
 import { DomainError } from "../domain_error.ts";
 import { sql } from "../db/sql.ts";
 import { refreshAroundLabels } from "../suggest/suggestions.ts";
 import type { ModelRuntime } from "../models/active_model.ts";
+import type { NeighbourRefresher } from "./neighbour_refresh.ts";
+import { endLeases } from "./review_leases.ts";
 
-/** A decision that cannot be stored; `status` is the HTTP status to answer with. */
+/** A decision that cannot be stored. A conflict with `current` names the decision made meanwhile on the row. */
 export class FeedbackError extends DomainError {
-  constructor(kind: "not_found" | "conflict" | "invalid", message: string) {
-    super(kind, message);
+  constructor(
+    kind: "not_found" | "conflict" | "invalid",
+    message: string,
+    readonly current?: StoredDecision,
+  ) {
+    super(kind, message, undefined, current ? { current_decision: current } : undefined);
     this.name = "FeedbackError";
   }
 }
@@ -27,6 +38,8 @@ export interface Decision {
   suggestion: string | null;
   confidence: number | null;
   reviewer: string;
+  /** The client's key for this decision (FeedbackInput.decision_key), if it sent one. */
+  decisionKey?: string | null;
 }
 
 /**
@@ -46,15 +59,19 @@ export async function recordDecisions(tx: Queryable, decisions: Decision[]): Pro
   const suggested = decisions.map((d) => d.suggestion);
   const confidences = decisions.map((d) => d.confidence);
   const reviewers = decisions.map((d) => d.reviewer);
+  const keys = decisions.map((d) => d.decisionKey ?? null);
   const rows = await tx.query<{ id: number; product_id: number }>(sql`
     INSERT INTO feedback (product_id, approved, corrected_text, value, suggested_value, suggested_confidence,
-                          reviewer)
+                          reviewer, decision_key)
     SELECT product_id, corrected_text IS NULL, corrected_text, value, suggested_value, suggested_confidence,
-           reviewer
+           reviewer, decision_key
     FROM unnest(${productIds}::int[], ${corrected}::text[], ${values}::text[], ${suggested}::text[],
-                ${confidences}::real[], ${reviewers}::text[])
-      AS decided (product_id, corrected_text, value, suggested_value, suggested_confidence, reviewer)
+                ${confidences}::real[], ${reviewers}::text[], ${keys}::uuid[])
+      AS decided (product_id, corrected_text, value, suggested_value, suggested_confidence, reviewer,
+                  decision_key)
     RETURNING id, product_id`);
+  // Decided rows leave the queue: nobody holds them any more.
+  await endLeases(tx, productIds);
   await tx.query(sql`
     INSERT INTO product_labels (product_id, value, source, updated_at)
     SELECT product_id, value, 'human', now()
@@ -64,12 +81,27 @@ export async function recordDecisions(tx: Queryable, decisions: Decision[]): Pro
   return decisions.map((decision) => ids.get(decision.productId)!);
 }
 
-/** Stores `input` and returns what was decided. */
+/** The latest decision on `productId`, if any. */
+async function latestDecision(tx: Queryable, productId: number): Promise<StoredDecision | undefined> {
+  const [row] = await tx.query<StoredDecision>(sql`
+    SELECT id AS feedback_id, product_id, approved, value, reviewer,
+           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
+    FROM feedback WHERE product_id = ${productId} ORDER BY id DESC LIMIT 1`);
+  return row;
+}
+
+/**
+ * Stores `input` and returns what was decided (`replayed`: it had been stored before under its
+ * `decision_key`, and nothing new was written). With `options.neighbours` the nearest waiting rows are
+ * re-scored after the answer, in batches (neighbour_refresh.ts; `refreshed_neighbours` is then 0);
+ * without, before it. Throws FeedbackError: 404 unknown product, 409 import not decidable or a conflict
+ * with a decision made meanwhile (`expected_feedback_id`), 422 nothing to store.
+ */
 export async function saveFeedback(
   db: Database,
   input: FeedbackInput,
-  options: { modelId: string; reviewer: string; models?: ModelRuntime },
-): Promise<FeedbackSaved> {
+  options: { modelId: string; reviewer: string; models?: ModelRuntime; neighbours?: NeighbourRefresher },
+): Promise<FeedbackSaved & { replayed: boolean }> {
   const saved = await db.transaction(async (tx) => {
     const [product] = await tx.query<
       { id: number; suggestion: string | null; confidence: number | null; import_id: number; status: string }
@@ -94,6 +126,34 @@ export async function saveFeedback(
         `Cannot store feedback on product ${input.product_id}: its import ${product.import_id} is ` +
           `${product.status === "importing" ? "still being read" : "failed"}`,
       );
+    }
+    if (input.decision_key !== undefined) {
+      // Read after the row lock: a retry racing its first attempt waits for it, then finds it.
+      const [stored] = await tx.query<{ id: number; product_id: number; value: string }>(sql`
+        SELECT id, product_id, value FROM feedback WHERE decision_key = ${input.decision_key}::uuid`);
+      if (stored !== undefined) {
+        if (stored.product_id !== product.id) {
+          throw new FeedbackError(
+            "conflict",
+            `Cannot store feedback: decision_key ${input.decision_key} was used for product ${stored.product_id}`,
+          );
+        }
+        return { feedback_id: stored.id, product_id: stored.product_id, value: stored.value, replayed: true };
+      }
+    }
+    if (input.expected_feedback_id !== undefined) {
+      const latest = await latestDecision(tx, product.id);
+      if ((latest?.feedback_id ?? null) !== input.expected_feedback_id) {
+        throw new FeedbackError(
+          "conflict",
+          latest === undefined
+            ? `Cannot store feedback on product ${product.id}: the decision ${input.expected_feedback_id} ` +
+              `it was based on no longer exists`
+            : `Not stored: ${latest.reviewer} ${latest.approved ? "approved" : "corrected"} product ` +
+              `${product.id} as "${latest.value}" meanwhile`,
+          latest,
+        );
+      }
     }
     let value: string;
     let shown = { suggestion: product.suggestion, confidence: product.confidence };
@@ -124,14 +184,20 @@ export async function saveFeedback(
       suggestion: shown.suggestion,
       confidence: shown.confidence,
       reviewer: options.reviewer,
+      decisionKey: input.decision_key,
     }]);
-    return { feedback_id: feedbackId, product_id: product.id, value };
+    return { feedback_id: feedbackId, product_id: product.id, value, replayed: false };
   });
-  const refreshed = await refreshAroundLabels(db, {
-    modelId: options.modelId,
-    labelledIds: [saved.product_id],
-    models: options.models,
-  });
+  if (saved.replayed) return { ...saved, refreshed_neighbours: 0 };
+  let refreshed = 0;
+  if (options.neighbours) options.neighbours.add([saved.product_id]);
+  else {
+    refreshed = await refreshAroundLabels(db, {
+      modelId: options.modelId,
+      labelledIds: [saved.product_id],
+      models: options.models,
+    });
+  }
   await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`feedback:${saved.product_id}`})`);
   return { ...saved, refreshed_neighbours: refreshed };
 }

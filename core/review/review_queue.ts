@@ -15,6 +15,7 @@ import { sql, type SqlQuery } from "../db/sql.ts";
 import { DomainError } from "../domain_error.ts";
 import { DiverseOrder } from "./diverse_order.ts";
 import { decodeCursor, encodeCursor, type RankKey } from "./review_cursor.ts";
+import { notLeasedToOthers } from "./review_leases.ts";
 
 /** Rows per diversity window: the review page's size. */
 export const DIVERSITY_WINDOW = 20;
@@ -48,8 +49,14 @@ interface Candidate {
   rank_margin: number;
 }
 
+/**
+ * A query as the queue reads it: `reviewer` set (a name, or null for an anonymous reader) leaves out the
+ * rows leased to other reviewers (review_leases.ts); left undefined, leases are not looked at.
+ */
+export type QueueQuery = ReviewQuery & { reviewer?: string | null };
+
 /** Reads one page of the queue for the embedding model `modelId`. */
-export function readReviewPage(db: Database, query: ReviewQuery, modelId: string): Promise<ReviewPage> {
+export function readReviewPage(db: Database, query: QueueQuery, modelId: string): Promise<ReviewPage> {
   return query.similar_to === undefined
     ? readRankPage(db, query, modelId)
     : readSimilarPage(db, query, modelId);
@@ -61,7 +68,7 @@ export function readReviewPage(db: Database, query: ReviewQuery, modelId: string
  * are rare. Forcing the GIN path, or fetching the matching ids first, was slower for common words
  * ("black", 18k of 90k rows: 35–190 ms instead of 5–9 on PostgreSQL) and no faster for rare ones.
  */
-function filters(query: ReviewQuery): SqlQuery {
+function filters(query: QueueQuery): SqlQuery {
   const ranged = query.min_confidence !== undefined || query.max_confidence !== undefined;
   return sql`
     ${query.import_id === undefined ? sql`` : sql`AND q.import_id = ${query.import_id}::int`}
@@ -74,7 +81,8 @@ function filters(query: ReviewQuery): SqlQuery {
       }::real`
       : sql``
   }
-    ${query.q === undefined ? sql`` : sql`AND q.search @@ ${textQuery(query.q)}`}`;
+    ${query.q === undefined ? sql`` : sql`AND q.search @@ ${textQuery(query.q)}`}
+    ${query.reviewer === undefined ? sql`` : notLeasedToOthers(query.reviewer)}`;
 }
 
 /**

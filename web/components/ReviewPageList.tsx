@@ -14,11 +14,13 @@ export interface ReviewPageListProps {
   /** The row on the card. */
   index: number;
   decisions: Record<number, ShownDecision>;
+  /** Rows whose decision failed to save (kept, not yet stored). */
+  unsaved?: Set<number>;
   onSelect: (index: number) => void;
 }
 
 /** The page's rows; clicking one puts it on the card. */
-export function ReviewPageList({ items, index, decisions, onSelect }: ReviewPageListProps) {
+export function ReviewPageList({ items, index, decisions, unsaved, onSelect }: ReviewPageListProps) {
   return (
     <ol class="bg-white border border-slate-200 rounded-lg divide-y divide-slate-100 text-sm">
       {items.map((item, at) => (
@@ -34,7 +36,9 @@ export function ReviewPageList({ items, index, decisions, onSelect }: ReviewPage
             <span class="truncate">{item.text}</span>
             <span class="shrink-0 text-slate-600">
               {decisions[item.product_id]
-                ? `✓ ${decisions[item.product_id].value}`
+                ? unsaved?.has(item.product_id)
+                  ? `⚠ ${decisions[item.product_id].value} (not saved)`
+                  : `✓ ${decisions[item.product_id].value}`
                 : `${item.suggestion ?? "—"} · ${confidenceLabel(item.confidence)}${
                   item.similarity === undefined ? "" : ` · ${Math.round(item.similarity * 100)}% alike`
                 }`}

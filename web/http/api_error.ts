@@ -54,7 +54,7 @@ export function handleError(error: Error, c: Context): Response {
   }
   if (error instanceof DomainError) {
     const status = statusOf(error);
-    return c.json(body(status, error.message, error.details), status);
+    return c.json(body(status, error.message, error.details, error.fields), status);
   }
   if (error instanceof HTTPException) {
     return c.json(body(error.status, error.message || "Request failed"), error.status);

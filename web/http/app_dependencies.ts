@@ -1,6 +1,7 @@
 import type { Database } from "../../core/db/database.ts";
 import type { ModelRuntime } from "../../core/models/active_model.ts";
 import type { UploadRegistry } from "../../core/imports/upload_progress.ts";
+import type { NeighbourRefresher } from "../../core/review/neighbour_refresh.ts";
 
 /** What the routes need from the running app: the database, the model in service, limits. */
 export interface ApiDependencies {
@@ -13,4 +14,9 @@ export interface ApiDependencies {
   modelsDir?: string;
   /** Uploads being read in this process, by key (a fresh registry per app when not given). */
   uploads?: UploadRegistry;
+  /**
+   * Re-scores the neighbours of decisions after answering, in batches (the served app); without it a
+   * decision re-scores them before answering.
+   */
+  neighbours?: NeighbourRefresher;
 }

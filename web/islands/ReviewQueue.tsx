@@ -1,18 +1,31 @@
 /**
  * The review queue: one card in focus (original row, suggestion, confidence, Approve, Correct), the rest
  * of the page listed below, a filter bar above. Works from the keyboard alone: A or Enter approves, C
- * focuses the correction, Enter in it submits, J/↓ next, K/↑ previous, S shows the rows similar to this
+ * focuses the correction, Enter in it submits, J/↓ next (past the page's last card: the next page), K/↑
+ * previous, S shows the rows similar to this
  * one, / focuses the search, X clears the filters, Esc leaves the input.
  *
  * Never waits on the network between cards: a decision is shown at once and saved in the background
- * (undone with a message if the save fails), and the next page is fetched by cursor as soon as a page
- * is shown, so the reviewer moves on to it without a pause.
+ * (decision_outbox.ts: several in flight, each stored once however often it is sent), and the next page
+ * is fetched by cursor as soon as a page is shown, so the reviewer moves on to it without a pause.
+ *
+ * No decision is lost silently or doubled:
+ * - A save that fails keeps its decision on the page, marked "not saved", and stops the flow with a
+ *   message saying what to do: sign in again (a new tab) and Retry, or wait for the automatic retry of
+ *   a network or server failure; a conflict with a decision made meanwhile is shown with both values.
+ * - One key press or click is one decision on the card on screen: keys are handled by one listener that
+ *   reads the rendered card (never a stale one of the previous render), a card is decided at most once,
+ *   a held key (key repeat) and the second click of a double-click decide nothing, and an Enter right
+ *   after a correction submitted with Enter is taken as part of it, not as an approval of the next card.
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import type { FeedbackSaved, ReviewItem, ReviewPage, SuggestedValue } from "../../contract/schemas.ts";
+import type { ReviewItem, ReviewPage, SuggestedValue } from "../../contract/schemas.ts";
 import { ReviewCardDetails } from "../components/ReviewCardDetails.tsx";
 import { ReviewPageList, type ShownDecision } from "../components/ReviewPageList.tsx";
-import { fetchJson, postJson } from "./api_client.ts";
+import { fetchJson, postJsonForStatus, refreshCsrfToken } from "./api_client.ts";
+import { DecisionOutbox, type OutboxEntry } from "./decision_outbox.ts";
+import { DecisionProblems } from "./DecisionProblems.tsx";
+import { filtersFromSearch, searchWithFilters } from "./review_url.ts";
 import {
   filterParams,
   hasFilters,
@@ -38,6 +51,11 @@ interface Prefetch {
 }
 
 const REVIEWER_KEY = "csv-sorter:reviewer";
+/** An Enter this soon after a correction submitted with Enter belongs to it (a double press), in ms. */
+const ENTER_AFTER_CORRECTION_MS = 700;
+/** Automatic retries of network and server failures wait this long, doubling, in ms. */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 30_000;
 
 /** The review queue island. */
 export function ReviewQueue({ importId, pageSize, askReviewerName = false }: ReviewQueueProps) {
@@ -49,11 +67,38 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [reviewer, setReviewer] = useState("");
-  const [filters, setFilters] = useState<ReviewFilters>(NO_FILTERS);
+  // The filters live in the address too (review_url.ts): a reload, a link, Back and Forward keep them.
+  const [filters, setFilters] = useState<ReviewFilters>(() =>
+    typeof location === "undefined" ? NO_FILTERS : filtersFromSearch(location.search)
+  );
+  // Bumped on Back/Forward, so the filter bar shows the filters of the address it went to.
+  const [historyMoves, setHistoryMoves] = useState(0);
   const [values, setValues] = useState<SuggestedValue[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
-  // Decisions sent and not yet answered: shown, and guarded on leaving the page.
-  const [saving, setSaving] = useState(0);
+  // Decisions not yet stored (sending, or failed and kept): shown, and guarded on leaving the page.
+  const [unsaved, setUnsaved] = useState<OutboxEntry[]>([]);
+  const saving = unsaved.filter((entry) => entry.state === "sending").length;
+  const notSaved = unsaved.length - saving;
+  const outbox = useRef<DecisionOutbox | null>(null);
+  if (outbox.current === null) {
+    outbox.current = new DecisionOutbox((body) => postJsonForStatus("/submit-feedback", body), {
+      changed: (entries) => setUnsaved(entries),
+      saved: (entry, saved) =>
+        setDecisions((now) => ({
+          ...now,
+          [entry.productId]: { value: saved.value, approved: entry.body.approved },
+        })),
+      beforeRetry: async () => {
+        await refreshCsrfToken();
+      },
+    });
+  }
+  // Products decided on this page, updated at the moment of the decision (state lags one render): a
+  // second key or click for the same card finds it here.
+  const decidedIds = useRef(new Set<number>());
+  // When a correction was last submitted with Enter (see ENTER_AFTER_CORRECTION_MS).
+  const correctionEnterAt = useRef(0);
+  const [hint, setHint] = useState<string | null>(null);
   const correctionInput = useRef<HTMLInputElement>(null);
   const prefetched = useRef<Prefetch | null>(null);
   // Rows shown since the filters last changed: a row re-scored by a decision can move behind the cursor
@@ -64,7 +109,8 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   decidedRef.current = decidedCount;
 
   const pageUrl = useCallback((cursor: string | null) => {
-    const params = filterParams(filters, new URLSearchParams({ limit: String(pageSize) }));
+    // lease: the cards served are this reviewer's for a while, and others' are not served here.
+    const params = filterParams(filters, new URLSearchParams({ limit: String(pageSize), lease: "true" }));
     if (importId) params.set("import_id", String(importId));
     if (cursor) params.set("cursor", cursor);
     return `/products-for-review?${params}`;
@@ -101,6 +147,7 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
       ]);
       setValues(suggested);
       setDecisions({});
+      decidedIds.current = new Set();
       show(page, 0);
     } catch (e) {
       setItems([]);
@@ -136,8 +183,18 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   const current = items[index] as ReviewItem | undefined;
   useEffect(() => setCorrection(""), [current?.product_id]);
 
-  const move = (step: number) =>
+  /**
+   * J/K: the next or previous card. Past the last card of the page, the next page (skip): the cards left
+   * undecided here stay leased to this reviewer until their lease ends, then go to the others, and come
+   * back to this reviewer when they start the queue again.
+   */
+  const move = (step: number) => {
+    if (step > 0 && index >= items.length - 1 && nextCursor !== null) {
+      nextPage();
+      return;
+    }
     setIndex((at) => Math.min(Math.max(at + step, 0), Math.max(items.length - 1, 0)));
+  };
 
   /** After `all` is recorded: the next undecided card ahead, else one behind, else the next page. */
   const advance = (all: Record<number, ShownDecision>, from: number) => {
@@ -151,25 +208,37 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   // queue moves on past them.
   const decideGroup = (ids: number[], value: string, approved: boolean) => {
     const all = { ...decisions };
-    for (const id of ids) all[id] = { value, approved };
+    for (const id of ids) {
+      all[id] = { value, approved };
+      decidedIds.current.add(id);
+    }
     setDecisions(all);
     advance(all, index);
   };
 
-  const decide = (approved: boolean) => {
-    if (!current || decisions[current.product_id]) return;
+  /** One decision on `item` (the card on screen when the key or click came). */
+  const decide = (approved: boolean, item: ReviewItem | undefined = current) => {
+    if (!item || decidedIds.current.has(item.product_id) || decisions[item.product_id]) return;
+    if (outbox.current!.blocked) {
+      setError(
+        `Not decided: ${notSaved || "some"} earlier decision${notSaved === 1 ? " is" : "s are"} not saved ` +
+          `yet; settle ${notSaved === 1 ? "it" : "them"} first (see above)`,
+      );
+      return;
+    }
     const corrected = correction.trim();
     if (!approved && !corrected) {
       setError("Type the correct value first");
       correctionInput.current?.focus();
       return;
     }
-    if (approved && current.suggestion === null) {
+    if (approved && item.suggestion === null) {
       setError("This row has no suggestion to approve: type the correct value (C)");
       correctionInput.current?.focus();
       return;
     }
-    const item = current;
+    decidedIds.current.add(item.product_id);
+    setHint(null);
     const all = {
       ...decisions,
       [item.product_id]: { value: approved ? item.suggestion! : corrected, approved },
@@ -177,86 +246,167 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
     setDecisions(all);
     setError(null);
     correctionInput.current?.blur();
-    advance(all, index + 1);
-    setSaving((count) => count + 1);
-    postJson<FeedbackSaved>("/submit-feedback", {
-      product_id: item.product_id,
-      approved,
-      corrected_text: approved ? null : corrected,
-      // An earlier decision can re-score this row after its page was loaded: approve what the card showed.
-      ...(approved ? { expected_value: item.suggestion } : {}),
-      ...(askReviewerName && reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
-    }).then(
-      (saved) => {
-        setDecisions((now) => ({ ...now, [item.product_id]: { value: saved.value, approved } }));
+    advance(all, Math.max(items.indexOf(item), 0) + 1);
+    outbox.current!.add({
+      productId: item.product_id,
+      rowNumber: item.row_number,
+      body: {
+        product_id: item.product_id,
+        approved,
+        corrected_text: approved ? null : corrected,
+        // An earlier decision can re-score this row after its page was loaded: approve what the card showed.
+        ...(approved ? { expected_value: item.suggestion! } : {}),
+        // A card of the queue is undecided: a decision made meanwhile by someone else is a conflict.
+        expected_feedback_id: null,
+        ...(askReviewerName && reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
       },
-      (e) => {
-        setDecisions((now) => {
-          const { [item.product_id]: _undone, ...rest } = now;
-          return rest;
-        });
-        setError(`Cannot save the decision on row ${item.row_number}: ${(e as Error).message}`);
-      },
-    ).finally(() => setSaving((count) => count - 1));
+    });
+  };
+
+  /** A decision that will not be stored (a conflict kept as the other reviewer left it, a refusal). */
+  const dropUnsaved = (key: string) => {
+    const entry = outbox.current!.drop(key);
+    if (!entry) return;
+    if (entry.state === "conflict" && entry.current) {
+      const kept = entry.current;
+      setDecisions((now) => ({ ...now, [entry.productId]: { value: kept.value, approved: kept.approved } }));
+    } else {
+      // Refused: the row is not decided; it comes back if it is still waiting.
+      decidedIds.current.delete(entry.productId);
+      setDecisions((now) => {
+        const { [entry.productId]: _dropped, ...rest } = now;
+        return rest;
+      });
+    }
   };
 
   useEffect(() => {
-    if (saving === 0) return;
+    if (unsaved.length === 0) return;
     const warn = (event: BeforeUnloadEvent) => event.preventDefault();
     addEventListener("beforeunload", warn);
     return () => removeEventListener("beforeunload", warn);
-  }, [saving > 0]);
+  }, [unsaved.length > 0]);
+
+  // Once every kept decision is settled, the message that stopped the flow no longer holds.
+  useEffect(() => {
+    if (notSaved === 0) setError((shown) => shown?.startsWith("Not decided:") ? null : shown);
+  }, [notSaved]);
+
+  // Network and server failures are retried by themselves, waiting longer each time; a reviewer coming
+  // back to this tab (after signing in again in another one) retries at once.
+  const failedAttempts = unsaved.filter((entry) => entry.state === "failed")
+    .reduce((most, entry) => Math.max(most, entry.attempts), 0);
+  useEffect(() => {
+    if (failedAttempts === 0) return;
+    const timer = setTimeout(
+      () => outbox.current!.retry(),
+      Math.min(RETRY_FIRST_MS * 2 ** (failedAttempts - 1), RETRY_MAX_MS),
+    );
+    return () => clearTimeout(timer);
+  }, [failedAttempts, notSaved]);
+  useEffect(() => {
+    const back = () => {
+      if (document.visibilityState === "visible") outbox.current!.retry();
+    };
+    addEventListener("focus", back);
+    document.addEventListener("visibilitychange", back);
+    return () => {
+      removeEventListener("focus", back);
+      document.removeEventListener("visibilitychange", back);
+    };
+  }, []);
 
   const changeFilters = (next: ReviewFilters) => setFilters(next);
+  useEffect(() => {
+    const search = searchWithFilters(location.search, filters);
+    if (search !== location.search) {
+      history.pushState(null, "", `${location.pathname}${search}${location.hash}`);
+    }
+  }, [filters]);
+  useEffect(() => {
+    const moved = () => {
+      setFilters(filtersFromSearch(location.search));
+      setHistoryMoves((count) => count + 1);
+    };
+    addEventListener("popstate", moved);
+    return () => removeEventListener("popstate", moved);
+  }, []);
   const findSimilar = () => {
     if (current) setFilters({ ...filters, similarTo: { productId: current.product_id, text: current.text } });
   };
 
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
-      const target = event.target as HTMLElement;
-      const typing = target.tagName === "INPUT" || target.tagName === "TEXTAREA" ||
-        target.tagName === "SELECT";
-      if (typing) {
-        if (event.key === "Escape") target.blur();
+  // The key handler of this render: it sees this render's card, which is the one on screen (the DOM is
+  // updated in the same task as the render). One listener calls the latest, so a key pressed right after
+  // a new card appears never reaches the handler of the previous card (an effect re-registering the
+  // listener would run only after the next frame).
+  const onKeyRef = useRef<(event: KeyboardEvent) => void>(() => {});
+  onKeyRef.current = (event: KeyboardEvent) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target as HTMLElement;
+    const typing = target.tagName === "INPUT" || target.tagName === "TEXTAREA" ||
+      target.tagName === "SELECT";
+    if (typing) {
+      if (event.key === "Escape") target.blur();
+      if (event.key === "Enter" && target === correctionInput.current) {
+        if (event.repeat) event.preventDefault();
+        else correctionEnterAt.current = performance.now();
+      }
+      return;
+    }
+    const key = event.key.toLowerCase();
+    if (key === "a" || key === "enter") {
+      if (target.tagName === "BUTTON" || target.tagName === "A") return;
+      event.preventDefault();
+      // A held key repeats: one press is one decision.
+      if (event.repeat) return;
+      if (key === "enter" && performance.now() - correctionEnterAt.current < ENTER_AFTER_CORRECTION_MS) {
+        correctionEnterAt.current = 0;
+        setHint("Enter pressed twice: the correction is saved; press Enter or A again to approve this card");
         return;
       }
-      const key = event.key.toLowerCase();
-      if (key === "a" || key === "enter") {
-        if (target.tagName === "BUTTON" || target.tagName === "A") return;
-        event.preventDefault();
-        decide(true);
-      } else if (key === "c") {
-        event.preventDefault();
-        correctionInput.current?.focus();
-      } else if (key === "j" || key === "arrowdown") {
-        event.preventDefault();
-        move(1);
-      } else if (key === "k" || key === "arrowup") {
-        event.preventDefault();
-        move(-1);
-      } else if (key === "s") {
-        event.preventDefault();
-        findSimilar();
-      } else if (key === "/") {
-        event.preventDefault();
-        document.querySelector<HTMLInputElement>("[data-testid=filter-search]")?.focus();
-      } else if (key === "x" && hasFilters(filters)) {
-        event.preventDefault();
-        setFilters(NO_FILTERS);
-      }
-    };
+      decide(true, current);
+    } else if (event.repeat && "cxs".includes(key)) {
+      event.preventDefault();
+    } else if (key === "c") {
+      event.preventDefault();
+      correctionInput.current?.focus();
+    } else if (key === "j" || key === "arrowdown") {
+      event.preventDefault();
+      move(1);
+    } else if (key === "k" || key === "arrowup") {
+      event.preventDefault();
+      move(-1);
+    } else if (key === "s") {
+      event.preventDefault();
+      findSimilar();
+    } else if (key === "/") {
+      event.preventDefault();
+      document.querySelector<HTMLInputElement>("[data-testid=filter-search]")?.focus();
+    } else if (key === "x" && hasFilters(filters)) {
+      event.preventDefault();
+      setFilters(NO_FILTERS);
+    }
+  };
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => onKeyRef.current(event);
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  });
+  }, []);
 
-  const filterBar = <ReviewFilterBar filters={filters} values={values} onChange={changeFilters} />;
+  const filterBar = (
+    <ReviewFilterBar key={historyMoves} filters={filters} values={values} onChange={changeFilters} />
+  );
   if (loading && items.length === 0) return <p class="text-slate-500" role="status">Loading the queue…</p>;
   if (!current) {
     return (
       <div class="space-y-4">
         {filterBar}
+        <DecisionProblems
+          entries={unsaved}
+          onRetry={() => outbox.current!.retry()}
+          onReplace={(key) => outbox.current!.replace(key)}
+          onDrop={dropUnsaved}
+        />
         <div class="bg-white border border-slate-200 rounded-lg p-6" data-testid="queue-empty">
           <p class="font-medium">
             {hasFilters(filters) ? "No row waiting for review matches these filters" : "Nothing to review"}
@@ -286,12 +436,28 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   return (
     <div class="space-y-4">
       {filterBar}
+      <DecisionProblems
+        entries={unsaved}
+        onRetry={() => outbox.current!.retry()}
+        onReplace={(key) => outbox.current!.replace(key)}
+        onDrop={dropUnsaved}
+      />
       <div class="flex items-center justify-between text-sm text-slate-600">
         <span data-testid="queue-position">
           Card {index + 1} of {items.length} on this page · {waiting} waiting
         </span>
-        <span data-testid="save-status" data-saving={saving} aria-live="polite">
-          {saving > 0
+        <span
+          data-testid="save-status"
+          data-saving={saving}
+          data-unsaved={notSaved}
+          aria-live="polite"
+          class={notSaved > 0 ? "text-red-700 font-medium" : ""}
+        >
+          {notSaved > 0
+            ? `${notSaved} decision${notSaved === 1 ? "" : "s"} not saved${
+              saving > 0 ? ` · saving ${saving}…` : ""
+            }`
+            : saving > 0
             ? `Saving ${saving} decision${saving === 1 ? "" : "s"}…`
             : decidedCount > 0
             ? "All saved"
@@ -336,7 +502,10 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
             >
               <button
                 type="button"
-                onClick={() => decide(true)}
+                // The second click of a double-click lands on the next card's button: not a decision.
+                onClick={(event) => {
+                  if (event.detail <= 1) decide(true, current);
+                }}
                 disabled={current.suggestion === null}
                 class="bg-emerald-700 text-white rounded px-4 py-2 text-sm disabled:opacity-40"
                 data-testid="approve"
@@ -372,6 +541,7 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
           />
         )}
         {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
+        {hint && <p class="text-slate-700 text-sm" role="status" data-testid="review-hint">{hint}</p>}
       </article>
       <p class="text-xs text-slate-500">
         Keys: <kbd>A</kbd>/<kbd>Enter</kbd> approve · <kbd>C</kbd> correct · <kbd>Enter</kbd> submit ·{" "}
@@ -381,7 +551,15 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
         </button>{" "}
         · <kbd>/</kbd> search · <kbd>X</kbd> clear filters · <kbd>Esc</kbd> leave the input
       </p>
-      <ReviewPageList items={items} index={index} decisions={decisions} onSelect={setIndex} />
+      <ReviewPageList
+        items={items}
+        index={index}
+        decisions={decisions}
+        unsaved={new Set(
+          unsaved.filter((entry) => entry.state !== "sending").map((entry) => entry.productId),
+        )}
+        onSelect={setIndex}
+      />
     </div>
   );
 }

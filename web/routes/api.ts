@@ -34,9 +34,15 @@ import { deleteImport } from "../../core/imports/import_delete.ts";
 import { readImportProgress } from "../../core/imports/import_progress.ts";
 import type { RouteDoc } from "../http/openapi.ts";
 import { readReviewPage } from "../../core/review/review_queue.ts";
+import { claimLeases, releaseLeases } from "../../core/review/review_leases.ts";
 import { readSuggestedValues } from "../../core/review/suggested_values.ts";
 import { UploadKeyInUse, UploadRegistry, type UploadTracker } from "../../core/imports/upload_progress.ts";
 import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
+
+/** Who reads the queue or decides: the signed-in account, else (an app without accounts) X-Reviewer. */
+function reviewerOf(header: string | undefined): string | null {
+  return currentUser()?.name ?? (header?.trim().slice(0, 100) || null);
+}
 
 const MAX_JSON_BYTES = 64 * 1024;
 
@@ -163,7 +169,15 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
 
   api.get("/products-for-review", async (c) => {
     const query = parseInput(ReviewQuery, c.req.query(), "query");
-    return c.json(await readReviewPage(deps.db, query, deps.modelId));
+    if (!query.lease) return c.json(await readReviewPage(deps.db, query, deps.modelId));
+    const reviewer = reviewerOf(c.req.header("x-reviewer"));
+    const page = await readReviewPage(deps.db, { ...query, reviewer }, deps.modelId);
+    if (reviewer === null) return c.json(page);
+    // The rows served are leased to this reviewer; one claimed by someone else since the read is dropped.
+    const ids = page.items.map((item) => item.product_id);
+    if (query.cursor === undefined && query.offset === 0) await releaseLeases(deps.db, reviewer, ids);
+    const claimed = await claimLeases(deps.db, reviewer, ids);
+    return c.json({ ...page, items: page.items.filter((item) => claimed.has(item.product_id)) });
   });
 
   api.get("/suggested-values", async (c) => {
@@ -185,10 +199,14 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
     // security layer (feature tests): the body's or header's name, as before.
     const reviewer = currentUser()?.name ?? input.reviewer ??
       (c.req.header("x-reviewer")?.trim().slice(0, 100) || "anonymous");
-    return c.json(
-      await saveFeedback(deps.db, input, { modelId: deps.modelId, reviewer, models: deps.models }),
-      201,
-    );
+    const { replayed, ...saved } = await saveFeedback(deps.db, input, {
+      modelId: deps.modelId,
+      reviewer,
+      models: deps.models,
+      neighbours: deps.neighbours,
+    });
+    // A retry of a stored decision (same decision_key) is answered as it was stored, with 200.
+    return c.json(saved, replayed ? 200 : 201);
   });
 
   api.get("/health", (c) => c.json({ ok: true, database: deps.db.kind }));
@@ -303,7 +321,11 @@ export const apiDocs: RouteDoc[] = [
       "but reads every row before the page). Filters combine: `import_id`, `suggestion`, " +
       "`min_confidence`/`max_confidence`, `q` (every word, as a word or its beginning) and `similar_to` " +
       "(the waiting rows nearest to that product among its 1,000 nearest, nearest first, each with " +
-      "`similarity`; 404 unknown product). `total` counts up to 1,000 (`total_capped` above).",
+      "`similarity`; 404 unknown product). `total` counts up to 1,000 (`total_capped` above). With " +
+      "`lease=true` (the review page), rows served to another reviewer in the last 3 minutes are left out " +
+      "and the rows served are reserved for the caller (the signed-in account; X-Reviewer without " +
+      "accounts) for 3 minutes or until decided; a first page (no cursor) ends the caller's earlier " +
+      "reservations.",
     query: ReviewQuery,
     responses: { 200: { description: "One page", content: { "application/json": ReviewPage } } },
     errors: [404, 422],
@@ -324,9 +346,19 @@ export const apiDocs: RouteDoc[] = [
     summary: "Approve or correct a suggestion",
     description: "The reviewer is the signed-in account (session or API token); `reviewer` in the body " +
       "and the X-Reviewer header are only used by an app without the security layer. 409 on a row of " +
-      "an import that is not imported (still being read, or failed).",
+      "an import that is not imported (still being read, or failed), and on a conflict: " +
+      "`expected_feedback_id` (null for a card of the queue) is not the row's latest decision any more; " +
+      "the answer's `error.current_decision` is that decision, and nothing is stored. A retry with the " +
+      "same `decision_key` answers the stored decision with 200 instead of storing it again. The " +
+      "nearest waiting rows are re-scored right after the answer.",
     body: { "application/json": FeedbackInput },
-    responses: { 201: { description: "Stored", content: { "application/json": FeedbackSaved } } },
+    responses: {
+      201: { description: "Stored", content: { "application/json": FeedbackSaved } },
+      200: {
+        description: "Stored before (same decision_key)",
+        content: { "application/json": FeedbackSaved },
+      },
+    },
     errors: [400, 404, 409, 413, 415, 422],
   },
   {

@@ -22,6 +22,7 @@ import {
 } from "../../testing/testing.ts";
 import type { WorkerHandle } from "../../core/worker/worker_loop.ts";
 import { createApp } from "../app.ts";
+import { NeighbourRefresher } from "../../core/review/neighbour_refresh.ts";
 
 type App = ReturnType<typeof createApp>;
 type Row = Record<string, string>;
@@ -373,4 +374,103 @@ test("POST /submit-feedback refuses a body over 64 KiB with 413", async () => {
   assert.equal(body.error.status, 413);
   const [{ count }] = await db.query<{ count: number }>(sql`SELECT count(*)::int AS count FROM feedback`);
   assert.equal(count, 0);
+});
+
+test("POST /submit-feedback with expected_feedback_id: a decision made meanwhile is reported as a conflict, not replaced", async () => {
+  const [item] = await nextItems(1);
+  // Two reviewers were shown the same undecided card; alice decides first.
+  const first = await saved(
+    await submit({
+      product_id: item.product_id,
+      approved: false,
+      corrected_text: "mice",
+      expected_feedback_id: null,
+    }, {
+      "x-reviewer": "alice",
+    }),
+  );
+  const before = await feedbackCount();
+  const conflict = await assertError(
+    await submit({ product_id: item.product_id, approved: true, expected_feedback_id: null }, {
+      "x-reviewer": "bob",
+    }),
+    409,
+    /alice corrected product \d+ as "mice" meanwhile/,
+  );
+  assert.equal(conflict.error.current_decision?.feedback_id, first.feedback_id);
+  assert.equal(conflict.error.current_decision?.reviewer, "alice");
+  assert.equal(conflict.error.current_decision?.value, "mice");
+  assert.equal(await feedbackCount(), before, "bob's decision is not stored");
+  assert.deepEqual(await labelOf(item.product_id), { value: "mice", source: "human" });
+  // Bob, told, replaces alice's decision knowingly: he names the decision he saw.
+  const replaced = await saved(
+    await submit({
+      product_id: item.product_id,
+      approved: false,
+      corrected_text: "trackballs",
+      expected_feedback_id: first.feedback_id,
+    }, { "x-reviewer": "bob" }),
+  );
+  assert.ok(replaced.feedback_id > first.feedback_id);
+  assert.deepEqual(await labelOf(item.product_id), { value: "trackballs", source: "human" });
+});
+
+test("POST /submit-feedback with a decision_key stores a retried decision once and answers it again with 200", async () => {
+  const [item, other] = await nextItems(2);
+  const key = crypto.randomUUID();
+  const body = { product_id: item.product_id, approved: true, expected_feedback_id: null, decision_key: key };
+  const first = await saved(await submit(body));
+  // The answer was lost; the browser sends the same decision again (with the same conflict check).
+  const again = await submit(body);
+  assert.equal(again.status, 200);
+  const replay = await again.json() as FeedbackSaved;
+  assert.equal(replay.feedback_id, first.feedback_id);
+  assert.equal(replay.value, first.value);
+  assert.equal((await feedbackOf(item.product_id)).length, 1, "one decision stored");
+  // Sent at once twice (two connections), it is still stored once.
+  const key2 = crypto.randomUUID();
+  const both = await Promise.all(
+    [1, 2].map(() =>
+      submit({ product_id: other.product_id, approved: true, expected_feedback_id: null, decision_key: key2 })
+    ),
+  );
+  assert.deepEqual(both.map((response) => response.status).sort(), [200, 201]);
+  assert.equal((await feedbackOf(other.product_id)).length, 1);
+  // A key is one decision: used for another product, it is refused.
+  await assertError(
+    await submit({ product_id: other.product_id, approved: true, decision_key: key }),
+    409,
+    /decision_key .* was used for product/,
+  );
+});
+
+test("POST /submit-feedback with a NeighbourRefresher answers before re-scoring the neighbours, which follows in one batch", async () => {
+  const local = await setup(
+    datasetRows(90).map((row, index) => ({
+      ...row,
+      category: index % 3 === 2 ? "" : row.category,
+    })),
+  );
+  const neighbours = new NeighbourRefresher(local.db, { modelId: TEST_MODEL_ID });
+  const deferredApp = createApp({
+    db: local.db,
+    modelId: TEST_MODEL_ID,
+    maxUploadBytes: 1024 * 1024,
+    neighbours,
+  });
+  const page = await (await deferredApp.request("/products-for-review?limit=5")).json() as ReviewPage;
+  const value = "Reviewed in a batch";
+  const answers = await Promise.all(page.items.map(async (item) =>
+    await saved(
+      await submit({ product_id: item.product_id, approved: false, corrected_text: value }, {}, deferredApp),
+    )
+  ));
+  assert.ok(answers.every((answer) => answer.refreshed_neighbours === 0), "not re-scored before answering");
+  await neighbours.idle();
+  assert.ok(neighbours.refreshed >= 5, `re-scored ${neighbours.refreshed} rows`);
+  assert.ok(neighbours.batches < 5, `${neighbours.batches} batches for 5 decisions sent at once`);
+  const [{ suggesting }] = await local.db.query<{ suggesting: number }>(sql`
+    SELECT count(*)::int AS suggesting FROM suggestions WHERE value = ${value}`);
+  assert.ok(suggesting > 0, "the new value reached the neighbours");
+  await neighbours.close();
 });
