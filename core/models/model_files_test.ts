@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { ModelMetrics } from "../../contract/schemas.ts";
 import type { Database } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
 import { type ClassifierModel, predictProbabilities, trainClassifier } from "../learning/classifier.ts";
@@ -18,6 +17,7 @@ import { defaultEnsembleConfig } from "../learning/ensemble.ts";
 import { seededRandom } from "../learning/training.ts";
 import { loadTf, type Tf } from "../runtime/tf_backend.ts";
 import { openTestDatabase } from "../../testing/testing.ts";
+import { fixtureMetrics } from "../../testing/model_fixtures.ts";
 import { ModelRuntime } from "./active_model.ts";
 import { cacheModelFiles, storeModelFiles } from "./model_files.ts";
 import { loadModelVersion, ModelLoadError, saveModelVersion } from "./model_store.ts";
@@ -38,28 +38,6 @@ function tempModelsDir(): string {
   return dir;
 }
 
-function metrics(): ModelMetrics {
-  return {
-    accuracy: 1,
-    macro_f1: 1,
-    majority_baseline: 0.5,
-    majority_label: "a",
-    components: { knn: 1, classifier: 1, zero_shot: null },
-    memory: { matches: 0, correct: 0, precision: 0.95 },
-    train_size: 40,
-    holdout_size: 0,
-    label_count: 2,
-    per_label: [],
-    calibration: { method: "none", ece: null, bins: [] },
-    heldout_scores: [],
-    learning_curve: [],
-    weights: { knn: 0.5, classifier: 0.5, zero_shot: 0 },
-    epochs: 3,
-    training_ms: 1,
-    backend: "wasm",
-  };
-}
-
 /** A version trained "on another machine": saved in `modelsDir`, its row made ready; stored or not. */
 async function trainedVersion(modelsDir: string, options: { store: boolean }): Promise<string> {
   const version = await createModelVersion(db, { ...EXPECTED, jobId: null });
@@ -68,7 +46,7 @@ async function trainedVersion(modelsDir: string, options: { store: boolean }): P
     classifier,
     labels: ["a", "b"],
     ensemble: defaultEnsembleConfig(40),
-    metrics: metrics(),
+    metrics: fixtureMetrics(["a", "b"], 40),
     embeddingModelId: EMBEDDING_MODEL,
     dimensions: DIMENSIONS,
     feedbackSnapshot: 1,
@@ -77,7 +55,7 @@ async function trainedVersion(modelsDir: string, options: { store: boolean }): P
   });
   await db.transaction(async (tx) => {
     if (options.store) await storeModelFiles(tx, modelsDir, version);
-    await markModelReady(tx, version, { metrics: metrics(), feedbackSnapshot: 1 });
+    await markModelReady(tx, version, { metrics: fixtureMetrics(["a", "b"], 40), feedbackSnapshot: 1 });
   });
   return version;
 }

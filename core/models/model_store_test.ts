@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { ModelMetrics } from "../../contract/schemas.ts";
+import { fixtureMetrics } from "../../testing/model_fixtures.ts";
 import { type ClassifierModel, predictProbabilities, trainClassifier } from "../learning/classifier.ts";
 import { defaultEnsembleConfig } from "../learning/ensemble.ts";
 import { lexicalProbabilities, trainLexical } from "../learning/lexical.ts";
@@ -34,35 +34,13 @@ function clusters(count: number): { vectors: Float32Array[]; classes: number[] }
   return { vectors, classes };
 }
 
-function metrics(): ModelMetrics {
-  return {
-    accuracy: 1,
-    macro_f1: 1,
-    majority_baseline: 1 / 3,
-    majority_label: "a",
-    components: { knn: 1, classifier: 1, zero_shot: null },
-    memory: { matches: 0, correct: 0, precision: 0.95 },
-    train_size: 60,
-    holdout_size: 0,
-    label_count: 3,
-    per_label: [],
-    calibration: { method: "none", ece: null, bins: [] },
-    heldout_scores: [],
-    learning_curve: [],
-    weights: { knn: 0.5, classifier: 0.5, zero_shot: 0 },
-    epochs: 5,
-    training_ms: 1,
-    backend: "wasm",
-  };
-}
-
 async function save(version: string): Promise<string> {
   return await saveModelVersion(tf, modelsDir, {
     version,
     classifier,
     labels: ["a", "b", "c"],
     ensemble: defaultEnsembleConfig(60),
-    metrics: metrics(),
+    metrics: fixtureMetrics(["a", "b", "c"], 60),
     embeddingModelId: EXPECTED.embeddingModelId,
     dimensions: DIMENSIONS,
     feedbackSnapshot: 12,
@@ -172,7 +150,7 @@ test("a save that fails halfway leaves no version folder and no temporary folder
       classifier: broken,
       labels: ["a"],
       ensemble: defaultEnsembleConfig(1),
-      metrics: metrics(),
+      metrics: fixtureMetrics(["a", "b", "c"], 60),
       embeddingModelId: EXPECTED.embeddingModelId,
       dimensions: DIMENSIONS,
       feedbackSnapshot: 0,
@@ -200,7 +178,7 @@ test("a version with a lexical channel stores it checksummed and scores the same
     lexical,
     labels,
     ensemble: defaultEnsembleConfig(30),
-    metrics: metrics(),
+    metrics: fixtureMetrics(["a", "b", "c"], 60),
     embeddingModelId: EXPECTED.embeddingModelId,
     dimensions: DIMENSIONS,
     feedbackSnapshot: 0,

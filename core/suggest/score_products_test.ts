@@ -1,3 +1,4 @@
+import { fixtureMetrics } from "../../testing/model_fixtures.ts";
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -209,25 +210,11 @@ test("the lexical channel scores a product from its text in products, next to it
     lexical,
     labels,
     ensemble: { ...defaultEnsembleConfig(40), weights },
-    metrics: {
-      accuracy: 1,
-      macro_f1: 1,
-      majority_baseline: 0.5,
-      majority_label: "east",
+    metrics: fixtureMetrics(labels, 40, {
       components: { knn: 1, classifier: 1, zero_shot: null, lexical: 1 },
-      memory: { matches: 0, correct: 0, precision: 0.95 },
-      train_size: 40,
-      holdout_size: 0,
-      label_count: 2,
-      per_label: [],
-      calibration: { method: "none", ece: null, bins: [] },
-      heldout_scores: [],
-      learning_curve: [],
       weights,
-      epochs: 5,
-      training_ms: 1,
       backend: tf.getBackend(),
-    },
+    }),
     embeddingModelId: MODEL,
     dimensions: 384,
     feedbackSnapshot: 0,
