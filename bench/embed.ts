@@ -72,7 +72,7 @@ try {
   await migrate(db);
   // Started before any product exists, so its start-up sweep queues nothing: each round queues its own.
   const worker = await startWorker(db, embedder, { batchSize, pollMs: 50, leaseSeconds: 300, log: () => {} });
-  async function importFile(name: string, rows: typeof all, labelled: boolean): Promise<number> {
+  const importFile = async (name: string, rows: typeof all, labelled: boolean): Promise<number> => {
     const [created] = await db.query<{ id: number }>(sql`
       INSERT INTO imports (file_name, status, row_count) VALUES (${name}, 'imported', ${rows.length}) RETURNING id`);
     await db.query(sql`
@@ -84,13 +84,18 @@ try {
       INSERT INTO product_labels (product_id, value, source)
       SELECT id, seed_label, 'seed' FROM products WHERE import_id = ${created.id} AND seed_label IS NOT NULL`);
     return created.id;
-  }
+  };
   const unlabelledImport = await importFile("unlabelled.csv", unlabelledFile, false);
   const labelledImport = await importFile("labelled.csv", labelledFile, true);
 
   const seconds = { model: 0, pytorch: 0, unlabelled: 0, labelled: 0 };
   const steps = { unlabelled: emptySteps(), labelled: emptySteps() };
-  async function workerRound(file: "unlabelled" | "labelled", importId: number, first: number, last: number) {
+  const workerRound = async (
+    file: "unlabelled" | "labelled",
+    importId: number,
+    first: number,
+    last: number,
+  ) => {
     const before = { ...worker.stats.seconds };
     const started = performance.now();
     await db.query(sql`
@@ -101,7 +106,7 @@ try {
     await worker.idle();
     seconds[file] += (performance.now() - started) / 1000;
     for (const step of STEPS) steps[file][step] += worker.stats.seconds[step] - before[step];
-  }
+  };
   for (let first = 1; first <= rowCount; first += round) {
     const last = Math.min(first + round - 1, rowCount);
     const texts = [unlabelledFile, labelledFile].map((file) =>
