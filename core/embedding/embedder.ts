@@ -62,14 +62,18 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
     modelId: options.modelId,
     dimensions,
     async embed(texts) {
-      const vectors: number[][] = [];
-      for (let start = 0; start < texts.length; start += RUN_CHUNK) {
+      // Longest first, as sentence-transformers orders its batches: texts of similar length share a call,
+      // so a call pads little (the model's cost grows with the longest text of the call).
+      const order = texts.map((_, index) => index).sort((a, b) => texts[b].length - texts[a].length);
+      const vectors: number[][] = new Array(texts.length);
+      for (let start = 0; start < order.length; start += RUN_CHUNK) {
         if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
-        const output = await extractor(texts.slice(start, start + RUN_CHUNK), {
+        const chunk = order.slice(start, start + RUN_CHUNK);
+        const output = await extractor(chunk.map((index) => texts[index]), {
           pooling: "mean",
           normalize: true,
         });
-        vectors.push(...(output.tolist() as number[][]));
+        (output.tolist() as number[][]).forEach((vector, i) => (vectors[chunk[i]] = vector));
       }
       return vectors;
     },

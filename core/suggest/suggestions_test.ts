@@ -2,7 +2,13 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Database } from "../db/database.ts";
 import { sql, vectorLiteral } from "../db/sql.ts";
-import { productsMissingSuggestion, refreshAroundLabels, refreshSuggestions } from "./suggestions.ts";
+import {
+  productsMissingSuggestion,
+  queueRefreshAroundLabels,
+  refreshAroundLabels,
+  refreshQueuedSuggestions,
+  refreshSuggestions,
+} from "./suggestions.ts";
 import { openTestDatabase } from "../../testing/testing.ts";
 
 const MODEL = "test-model";
@@ -102,6 +108,31 @@ test("a new label refreshes the suggestions of its unlabelled neighbours", async
   assert.equal((await suggestionOf(a)).value, "fresh");
   assert.equal((await suggestionOf(b)).value, "fresh");
   assert.ok(far > 0);
+  await db.query(sql`DELETE FROM products`);
+});
+
+test("labels embedded by the worker queue their neighbours once; the sweep re-scores them later", async () => {
+  const a = await product(0, null);
+  const b = await product(3, null);
+  const labelledLater = await product(4, null);
+  await product(170, "elsewhere");
+  await refreshSuggestions(db, { modelId: MODEL, productIds: [a, b, labelledLater] });
+  assert.equal((await suggestionOf(a)).value, "elsewhere");
+  const fresh = [await product(1, "fresh"), await product(2, "fresh")];
+  // Two new labels near the same rows: each row is queued once, and nothing is re-scored yet.
+  assert.equal(await queueRefreshAroundLabels(db, { modelId: MODEL, labelledIds: fresh }), 3);
+  assert.equal(await queueRefreshAroundLabels(db, { modelId: MODEL, labelledIds: fresh }), 0);
+  assert.equal((await suggestionOf(a)).value, "elsewhere");
+  // A row labelled while queued only leaves the queue.
+  await db.query(
+    sql`INSERT INTO product_labels (product_id, value, source) VALUES (${labelledLater}, 'x', 'human')`,
+  );
+  assert.equal(await refreshQueuedSuggestions(db, { modelId: MODEL, limit: 2 }), 2);
+  assert.equal(await refreshQueuedSuggestions(db, { modelId: MODEL, limit: 2 }), 1);
+  assert.equal(await refreshQueuedSuggestions(db, { modelId: MODEL, limit: 2 }), 0);
+  assert.equal((await suggestionOf(a)).value, "fresh");
+  assert.equal((await suggestionOf(b)).value, "fresh");
+  assert.equal((await suggestionOf(labelledLater)).value, "elsewhere");
   await db.query(sql`DELETE FROM products`);
 });
 

@@ -16,7 +16,8 @@ import {
 } from "../embedding/embedding_queue.ts";
 import {
   productsMissingSuggestion,
-  refreshAroundLabels,
+  queueRefreshAroundLabels,
+  refreshQueuedSuggestions,
   refreshSuggestions,
 } from "../suggest/suggestions.ts";
 import { sql } from "../db/sql.ts";
@@ -57,6 +58,12 @@ export function retryDelayMs(failures: number, random: () => number = Math.rando
   return Math.round(base * (0.75 + 0.5 * random()));
 }
 
+/**
+ * Rows re-scored per transaction by the idle sweep of suggestion_refresh: as the rescore job's batches,
+ * small enough that on embedded PGlite (the web server's thread) each stall stays short.
+ */
+const REFRESH_CHUNK = 64;
+
 /** A running worker. */
 export interface WorkerHandle {
   readonly workerId: string;
@@ -65,8 +72,27 @@ export interface WorkerHandle {
   /** Stops after the batch in flight; resolves when the loop has exited. */
   stop(): Promise<void>;
   /** Counters since start. */
-  readonly stats: { embedded: number; failed: number; batches: number; jobsDone: number; jobsFailed: number };
+  readonly stats: WorkerStats;
 }
+
+/** What a worker has done since start. */
+export interface WorkerStats {
+  embedded: number;
+  failed: number;
+  batches: number;
+  jobsDone: number;
+  jobsFailed: number;
+  /**
+   * Wall-clock seconds the embedding loop spent in each step since start: leasing a batch, the model,
+   * writing vectors, scoring the batch, queueing and re-scoring the unlabelled neighbours of labelled rows,
+   * and the rest (progress notices, idle sweeps of label names and missing suggestions). Where throughput goes;
+   * bench:embed prints it.
+   */
+  seconds: Record<WorkerStep, number>;
+}
+
+/** The steps of {@link WorkerStats.seconds}. */
+export type WorkerStep = "claim" | "embed" | "write" | "suggest" | "neighbours" | "other";
 
 function defaultWorkerId(): string {
   return processIdentity(Math.random().toString(36).slice(2, 8));
@@ -80,7 +106,23 @@ export async function startWorker(
 ): Promise<WorkerHandle> {
   const workerId = options.workerId ?? defaultWorkerId();
   const log = options.log ?? ((message: string) => console.log(`[worker ${workerId}] ${message}`));
-  const stats = { embedded: 0, failed: 0, batches: 0, jobsDone: 0, jobsFailed: 0 };
+  const stats: WorkerStats = {
+    embedded: 0,
+    failed: 0,
+    batches: 0,
+    jobsDone: 0,
+    jobsFailed: 0,
+    seconds: { claim: 0, embed: 0, write: 0, suggest: 0, neighbours: 0, other: 0 },
+  };
+  /** Runs `work`, adding its wall time to `stats.seconds[step]`. */
+  async function timed<T>(step: WorkerStep, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      stats.seconds[step] += (performance.now() - started) / 1000;
+    }
+  }
   let stopping = false;
   const sleepers = new Set<() => void>();
   const wake = () => {
@@ -124,29 +166,38 @@ export async function startWorker(
   }
 
   async function runBatch(): Promise<boolean> {
-    const claimed = await claimProducts(db, {
-      modelId: embedder.modelId,
-      workerId,
-      limit: options.batchSize,
-      leaseSeconds: options.leaseSeconds,
-    });
+    const claimed = await timed("claim", () =>
+      claimProducts(db, {
+        modelId: embedder.modelId,
+        workerId,
+        limit: options.batchSize,
+        leaseSeconds: options.leaseSeconds,
+      }));
     if (claimed.length === 0) return false;
     const productIds = claimed.map((product) => product.product_id);
     try {
-      const vectors = await embedder.embed(claimed.map((product) => product.text));
-      await db.transaction((tx) =>
-        completeEmbeddings(tx, { modelId: embedder.modelId, workerId, productIds, vectors })
+      const vectors = await timed("embed", () => embedder.embed(claimed.map((product) => product.text)));
+      await timed(
+        "write",
+        () =>
+          db.transaction((tx) =>
+            completeEmbeddings(tx, { modelId: embedder.modelId, workerId, productIds, vectors })
+          ),
       );
-      await refreshSuggestions(db, { modelId: embedder.modelId, productIds, models: options.models });
-      const labelled = await db.query<{ product_id: number }>(sql`
-        SELECT product_id FROM product_labels WHERE product_id = ANY(${productIds}::int[])`);
-      if (labelled.length > 0) {
-        await refreshAroundLabels(db, {
+      await timed(
+        "suggest",
+        () => refreshSuggestions(db, { modelId: embedder.modelId, productIds, models: options.models }),
+      );
+      // The neighbours of rows that came with a label are only queued here (a labelled file would
+      // otherwise re-score hundreds of rows per batch); the idle sweep below re-scores each once.
+      await timed("neighbours", async () => {
+        const labelled = await db.query<{ product_id: number }>(sql`
+          SELECT product_id FROM product_labels WHERE product_id = ANY(${productIds}::int[])`);
+        await queueRefreshAroundLabels(db, {
           modelId: embedder.modelId,
           labelledIds: labelled.map((row) => row.product_id),
-          models: options.models,
         });
-      }
+      });
       stats.embedded += claimed.length;
     } catch (error) {
       stats.failed += claimed.length;
@@ -160,6 +211,15 @@ export async function startWorker(
     }
     stats.batches++;
     return true;
+  }
+
+  /** Re-scores rows queued near new labels (suggestions.ts queueRefreshAroundLabels), a chunk at a time. */
+  async function sweepQueuedRefresh(): Promise<boolean> {
+    return (await refreshQueuedSuggestions(db, {
+      modelId: embedder.modelId,
+      limit: REFRESH_CHUNK,
+      models: options.models,
+    })) > 0;
   }
 
   async function sweepMissingSuggestions(): Promise<boolean> {
@@ -209,13 +269,14 @@ export async function startWorker(
   let lastReport = Date.now();
   let sinceReport = 0;
 
-  /** One step of the embedding loop: a batch, else label names, else missing suggestions. */
+  /** One step of the embedding loop: a batch, else label names, else queued neighbours, else missing suggestions. */
   async function embeddingTick(): Promise<boolean> {
     const before = stats.embedded;
     let worked = await runBatch();
     sinceReport += stats.embedded - before;
-    if (!worked) worked = await sweepLabelNames();
-    if (!worked) worked = await sweepMissingSuggestions();
+    if (!worked) worked = await timed("other", sweepLabelNames);
+    if (!worked) worked = await timed("neighbours", sweepQueuedRefresh);
+    if (!worked) worked = await timed("other", sweepMissingSuggestions);
     const now = Date.now();
     if (sinceReport > 0 && (now - lastReport > 5000 || !worked)) {
       const rate = sinceReport / ((now - lastReport) / 1000);

@@ -93,6 +93,31 @@ test("the worker embeds every product once with the real model and suggests from
   await worker.stop();
 });
 
+test("a labelled file's new labels re-score the unlabelled rows near them once the worker is idle", async () => {
+  const dataset = datasetRows(200).filter((row) => row.category.trim() !== "");
+  // An unlabelled file (with one labelled row, so its rows get suggestions at once), then a labelled file.
+  const first = await importRows(
+    dataset.slice(0, 40).map((row, i) => ({ title: row.title, label: i === 0 ? "placeholder" : null })),
+    { notify: true },
+  );
+  const worker = await start({ pollMs: 100 });
+  await worker.idle();
+  const [{ before }] = await db.query<{ before: string }>(sql`SELECT now()::text AS before`);
+  await importRows(dataset.slice(40, 140).map((row) => ({ title: row.title, label: row.category })), {
+    notify: true,
+  });
+  await worker.idle();
+  const [{ refreshed, queued }] = await db.query<{ refreshed: number; queued: number }>(sql`
+    SELECT (SELECT count(*)::int FROM suggestions
+            WHERE product_id = ANY(${
+    first.slice(1)
+  }::int[]) AND updated_at > ${before}::timestamptz) AS refreshed,
+           (SELECT count(*)::int FROM suggestion_refresh) AS queued`);
+  assert.equal(queued, 0, "the worker went idle only after re-scoring every queued row");
+  assert.equal(refreshed, first.length - 1, "every unlabelled row is near some of 100 new labels");
+  await worker.stop();
+});
+
 test("a lost notification delays the work but never loses it", async () => {
   const worker = await start({ pollMs: 150 });
   const ids = await importRows([{ title: "usb-c charging cable 2m", label: null }], { notify: false });
