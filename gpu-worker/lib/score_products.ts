@@ -12,6 +12,7 @@ import { predictProbabilities } from "./classifier.ts";
 import { classifierScores, combineEvidence, defaultEnsembleConfig } from "./ensemble.ts";
 import { lexicalProbabilities } from "./lexical.ts";
 import { sql } from "./sql.ts";
+import { storeCoverage } from "./review_rank.ts";
 import { gatherStoredEvidence } from "./stored_evidence.ts";
 
 /** Options of {@link scoreProducts}. */
@@ -73,6 +74,13 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
         });
       }
     }
+
+    // The closest labelled row the kNN vote found is the row's coverage in the review queue's order.
+    await storeCoverage(
+      db,
+      options.modelId,
+      new Map(ids.map((id) => [id, Math.max(0, ...(evidence.get(id)!.knn?.best.values() ?? []))])),
+    );
 
     const written: {
       id: number;

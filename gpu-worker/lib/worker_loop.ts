@@ -21,6 +21,7 @@ import type { ModelRuntime } from "./active_model.ts";
 import { embedMissingLabelNames } from "./label_names.ts";
 import { processIdentity } from "./process_identity.ts";
 import { scheduleRetrain } from "./auto_retrain.ts";
+import { fillMissingDensity, hasMissingDensity, needsSpread, spreadQueueTop } from "./review_rank.ts";
 
 /** What a job handler gets besides the job itself. */
 export interface JobContext {
@@ -67,7 +68,10 @@ export function retryDelayMs(failures: number, random: () => number = Math.rando
 /** A running worker. */
 export interface WorkerHandle {
   readonly workerId: string;
-  /** Resolves once every product queued so far is embedded (or has failed for good). */
+  /**
+   * Resolves once every product queued so far is embedded (or has failed for good) and the review
+   * queue's order is complete (every waiting row's density, the top spread: review_rank.ts).
+   */
   idle(): Promise<void>;
   /** Stops after the batch in flight; resolves when the loop has exited. */
   stop(): Promise<void>;
@@ -187,8 +191,25 @@ export async function startWorker(
     return (await embedMissingLabelNames(db, embedder, { limit: 64 })) > 0;
   }
 
-  function hasPendingWork(): Promise<boolean> {
-    return hasQueuedProducts(db, embedder.modelId);
+  /**
+   * Measures the density of waiting rows that have none (the review queue's order), a batch at a time
+   * when idle: after the embedding, so each row is compared with the whole import rather than the part
+   * embedded before it.
+   */
+  async function sweepDensity(): Promise<boolean> {
+    return (await fillMissingDensity(db, { modelId: embedder.modelId, limit: 64 })) > 0;
+  }
+
+  /** Spreads the top of the review queue over the data once its order changed (review_rank.ts). */
+  async function sweepQueueTop(): Promise<boolean> {
+    if (!(await needsSpread(db, embedder.modelId))) return false;
+    await spreadQueueTop(db, { modelId: embedder.modelId });
+    return true;
+  }
+
+  async function hasPendingWork(): Promise<boolean> {
+    return await hasQueuedProducts(db, embedder.modelId) || await hasMissingDensity(db, embedder.modelId) ||
+      await needsSpread(db, embedder.modelId);
   }
 
   const loop = (async () => {
@@ -203,6 +224,8 @@ export async function startWorker(
         sinceReport += stats.embedded - before;
         if (!worked) worked = await sweepLabelNames();
         if (!worked) worked = await sweepMissingSuggestions();
+        if (!worked) worked = await sweepDensity();
+        if (!worked) worked = await sweepQueueTop();
         if (failures > 0) log(`database reachable again after ${failures} failed attempts`);
         failures = 0;
       } catch (error) {
