@@ -74,9 +74,14 @@ export async function storeCoverage(
 }
 
 /** spreadQueueTop reads this many rows from the top of the queue. */
-export const SPREAD_CANDIDATES = 2000;
-/** … and picks this many greedily (ten pages); the other candidates keep their similarity to those. */
-export const SPREAD_PICKS = 200;
+export const SPREAD_CANDIDATES = 1000;
+/** … and picks this many greedily (five pages); the other candidates keep their similarity to those. */
+export const SPREAD_PICKS = 100;
+/**
+ * Candidates' vectors are read this many per statement: on embedded PGlite a statement holds the web
+ * server's thread, and reading 2,000 vectors as real[] took 5.5 s on 2 busy cores (load 16).
+ */
+const SPREAD_READ = 200;
 
 /** Whether a row among the first SPREAD_PICKS of the queue has no redundancy: spreadQueueTop is due. */
 export async function needsSpread(db: Queryable, modelId: string): Promise<boolean> {
@@ -103,32 +108,42 @@ function informationValue(
  * (uncertainty × density × (1 − max(coverage, similarity to the rows picked before))); a picked row's
  * redundancy is its similarity to the rows picked before it, an unpicked candidate's to all picked rows.
  * Picked values never grow, so the stored sort keys put the picks in pick order. Returns the candidates
- * updated. Costs about candidates × picks × dimensions multiply-adds (77M at the defaults, ~0.1 s).
+ * updated. Costs reading the candidates' vectors and candidates × picks × dimensions multiply-adds (38M
+ * at the defaults).
  */
 export async function spreadQueueTop(
   db: Queryable,
   options: { modelId: string; candidates?: number; picks?: number },
 ): Promise<number> {
   const rows = await db.query<
-    { id: number; confidence: number; density: number | null; coverage: number; vector: number[] }
+    { id: number; confidence: number; density: number | null; coverage: number }
   >(sql`
-    SELECT top.product_id AS id, top.rank_confidence AS confidence, top.density, top.coverage,
-           embeddings.embedding::real[] AS vector
-    FROM (
-      SELECT product_id, rank_confidence, density, coverage FROM review_queue
-      WHERE model_id = ${options.modelId}
-      ORDER BY rank_priority, rank_confidence, rank_margin, product_id
-      LIMIT ${options.candidates ?? SPREAD_CANDIDATES}
-    ) top
-    JOIN embeddings ON embeddings.product_id = top.product_id AND embeddings.model_id = ${options.modelId}`);
+    SELECT product_id AS id, rank_confidence AS confidence, density, coverage FROM review_queue
+    WHERE model_id = ${options.modelId}
+    ORDER BY rank_priority, rank_confidence, rank_margin, product_id
+    LIMIT ${options.candidates ?? SPREAD_CANDIDATES}`);
   if (rows.length === 0) return 0;
-  const dimensions = rows[0].vector.length;
-  const vectors = new Float32Array(rows.length * dimensions);
-  rows.forEach((row, i) => vectors.set(row.vector, i * dimensions));
+  const pause = yieldEvery();
+  const at = new Map(rows.map((row, i) => [row.id, i]));
+  let vectors = new Float32Array(0);
+  let dimensions = 0;
+  for (let start = 0; start < rows.length; start += SPREAD_READ) {
+    const ids = rows.slice(start, start + SPREAD_READ).map((row) => row.id);
+    const read = await db.query<{ id: number; vector: number[] }>(sql`
+      SELECT product_id AS id, embedding::real[] AS vector FROM embeddings
+      WHERE model_id = ${options.modelId} AND product_id = ANY(${ids}::int[])`);
+    for (const { id, vector } of read) {
+      if (dimensions === 0) {
+        dimensions = vector.length;
+        vectors = new Float32Array(rows.length * dimensions);
+      }
+      vectors.set(vector, at.get(id)! * dimensions);
+    }
+    await pause();
+  }
   const redundancy = new Float64Array(rows.length);
   const picked = new Uint8Array(rows.length);
   const picks = Math.min(options.picks ?? SPREAD_PICKS, rows.length);
-  const pause = yieldEvery();
   for (let n = 0; n < picks; n++) {
     let best = -1;
     let bestValue = -Infinity;
