@@ -18,6 +18,7 @@ import type { Tf } from "../core/runtime/tf_backend.ts";
 import { MIN_TRAINING_ROWS, seededRandom, trainEnsemble } from "../core/learning/training.ts";
 import { DiverseOrder } from "../core/review/diverse_order.ts";
 import { NEAR_DUPLICATE_COSINE } from "../core/review/review_queue.ts";
+import { ProductQueue } from "./learning_queue.ts";
 
 /** A scenario's rows. */
 export interface LearningData {
@@ -48,10 +49,12 @@ export interface OrderContext {
   size: number;
   page: number;
   seed: number;
+  /** The product's queue (only for the order "queue"). */
+  product?: ProductQueue;
 }
 
 /** Picks the next page (pool indices) among `open`. */
-export type Order = (context: OrderContext) => number[];
+export type Order = (context: OrderContext) => number[] | Promise<number[]>;
 
 function diverse(context: OrderContext, ranked: number[]): number[] {
   const order = new DiverseOrder(context.page, NEAR_DUPLICATE_COSINE);
@@ -59,7 +62,7 @@ function diverse(context: OrderContext, ranked: number[]): number[] {
   return order.ordered.slice(0, context.size);
 }
 
-/** Lowest confidence first, then smallest margin (review_queue's rank). */
+/** Lowest confidence first, then smallest margin (review_queue's rank before migration 0014). */
 function byUncertainty(context: OrderContext): number[] {
   const { scores } = context;
   return [...context.open].sort((a, b) =>
@@ -143,7 +146,10 @@ function byInformationDensity(context: OrderContext, beta: number): number[] {
 /** Labels spent on representatives before uncertainty takes over. */
 const COLD_START = 50;
 
-/** The queue orders the benchmark knows; "queue" is the product's. */
+/**
+ * The queue orders the benchmark knows; "queue" is the product's own (read from its database, see
+ * learning_queue.ts), the others are computed here.
+ */
 export const ORDERS: Record<string, Order> = {
   random(context) {
     const shuffle = [...context.data.pool.keys()]
@@ -151,8 +157,12 @@ export const ORDERS: Record<string, Order> = {
       .sort((a, b) => a.key - b.key).map(({ at }) => at);
     return shuffle.filter((at) => context.open.has(at)).slice(0, context.size);
   },
-  /** The product's review queue: uncertainty, near-duplicates postponed to later windows. */
+  /** The product's review queue, read through review_queue.ts. */
   queue(context) {
+    return context.product!.page(context.size);
+  },
+  /** The product's order before migration 0014: least certain first, near-duplicates postponed. */
+  uncertainty(context) {
     return diverse(context, byUncertainty(context));
   },
   "uncertainty only"(context) {
@@ -210,7 +220,7 @@ function score(tf: Tf, data: LearningData, state: State, targets: LabelledRow[])
     classifier: state.classifier,
     lexical: state.lexical,
   });
-  return evidence.map((item) => combineEvidence(item, config));
+  return { answers: evidence.map((item) => combineEvidence(item, config)), evidence };
 }
 
 /** Options of {@link simulate}. */
@@ -237,16 +247,19 @@ export async function simulate(tf: Tf, data: LearningData, options: SimulationOp
   const open = new Set(pool.keys());
   const scores: (ScoredSuggestion | null)[] = pool.map(() => null);
   const needsScores = options.order !== "random";
-  const rescore = (ids: number[]) => {
+  const product = options.order === "queue" ? await ProductQueue.open(pool) : undefined;
+  const rescore = async (ids: number[]) => {
     if (!needsScores || ids.length === 0) return;
-    score(tf, data, state, ids.map((at) => pool[at])).forEach((answer, k) => (scores[ids[k]] = answer));
+    const { answers, evidence } = score(tf, data, state, ids.map((at) => pool[at]));
+    answers.forEach((answer, k) => (scores[ids[k]] = answer));
+    await product?.store(ids, answers, evidence);
   };
-  rescore([...open]);
+  await rescore([...open]);
   const last = Math.max(...options.budgets);
   while (state.labelled.length < last) {
     const next = Math.min(...[...retrains].filter((labels) => labels > state.labelled.length));
     const size = Math.min(options.page, next - state.labelled.length);
-    const page = pick({
+    const page = await pick({
       tf,
       data,
       open,
@@ -255,16 +268,19 @@ export async function simulate(tf: Tf, data: LearningData, options: SimulationOp
       size,
       page: options.page,
       seed: options.seed,
+      product,
     });
+    if (page.length === 0) throw new Error(`The order "${options.order}" gave no rows`);
     for (const at of page) open.delete(at);
+    await product?.label(page, page.map((at) => pool[at].value));
     state = { ...state, labelled: [...state.labelled, ...page.map((at) => pool[at])] };
     if (retrains.has(state.labelled.length)) {
       const before = Date.now();
       state = await retrain(tf, data, state, options.seed);
       const millis = Date.now() - before;
-      rescore([...open]);
+      await rescore([...open]);
       if (options.budgets.includes(state.labelled.length)) {
-        const answers = score(tf, data, state, data.evaluation);
+        const { answers } = score(tf, data, state, data.evaluation);
         const right = answers.filter((answer, i) => answer?.value === data.evaluation[i].value).length;
         await options.onBudget(state.labelled.length, right / data.evaluation.length, state.labelled, millis);
       }
@@ -276,8 +292,9 @@ export async function simulate(tf: Tf, data: LearningData, options: SimulationOp
         waiting.map((at) => pool[at].vector),
         REFRESHED_PER_LABEL,
       );
-      rescore([...new Set(near.flat().map(([k]) => waiting[k]))]);
+      await rescore([...new Set(near.flat().map(([k]) => waiting[k]))]);
     }
   }
   state.classifier?.model.dispose();
+  await product?.close();
 }

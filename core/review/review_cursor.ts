@@ -6,17 +6,26 @@
 import { z } from "zod";
 import { DomainError } from "../domain_error.ts";
 
-/** A position in uncertainty order: (rank_confidence, rank_margin, product_id) of review_queue. */
+/**
+ * A position in the queue's order: (rank_priority, rank_confidence, rank_margin, product_id) of
+ * review_queue (migration 0014).
+ */
 export interface RankKey {
+  priority: number;
   confidence: number;
   margin: number;
   id: number;
 }
 
 const Id = z.number().int().positive().max(2_147_483_647);
-const RankKeySchema = z.object({ confidence: z.number(), margin: z.number(), id: Id });
+const RankKeySchema = z.object({
+  priority: z.number(),
+  confidence: z.number(),
+  margin: z.number(),
+  id: Id,
+});
 
-/** Where the next page starts: in uncertainty order (skipping rows shown already), or by distance. */
+/** Where the next page starts: in the queue's order (skipping rows shown already), or by distance. */
 export const ReviewCursor = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("rank"), from: RankKeySchema, seen: z.array(Id).max(1000) }),
   z.object({ kind: z.literal("similar"), target: Id, distance: z.number(), id: Id }),

@@ -1,9 +1,11 @@
 /**
  * The review queue = active learning: embedded products that carry no label yet (no seed label, no
- * decision, not auto-accepted), the most uncertain first — no suggestion at all, then lowest confidence,
- * then smallest margin between the two best values — and no two near-duplicates in one window of
- * DIVERSITY_WINDOW rows (diverse_order.ts), so each decision teaches the model something new. Rows still
- * waiting for their vector are left out: their suggestion is about to appear.
+ * decision, not auto-accepted), the most informative first — uncertainty (1 − confidence) × density (how
+ * typical the row is) × novelty (how far the closest labelled row is), stored as rank_priority (migration
+ * 0014, review_rank.ts); ties (rows whose density is not measured yet) by lowest confidence, then smallest
+ * margin — and no two near-duplicates in one window of DIVERSITY_WINDOW rows (diverse_order.ts), so each
+ * decision teaches the model something new. Rows still waiting for their vector are left out: their
+ * suggestion is about to appear.
  *
  * The rows come from review_queue (migration 0006), a table kept by triggers that holds exactly the
  * waiting rows with their rank, so a page is an ordered index scan from a keyset cursor rather than a
@@ -45,6 +47,7 @@ const PAIR_BATCH = 60;
 
 interface Candidate {
   id: number;
+  rank_priority: number;
   rank_confidence: number;
   rank_margin: number;
 }
@@ -106,18 +109,23 @@ async function countMatching(db: Queryable, modelId: string, query: ReviewQuery)
 
 function afterKey(key: RankKey | null, inclusive: boolean): SqlQuery {
   if (key === null) return sql``;
-  const bound = sql`(${key.confidence}::real, ${key.margin}::real, ${key.id}::int)`;
+  const bound = sql`(${key.priority}::real, ${key.confidence}::real, ${key.margin}::real, ${key.id}::int)`;
   return inclusive
-    ? sql`AND (q.rank_confidence, q.rank_margin, q.product_id) >= ${bound}`
-    : sql`AND (q.rank_confidence, q.rank_margin, q.product_id) > ${bound}`;
+    ? sql`AND (q.rank_priority, q.rank_confidence, q.rank_margin, q.product_id) >= ${bound}`
+    : sql`AND (q.rank_priority, q.rank_confidence, q.rank_margin, q.product_id) > ${bound}`;
 }
 
 function keyOf(candidate: Candidate): RankKey {
-  return { confidence: candidate.rank_confidence, margin: candidate.rank_margin, id: candidate.id };
+  return {
+    priority: candidate.rank_priority,
+    confidence: candidate.rank_confidence,
+    margin: candidate.rank_margin,
+    id: candidate.id,
+  };
 }
 
 /**
- * Uncertainty order. A page lays out diversity windows from its starting key; a candidate postponed as a
+ * The queue's order. A page lays out diversity windows from its starting key; a candidate postponed as a
  * near-duplicate stays after the cursor, so the cursor is "from key P on, except these rows already
  * shown" (P = the first candidate read but not shown). `offset` pages (kept for older clients) lay out the
  * windows from the start of the queue, as before, and read everything before the page.
@@ -155,12 +163,12 @@ async function readRankPage(db: Queryable, query: ReviewQuery, modelId: string):
       if (fetchedAll) break;
       const last = read.at(-1);
       const chunk = await db.query<Candidate>(sql`
-        SELECT q.product_id AS id, q.rank_confidence, q.rank_margin
+        SELECT q.product_id AS id, q.rank_priority, q.rank_confidence, q.rank_margin
         FROM review_queue q
         WHERE q.model_id = ${modelId} ${filters(query)}
           ${last === undefined ? afterKey(start, true) : afterKey(keyOf(last), false)}
           ${skip.length === 0 ? sql`` : sql`AND q.product_id <> ALL(${skip}::int[])`}
-        ORDER BY q.rank_confidence, q.rank_margin, q.product_id
+        ORDER BY q.rank_priority, q.rank_confidence, q.rank_margin, q.product_id
         LIMIT ${chunkSize}`);
       read.push(...chunk);
       buffer = chunk;
@@ -238,11 +246,11 @@ async function nextRankCursor(
   if (read.length === 0) return null;
   const from = keyOf(pending ?? read[read.length - 1]);
   const candidates = [...new Set([...skipped, ...shown])];
-  const still = await db.query<{ id: number; rank_confidence: number; rank_margin: number }>(sql`
-    SELECT q.product_id AS id, q.rank_confidence, q.rank_margin FROM review_queue q
+  const still = await db.query<Candidate>(sql`
+    SELECT q.product_id AS id, q.rank_priority, q.rank_confidence, q.rank_margin FROM review_queue q
     WHERE q.model_id = ${modelId} AND q.product_id = ANY(${candidates}::int[])
       ${afterKey(from, true)}
-    ORDER BY q.rank_confidence, q.rank_margin, q.product_id`);
+    ORDER BY q.rank_priority, q.rank_confidence, q.rank_margin, q.product_id`);
   if (still.length > MAX_CURSOR_SEEN) {
     const kept = still.slice(still.length - MAX_CURSOR_SEEN);
     return encodeCursor({

@@ -17,6 +17,7 @@ import {
 } from "../learning/ensemble.ts";
 import { lexicalProbabilities } from "../learning/lexical.ts";
 import { sql } from "../db/sql.ts";
+import { storeCoverage } from "./review_rank.ts";
 import { gatherStoredEvidence } from "./stored_evidence.ts";
 
 /** Options of {@link scoreProducts}. */
@@ -82,6 +83,13 @@ export async function scoreProducts(db: Queryable, options: ScoreOptions): Promi
     // A version keeps the values it was trained on; one no row has any more (its labels were deleted
     // with their import) is never suggested again.
     if (model && lease?.tf) await dropGoneValues(db, model.labels, ids.map((id) => evidence.get(id)!));
+
+    // The closest labelled row the kNN vote found is the row's coverage in the review queue's order.
+    await storeCoverage(
+      db,
+      options.modelId,
+      new Map(ids.map((id) => [id, Math.max(0, ...(evidence.get(id)!.knn?.best.values() ?? []))])),
+    );
 
     const written: {
       id: number;

@@ -27,6 +27,12 @@ import type { ModelRuntime } from "../models/active_model.ts";
 import { embedMissingLabelNames } from "../suggest/label_names.ts";
 import { processIdentity } from "../runtime/process_identity.ts";
 import { scheduleRetrain } from "../model_lifecycle/auto_retrain.ts";
+import {
+  fillMissingDensity,
+  hasMissingDensity,
+  needsSpread,
+  spreadQueueTop,
+} from "../suggest/review_rank.ts";
 
 /** Options for {@link startWorker}. */
 export interface WorkerOptions {
@@ -67,7 +73,10 @@ const REFRESH_CHUNK = 64;
 /** A running worker. */
 export interface WorkerHandle {
   readonly workerId: string;
-  /** Resolves once every product queued so far is embedded (or has failed for good). */
+  /**
+   * Resolves once every product queued so far is embedded (or has failed for good) and the review
+   * queue's order is complete (every waiting row's density, the top spread: review_rank.ts).
+   */
   idle(): Promise<void>;
   /** Stops after the batch in flight; resolves when the loop has exited. */
   stop(): Promise<void>;
@@ -238,8 +247,27 @@ export async function startWorker(
     return (await embedMissingLabelNames(db, embedder, { limit: 64 })) > 0;
   }
 
-  function hasPendingWork(): Promise<boolean> {
-    return hasQueuedProducts(db, embedder.modelId);
+  /**
+   * Measures the density of waiting rows that have none (the review queue's order), a batch at a time
+   * when idle: after the embedding, so each row is compared with the whole import rather than the part
+   * embedded before it.
+   */
+  async function sweepDensity(): Promise<boolean> {
+    // 16 rows a statement: one HNSW search per row, ~15 ms each on 2 busy cores, and on embedded PGlite
+    // the statement holds the web server's thread.
+    return (await fillMissingDensity(db, { modelId: embedder.modelId, limit: 16 })) > 0;
+  }
+
+  /** Spreads the top of the review queue over the data once its order changed (review_rank.ts). */
+  async function sweepQueueTop(): Promise<boolean> {
+    if (!(await needsSpread(db, embedder.modelId))) return false;
+    await spreadQueueTop(db, { modelId: embedder.modelId });
+    return true;
+  }
+
+  async function hasPendingWork(): Promise<boolean> {
+    return await hasQueuedProducts(db, embedder.modelId) || await hasMissingDensity(db, embedder.modelId) ||
+      await needsSpread(db, embedder.modelId);
   }
 
   /**
@@ -269,7 +297,10 @@ export async function startWorker(
   let lastReport = Date.now();
   let sinceReport = 0;
 
-  /** One step of the embedding loop: a batch, else label names, else queued neighbours, else missing suggestions. */
+  /**
+   * One step of the embedding loop: a batch, else label names, else queued neighbours, else missing
+   * suggestions, else the review queue's density and spread.
+   */
   async function embeddingTick(): Promise<boolean> {
     const before = stats.embedded;
     let worked = await runBatch();
@@ -277,6 +308,8 @@ export async function startWorker(
     if (!worked) worked = await timed("other", sweepLabelNames);
     if (!worked) worked = await timed("neighbours", sweepQueuedRefresh);
     if (!worked) worked = await timed("other", sweepMissingSuggestions);
+    if (!worked) worked = await timed("other", sweepDensity);
+    if (!worked) worked = await timed("other", sweepQueueTop);
     const now = Date.now();
     if (sinceReport > 0 && (now - lastReport > 5000 || !worked)) {
       const rate = sinceReport / ((now - lastReport) / 1000);

@@ -60,22 +60,37 @@ async function upload(rows: Record<string, string>[], query: string): Promise<Im
   return body as ImportCreated;
 }
 
-/** The queue as the database sees it: embedded, unlabelled, no suggestion first, then by confidence. */
+/**
+ * The queue as the database holds it: the embedded, unlabelled rows (read from products, not from
+ * review_queue), in the order of their stored key, each key checked against what it stands for:
+ * −density × (1 − max(coverage, redundancy)) × (1 − confidence) (migration 0014).
+ */
 async function expectedQueue(importId: number | null = null): Promise<number[]> {
-  const rows = await db.query<{ id: number }>(sql`
-    SELECT products.id FROM products
+  const rows = await db.query<{
+    id: number;
+    priority: number | null;
+    confidence: number | null;
+    density: number | null;
+    coverage: number | null;
+    redundancy: number | null;
+  }>(sql`
+    SELECT products.id, q.rank_priority AS priority, suggestions.confidence, q.density, q.coverage,
+           q.redundancy
+    FROM products
     JOIN embeddings ON embeddings.product_id = products.id AND embeddings.model_id = ${TEST_MODEL_ID}
     LEFT JOIN suggestions ON suggestions.product_id = products.id
+    LEFT JOIN review_queue q ON q.product_id = products.id AND q.model_id = ${TEST_MODEL_ID}
     WHERE NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = products.id)
       AND (${importId}::int IS NULL OR products.import_id = ${importId}::int)
-    ORDER BY suggestions.confidence ASC NULLS FIRST, products.id`);
+    ORDER BY q.rank_priority, coalesce(suggestions.confidence, -1), coalesce(suggestions.margin, -1),
+             products.id`);
+  for (const row of rows) {
+    assert.notEqual(row.priority, null, `product ${row.id} waits in review_queue`);
+    const value = Math.max(row.density ?? 0, 0) * (1 - Math.max(row.coverage!, row.redundancy ?? 0)) *
+      (1 - Math.max(row.confidence ?? 0, 0));
+    assert.ok(Math.abs(row.priority! + value) < 1e-5, `product ${row.id}: ${row.priority} vs ${-value}`);
+  }
   return rows.map((row) => row.id);
-}
-
-function assertAscending(values: number[]): void {
-  values.slice(1).forEach((value, index) =>
-    assert.ok(values[index] <= value, `${values[index]} <= ${value}`)
-  );
 }
 
 const walmart = datasetRows(40, "tableA").map((row) => ({ id: row.id, title: row.title, brand: row.brand }));
@@ -108,18 +123,27 @@ test("GET /products-for-review lists only embedded products; with no labels anyw
     SELECT (SELECT count(*)::int FROM embeddings WHERE model_id = ${TEST_MODEL_ID}) AS embedded,
            (SELECT count(*)::int FROM suggestions) AS suggested`);
   assert.deepEqual({ embedded, suggested }, { embedded: 40, suggested: 0 });
-  assert.deepEqual(page.items.map((item) => item.row_number), walmart.map((_, index) => index + 1));
-  page.items.forEach((item, index) => {
+  // The idle worker measured every row's density: the queue starts with the most typical rows.
+  const [{ measured }] = await db.query<{ measured: number }>(sql`
+    SELECT count(density)::int AS measured FROM review_queue`);
+  assert.equal(measured, 40);
+  assert.deepEqual(page.items.map((item) => item.product_id), await expectedQueue());
+  assert.deepEqual(
+    page.items.map((item) => item.row_number).sort((a, b) => a - b),
+    walmart.map((_, index) => index + 1),
+  );
+  page.items.forEach((item) => {
+    const row = walmart[item.row_number - 1];
     assert.deepEqual(
       { import_id: item.import_id, data: item.data, text: item.text, suggestion: item.suggestion },
-      { import_id: unlabelled.import_id, data: walmart[index], text: walmart[index].title, suggestion: null },
+      { import_id: unlabelled.import_id, data: row, text: row.title, suggestion: null },
     );
     assert.equal(item.confidence, null);
     assert.equal(item.source, null);
   });
 });
 
-test("GET /products-for-review puts rows with no suggestion first, then the rest by ascending confidence", async () => {
+test("GET /products-for-review after a correction: the row leaves, its 20 neighbours get a kNN suggestion and move", async () => {
   // Stopped, the worker cannot sweep the rows that a new label leaves without a suggestion.
   await stopWorker();
   const [first] = (await getJson<ReviewPage>("/products-for-review?limit=1")).items;
@@ -151,19 +175,22 @@ test("GET /products-for-review puts rows with no suggestion first, then the rest
     "the reviewed row left the queue",
   );
   assert.deepEqual(page.items.map((item) => item.product_id), await expectedQueue());
-  const withNone = page.items.slice(0, 19);
-  const withSuggestion = page.items.slice(19);
-  assert.ok(withNone.every((item) => item.suggestion === null && item.confidence === null));
-  assertAscending(withNone.map((item) => item.product_id));
+  const withNone = page.items.filter((item) => item.suggestion === null);
+  const withSuggestion = page.items.filter((item) => item.suggestion !== null);
+  assert.equal(withNone.length, 19);
+  assert.ok(withNone.every((item) => item.confidence === null));
   assert.ok(withSuggestion.every((item) => item.suggestion === "wall mounts" && item.source === "knn"));
-  assertAscending(withSuggestion.map((item) => item.confidence!));
-  assert.ok(withSuggestion[0].confidence! < withSuggestion.at(-1)!.confidence!);
   const stored = await db.query<{ product_id: number; confidence: number }>(sql`
-    SELECT product_id, confidence FROM suggestions ORDER BY confidence, product_id`);
+    SELECT product_id, confidence FROM suggestions ORDER BY product_id`);
   assert.deepEqual(
-    withSuggestion.map((item) => ({ product_id: item.product_id, confidence: item.confidence })),
+    withSuggestion.map((item) => ({ product_id: item.product_id, confidence: item.confidence }))
+      .sort((a, b) => a.product_id - b.product_id),
     stored,
   );
+  // Their coverage is the similarity of the corrected row, which the kNN vote found.
+  const covered = await db.query<{ coverage: number }>(sql`
+    SELECT coverage FROM review_queue WHERE product_id = ANY(${stored.map((row) => row.product_id)}::int[])`);
+  assert.ok(covered.every((row) => row.coverage > 0 && row.coverage < 1));
 });
 
 test("GET /products-for-review leaves seed-labelled rows out and, once swept, shows every row with a suggestion", async () => {
@@ -176,7 +203,6 @@ test("GET /products-for-review leaves seed-labelled rows out and, once swept, sh
   assert.equal(page.total, 39 + amazonUnlabelled.length);
   assert.deepEqual(page.items.map((item) => item.product_id), await expectedQueue());
   assert.ok(page.items.every((item) => item.suggestion !== null && item.confidence !== null));
-  assertAscending(page.items.map((item) => item.confidence!));
   const seeded = await db.query<{ id: number }>(sql`
     SELECT id FROM products WHERE import_id = ${labelled.import_id} AND seed_label IS NOT NULL`);
   assert.equal(seeded.length, labelled.labelled_count);
@@ -341,9 +367,10 @@ test("GET /products-for-review filters by confidence range, text and import, com
     `/products-for-review?min_confidence=${low}&max_confidence=${high}&limit=200`,
   );
   assert.equal(page.total, inRange.length);
+  const range = new Set(inRange.map((row) => row.id));
   assert.deepEqual(
-    page.items.map((item) => item.confidence!),
-    page.items.map((item) => item.confidence!).sort(),
+    page.items.map((item) => item.product_id),
+    (await expectedQueue()).filter((id) => range.has(id)),
   );
 });
 
