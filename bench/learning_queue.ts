@@ -1,6 +1,6 @@
 /**
  * The product's own review queue for the learning benchmark: the pool stored in an embedded PGlite
- * database (products, vectors, suggestions, labels), pages read with readReviewPage (web/lib/review_queue.ts)
+ * database (products, vectors, suggestions, labels), pages read with readReviewPage (core/review/review_queue.ts)
  * from the review_queue table its triggers keep, the density and the spread top of the queue filled in as
  * the idle worker fills them (fillMissingDensity, spreadQueueTop) and the coverage stored as scoring
  * stores it (storeCoverage). Only the suggestions

@@ -1,5 +1,5 @@
 -- Several reviewers on one queue: a card served to a reviewer is leased to them for a short time, so
--- nobody else is served it meanwhile (web/lib/review_leases.ts). A lease ends when it expires, when the
+-- nobody else is served it meanwhile (core/review/review_leases.ts). A lease ends when it expires, when the
 -- row is decided, or when its reviewer starts the queue again; one row per product at most.
 CREATE TABLE review_leases (
   product_id integer PRIMARY KEY REFERENCES products (id) ON DELETE CASCADE,
