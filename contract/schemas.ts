@@ -198,7 +198,6 @@ export const FeedbackInput = z.object({
     (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
     z.string().trim().min(1).max(MAX_VALUE_LENGTH).nullish(),
   ),
-  reviewer: z.string().trim().min(1).max(100).optional(),
   /**
    * The suggestion the reviewer saw. An approval stores this value even when the row was re-scored after
    * its card was shown (the reviewer judged the value on the card); without it, the current suggestion.
@@ -301,7 +300,6 @@ export const BulkFeedbackInput = z.object({
   expected_value: z.string().trim().min(1).max(MAX_VALUE_LENGTH),
   /** Only report what would happen. */
   dry_run: z.boolean().default(false),
-  reviewer: z.string().trim().min(1).max(100).optional(),
 }).refine((input) => input.approved || Boolean(input.corrected_text), {
   message: "a correction needs corrected_text",
   path: ["corrected_text"],

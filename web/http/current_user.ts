@@ -26,6 +26,16 @@ export function runAsUser<T>(user: CurrentUser | undefined, fn: () => T): T {
   return storage.run(user, fn);
 }
 
+/**
+ * The signed-in user of a route that access control lets through only when signed in (every route that
+ * records who acted); throws when there is none, which would be a route-policy mistake.
+ */
+export function requireUser(): CurrentUser {
+  const user = storage.getStore();
+  if (!user) throw new Error("No signed-in user: the route policy must require an account here");
+  return user;
+}
+
 /** The current request's user, if the secure app authenticated one. */
 export function currentUser(): CurrentUser | undefined {
   return storage.getStore();

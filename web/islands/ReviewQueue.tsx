@@ -39,8 +39,6 @@ import { SimilarGroup } from "./SimilarGroup.tsx";
 export interface ReviewQueueProps {
   importId: number | null;
   pageSize: number;
-  /** Whether to show a name box (an app without accounts); signed-in decisions carry the account's name. */
-  askReviewerName?: boolean;
 }
 
 /** A page fetched ahead of time, with what was decided when it was asked for. */
@@ -50,7 +48,6 @@ interface Prefetch {
   page: Promise<ReviewPage>;
 }
 
-const REVIEWER_KEY = "csv-sorter:reviewer";
 /** An Enter this soon after a correction submitted with Enter belongs to it (a double press), in ms. */
 const ENTER_AFTER_CORRECTION_MS = 700;
 /** Automatic retries of network and server failures wait this long, doubling, in ms. */
@@ -58,7 +55,7 @@ const RETRY_FIRST_MS = 2_000;
 const RETRY_MAX_MS = 30_000;
 
 /** The review queue island. */
-export function ReviewQueue({ importId, pageSize, askReviewerName = false }: ReviewQueueProps) {
+export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   const [items, setItems] = useState<ReviewItem[]>([]);
   const [total, setTotal] = useState({ count: 0, capped: false, decidedAtRequest: 0 });
   const [index, setIndex] = useState(0);
@@ -66,7 +63,6 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   const [correction, setCorrection] = useState("");
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
-  const [reviewer, setReviewer] = useState("");
   // The filters live in the address too (review_url.ts): a reload, a link, Back and Forward keep them.
   const [filters, setFilters] = useState<ReviewFilters>(() =>
     typeof location === "undefined" ? NO_FILTERS : filtersFromSearch(location.search)
@@ -176,7 +172,6 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
   }, [load, nextCursor, pageUrl, show]);
 
   useEffect(() => {
-    setReviewer(localStorage.getItem(REVIEWER_KEY) ?? "");
     load();
   }, [load]);
 
@@ -258,7 +253,6 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
         ...(approved ? { expected_value: item.suggestion! } : {}),
         // A card of the queue is undecided: a decision made meanwhile by someone else is a conflict.
         expected_feedback_id: null,
-        ...(askReviewerName && reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
       },
     });
   };
@@ -463,22 +457,6 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
             ? "All saved"
             : ""}
         </span>
-        {askReviewerName && (
-          <label class="inline-flex items-center gap-2">
-            Reviewer
-            <input
-              class="border border-slate-300 rounded px-2 py-1"
-              value={reviewer}
-              maxLength={100}
-              placeholder="your name"
-              onInput={(event) => {
-                const value = (event.target as HTMLInputElement).value;
-                setReviewer(value);
-                localStorage.setItem(REVIEWER_KEY, value);
-              }}
-            />
-          </label>
-        )}
       </div>
       <article
         class="bg-white border-2 border-slate-900 rounded-lg p-5 space-y-4"
@@ -536,7 +514,6 @@ export function ReviewQueue({ importId, pageSize, askReviewerName = false }: Rev
           <SimilarGroup
             key={current.product_id}
             item={current}
-            reviewer={askReviewerName ? reviewer : ""}
             onDecided={decideGroup}
           />
         )}

@@ -13,7 +13,6 @@ import { fetchJson, postJson } from "./api_client.ts";
 /** Props of {@link SimilarGroup}. */
 export interface SimilarGroupProps {
   item: ReviewItem;
-  reviewer: string;
   /** Called with the rows that were decided, once the decision is stored. */
   onDecided: (productIds: number[], value: string, approved: boolean) => void;
 }
@@ -34,7 +33,7 @@ function isTextField(target: EventTarget | null): boolean {
 }
 
 /** The similar-rows panel of one review card (rendered inside ReviewQueue, keyed by the card). */
-export function SimilarGroup({ item, reviewer, onDecided }: SimilarGroupProps) {
+export function SimilarGroup({ item, onDecided }: SimilarGroupProps) {
   const [open, setOpen] = useState(false);
   const [threshold, setThreshold] = useState(DEFAULT_THRESHOLD);
   const [group, setGroup] = useState<SimilarRows | null>(null);
@@ -107,7 +106,6 @@ export function SimilarGroup({ item, reviewer, onDecided }: SimilarGroupProps) {
         approved,
         expected_value: suggestion,
         ...(approved ? {} : { corrected_text: corrected }),
-        ...(reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
       });
       setOpen(false);
       onDecided(result.product_ids, result.value, approved);

@@ -2,7 +2,6 @@
 import type { ApiDependencies } from "../http/app_dependencies.ts";
 import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import {
   DeleteImportQuery,
@@ -27,7 +26,8 @@ import { importCsvFile } from "../../core/imports/csv_import.ts";
 import { DuplicateFileError } from "../../core/imports/duplicate_files.ts";
 import { loadSampleCatalogue } from "../../core/imports/sample_catalogue.ts";
 import { recordFailedImport } from "../../core/imports/failed_imports.ts";
-import { currentUser } from "../http/current_user.ts";
+import { currentUser, requireUser } from "../http/current_user.ts";
+import { readJsonBody } from "../http/json_body.ts";
 import { saveFeedback } from "../../core/review/feedback.ts";
 import { ImportError } from "../../core/imports/import_error.ts";
 import { deleteImport } from "../../core/imports/import_delete.ts";
@@ -38,26 +38,6 @@ import { claimLeases, releaseLeases } from "../../core/review/review_leases.ts";
 import { readSuggestedValues } from "../../core/review/suggested_values.ts";
 import { UploadKeyInUse, UploadRegistry, type UploadTracker } from "../../core/imports/upload_progress.ts";
 import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
-
-/** Who reads the queue or decides: the signed-in account, else (an app without accounts) X-Reviewer. */
-function reviewerOf(header: string | undefined): string | null {
-  return currentUser()?.name ?? (header?.trim().slice(0, 100) || null);
-}
-
-const MAX_JSON_BYTES = 64 * 1024;
-
-async function readJson(request: Request): Promise<unknown> {
-  const type = request.headers.get("content-type") ?? "";
-  if (!type.toLowerCase().startsWith("application/json")) {
-    throw new ApiProblem(415, `Cannot read a body of type "${type || "none"}": send application/json`);
-  }
-  const text = await request.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiProblem(400, "Request body is not valid JSON");
-  }
-}
 
 /** Builds the API routes. */
 export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
@@ -170,9 +150,8 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
   api.get("/products-for-review", async (c) => {
     const query = parseInput(ReviewQuery, c.req.query(), "query");
     if (!query.lease) return c.json(await readReviewPage(deps.db, query, deps.modelId));
-    const reviewer = reviewerOf(c.req.header("x-reviewer"));
+    const reviewer = requireUser().name;
     const page = await readReviewPage(deps.db, { ...query, reviewer }, deps.modelId);
-    if (reviewer === null) return c.json(page);
     // The rows served are leased to this reviewer; one claimed by someone else since the read is dropped.
     const ids = page.items.map((item) => item.product_id);
     if (query.cursor === undefined && query.offset === 0) await releaseLeases(deps.db, reviewer, ids);
@@ -185,20 +164,10 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
     return c.json(await readSuggestedValues(deps.db, { modelId: deps.modelId, importId: query.import_id }));
   });
 
-  // bodyLimit counts bytes as they arrive, so an oversized body is refused without being buffered.
-  const jsonLimit = bodyLimit({
-    maxSize: MAX_JSON_BYTES,
-    onError: () => {
-      throw new ApiProblem(413, `Request body is over ${MAX_JSON_BYTES} bytes`);
-    },
-  });
-
-  api.post("/submit-feedback", jsonLimit, async (c) => {
-    const input = parseInput(FeedbackInput, await readJson(c.req.raw), "feedback");
-    // Signed in (the served app): the account's name, which a client cannot choose. Without the
-    // security layer (feature tests): the body's or header's name, as before.
-    const reviewer = currentUser()?.name ?? input.reviewer ??
-      (c.req.header("x-reviewer")?.trim().slice(0, 100) || "anonymous");
+  api.post("/submit-feedback", async (c) => {
+    const input = parseInput(FeedbackInput, await readJsonBody(c.req.raw), "feedback");
+    // The account's name, which a client cannot choose.
+    const reviewer = requireUser().name;
     const { replayed, ...saved } = await saveFeedback(deps.db, input, {
       modelId: deps.modelId,
       reviewer,
@@ -323,8 +292,7 @@ export const apiDocs: RouteDoc[] = [
       "(the waiting rows nearest to that product among its 1,000 nearest, nearest first, each with " +
       "`similarity`; 404 unknown product). `total` counts up to 1,000 (`total_capped` above). With " +
       "`lease=true` (the review page), rows served to another reviewer in the last 3 minutes are left out " +
-      "and the rows served are reserved for the caller (the signed-in account; X-Reviewer without " +
-      "accounts) for 3 minutes or until decided; a first page (no cursor) ends the caller's earlier " +
+      "and the rows served are reserved for the caller (the signed-in account) for 3 minutes or until decided; a first page (no cursor) ends the caller's earlier " +
       "reservations.",
     query: ReviewQuery,
     responses: { 200: { description: "One page", content: { "application/json": ReviewPage } } },
@@ -344,8 +312,7 @@ export const apiDocs: RouteDoc[] = [
     path: "/submit-feedback",
     tag: "API",
     summary: "Approve or correct a suggestion",
-    description: "The reviewer is the signed-in account (session or API token); `reviewer` in the body " +
-      "and the X-Reviewer header are only used by an app without the security layer. 409 on a row of " +
+    description: "The reviewer is the signed-in account (session or API token). 409 on a row of " +
       "an import that is not imported (still being read, or failed), and on a conflict: " +
       "`expected_feedback_id` (null for a card of the queue) is not the row's latest decision any more; " +
       "the answer's `error.current_decision` is that decision, and nothing is stored. A retry with the " +

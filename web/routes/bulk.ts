@@ -1,7 +1,6 @@
 /** Bulk decisions: the similar rows of a review card, and one decision for a group of them. */
 import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import {
   BulkFeedbackInput,
   BulkFeedbackResult,
@@ -12,14 +11,11 @@ import {
 import { ApiProblem } from "../http/api_error.ts";
 import { parseInput } from "../../core/parse_input.ts";
 import { saveBulkFeedback } from "../../core/review/bulk_feedback.ts";
-import { currentUser } from "../http/current_user.ts";
+import { requireUser } from "../http/current_user.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import type { RouteDoc } from "../http/openapi.ts";
 import { readSimilarRows } from "../../core/review/similar_rows.ts";
 import type { ApiDependencies } from "../http/app_dependencies.ts";
-
-// 500 ids of ten digits each fit in 6 KiB; 64 KiB leaves room for a long correction and whitespace.
-const MAX_JSON_BYTES = 64 * 1024;
 
 /** Builds the bulk-decision routes. */
 export function bulkRoutes(deps: ApiDependencies): Hono<AppEnv> {
@@ -33,23 +29,15 @@ export function bulkRoutes(deps: ApiDependencies): Hono<AppEnv> {
     return c.json(similar);
   });
 
-  const jsonLimit = bodyLimit({
-    maxSize: MAX_JSON_BYTES,
-    onError: () => {
-      throw new ApiProblem(413, `Request body is over ${MAX_JSON_BYTES} bytes`);
-    },
-  });
-
-  routes.post("/submit-feedback-bulk", jsonLimit, async (c) => {
+  routes.post("/submit-feedback-bulk", async (c) => {
     const input = parseInput(BulkFeedbackInput, await readJsonBody(c.req.raw), "bulk feedback");
-    const user = currentUser();
-    // As for POST /submit-feedback: the signed-in account when there is one, which a client cannot choose.
-    const reviewer = user?.name ?? input.reviewer ??
-      (c.req.header("x-reviewer")?.trim().slice(0, 100) || "anonymous");
+    // As for POST /submit-feedback: the account's name, which a client cannot choose.
+    const user = requireUser();
+    const reviewer = user.name;
     const result = await saveBulkFeedback(deps.db, input, {
       modelId: deps.modelId,
       reviewer,
-      actor: { name: user?.name ?? reviewer, id: user?.id ?? null, via: user?.via ?? "anonymous" },
+      actor: { name: user.name, id: user.id, via: user.via },
       models: deps.models,
     });
     // Each decided row has its own entry (kind feedback.bulk), written in the decision's transaction. A

@@ -6,7 +6,6 @@ import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { currentUser } from "../http/current_user.ts";
 import { readImportProgress } from "../../core/imports/import_progress.ts";
 import type { RouteDoc } from "../http/openapi.ts";
 import type { ApiDependencies } from "../http/app_dependencies.ts";
@@ -53,7 +52,7 @@ export function pageRoutes(deps: ApiDependencies): Hono<AppEnv> {
       <Layout title="Review" active="review">
         <h1 class="text-2xl font-semibold mb-4">Review{importId ? ` import ${importId}` : ""}</h1>
         {/* Signed in, decisions are stored under the account's name: no name box to fill in. */}
-        <Island name="ReviewQueue" props={{ importId, pageSize: 20, askReviewerName: !currentUser() }} />
+        <Island name="ReviewQueue" props={{ importId, pageSize: 20 }} />
       </Layout>,
     ));
   });
