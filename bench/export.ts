@@ -6,6 +6,7 @@
  * rows/s, the ratio to the baseline, and the peak RSS of each phase, plus RSS along the CSV export to show
  * it stays flat. Options: --rows N (default 1000000).
  */
+import { signedInApp } from "../testing/signed_in_app.ts";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -17,7 +18,6 @@ import { openPgliteDatabase } from "../core/db/database_pglite.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { sql } from "../core/db/sql.ts";
 import { datasetRows, TEST_MODEL_ID } from "../testing/testing.ts";
-import { createApp } from "../web/app.ts";
 import { readExportPage } from "../core/export/export_rows.ts";
 import { EXPORT_PAGE_SIZE } from "../core/export/export_stream.ts";
 import { mib, sampleRss } from "./rss_sampler.ts";
@@ -105,7 +105,7 @@ async function baseline(db: Database, importId: number): Promise<Phase> {
 
 /** Streams GET /export and counts bytes and lines (no cell holds a line break in this data). */
 async function download(db: Database, format: "csv" | "jsonl", along: number[]): Promise<Phase> {
-  const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 });
+  const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 });
   const rss = sampleRss();
   const started = performance.now();
   const response = await app.request(`/export?format=${format}`);

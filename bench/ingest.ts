@@ -4,6 +4,7 @@
  * (committed batches of 500 under status 'importing', then one finishing transaction). Baseline in the same run: papaparse alone over the same file. Prints rows/s, the ratio,
  * and the peak RSS of each phase. Options: --rows N (default 100000).
  */
+import { signedInApp } from "../testing/signed_in_app.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +15,6 @@ import Papa from "papaparse";
 import { openPgliteDatabase } from "../core/db/database_pglite.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { datasetRows, TEST_MODEL_ID } from "../testing/testing.ts";
-import { createApp } from "../web/app.ts";
 import { mib, sampleRss } from "./rss_sampler.ts";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "100000" } } });
@@ -44,7 +44,7 @@ const parsePeak = rss.stop();
 const db = await openPgliteDatabase(path.join(work, "data"));
 try {
   await migrate(db);
-  const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 * 1024 });
+  const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 * 1024 });
   const rssBefore = process.memoryUsage().rss;
   rss = sampleRss();
   started = performance.now();

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:queue`: GET /products-for-review at 100,000 products, through the real feature app
- * (createApp, `app.request`: routing, zod validation, the queries and JSON, no network).
+ * `npm run bench:queue`: GET /products-for-review at 100,000 products, through the served app signed in
+ * with an API token (`app.request`: authentication, routing, zod validation, the queries and JSON, no
+ * network).
  *
  * The catalogue (bench/catalogue.ts): 5,000 real Walmart-Amazon titles with their real vectors (embedded
  * once, cached), then 95,000 more around them (real vector + noise, renormalised); 10% seed labels, the
@@ -18,6 +19,7 @@
  * Options: --catalogue N (default 100000), --requests N (default 100), --database-url URL, --fresh,
  * --explain.
  */
+import { type SignedInApp, signedInApp } from "../testing/signed_in_app.ts";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -30,7 +32,6 @@ import { openPostgresDatabase } from "../core/db/database_postgres.ts";
 import { listMigrations, migrate } from "../core/db/migrate.ts";
 import { sql, type SqlQuery, vectorLiteral } from "../core/db/sql.ts";
 import { TEST_MODEL_ID } from "../testing/testing.ts";
-import { createApp } from "../web/app.ts";
 import {
   catalogueRows,
   createCatalogueImport,
@@ -122,7 +123,7 @@ interface Result {
  * Checks on the way that cursor pages never repeat a row.
  */
 async function measureCase(
-  app: ReturnType<typeof createApp>,
+  app: SignedInApp,
   item: Case,
   cursorOnly: boolean,
 ): Promise<Result> {
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
   try {
     await migrate(db);
     await ensureCatalogue(db);
-    const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
+    const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
     const [{ id: realImport }] = await db.query<{ id: number }>(sql`
       SELECT id FROM imports WHERE file_name = 'real.csv'`);
     const [{ value: common }] = await db.query<{ value: string }>(sql`
@@ -259,7 +260,11 @@ async function main(): Promise<void> {
 
     if (values.explain) {
       const recording = recorder(db);
-      const explained = createApp({ db: recording.db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
+      const explained = await signedInApp({
+        db: recording.db,
+        modelId: TEST_MODEL_ID,
+        maxUploadBytes: 1024 * 1024,
+      });
       for (const item of cases) {
         recording.take();
         const response = await explained.request(`/products-for-review?limit=20&${item.query}`);
@@ -312,7 +317,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `GET /products-for-review?limit=20 at ${CATALOGUE} products (${waiting} waiting for review), ` +
-        `${REQUESTS} sequential requests per case through createApp(); ratios against the SQL baseline's p50.`,
+        `${REQUESTS} sequential requests per case through await signedInApp(); ratios against the SQL baseline's p50.`,
     );
     console.log("| case | total | p50 ms | p95 ms | max ms | p95 / baseline p50 |");
     console.log("| ---- | ----: | -----: | -----: | -----: | -----------------: |");

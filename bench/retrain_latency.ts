@@ -17,6 +17,7 @@
  * Options: --rows N, --labelled N, --idle-seconds N (default 15), --trace (list every stall over 250 ms
  * with the progress message the retrain reported last before it began: where it holds the event loop).
  */
+import { signedInApp } from "../testing/signed_in_app.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,7 +32,6 @@ import { freePort, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts"
 import { loadTf } from "../core/runtime/tf_backend.ts";
 import type { JobHandler } from "../core/jobs/job_handler.ts";
 import { startWorker } from "../core/worker/worker_loop.ts";
-import { createApp } from "../web/app.ts";
 import { catalogueRows, createCatalogueImport, embedCached } from "./catalogue.ts";
 
 const { values } = parseArgs({
@@ -140,9 +140,9 @@ const worker = await startWorker(db, embedder, {
   })(),
 });
 await worker.idle();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024, models, modelsDir });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024, models, modelsDir });
 const port = await freePort();
-const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
+const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.app.fetch);
 
 // The client: sequential requests on its own thread, each stamped with its wall-clock start.
 const clientSource = `

@@ -1,12 +1,13 @@
 /**
- * `npm run bench:review`: reviewers deciding as fast as the server lets them, through the real feature
- * app (createApp, `app.request`: routing, validation, the queries and JSON, no network), on the embedded
+ * `npm run bench:review`: reviewers deciding as fast as the server lets them, through the served app
+ * (createSecureApp signed in with an API token per reviewer, `app.request`: authentication, routing,
+ * validation, the queries and JSON, no network), on the embedded
  * database (PGlite, in memory).
  *
  * The catalogue: --catalogue real Walmart-Amazon titles (default 3,000) with their real vectors
  * (bench/catalogue.ts: embedded once, cached), every tenth seed-labelled, the others suggested a value.
  * Each case starts from the same catalogue and runs --reviewers reviewers at once for --seconds: each
- * reads a page of the queue as itself (X-Reviewer: leases) and sends every card's decision as the
+ * reads a page of the queue as its own account (leases) and sends every card's decision as the
  * browser does (an approval of the value shown, `expected_feedback_id: null`, a `decision_key`), with up
  * to --in-flight decisions under way per reviewer.
  *
@@ -18,6 +19,7 @@
  *
  * Options: --catalogue N (3000), --reviewers N (5), --seconds N (20), --in-flight N (4).
  */
+import { signedInApp } from "../testing/signed_in_app.ts";
 import { parseArgs } from "node:util";
 import type { ReviewPage } from "../contract/schemas.ts";
 import type { Database } from "../core/db/database.ts";
@@ -25,7 +27,6 @@ import { openPgliteDatabase } from "../core/db/database_pglite.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { sql, vectorLiteral } from "../core/db/sql.ts";
 import { TEST_MODEL_ID } from "../testing/testing.ts";
-import { createApp } from "../web/app.ts";
 import { NeighbourRefresher } from "../core/review/neighbour_refresh.ts";
 import { catalogueRows, createCatalogueImport, embedCached, insertProducts } from "./catalogue.ts";
 
@@ -83,17 +84,23 @@ interface Outcome {
 async function run(mode: "inline" | "deferred", vectors: number[][]): Promise<Outcome> {
   const db = await catalogue(vectors);
   const neighbours = mode === "deferred" ? new NeighbourRefresher(db, { modelId: TEST_MODEL_ID }) : undefined;
-  const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024, neighbours });
+  const deps = { db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024, neighbours };
+  // One account per reviewer, signed in as the review page would be: leases and decisions are per account.
+  const accounts = new Map<string, Awaited<ReturnType<typeof signedInApp>>>();
+  for (let i = 1; i <= REVIEWERS; i++) {
+    accounts.set(`reviewer-${i}`, await signedInApp(deps, { name: `reviewer-${i}`, role: "reviewer" }));
+  }
   const latencies: number[] = [];
   let stored = 0, conflicts = 0, errors = 0;
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
 
   async function reviewer(name: string): Promise<void> {
+    const app = accounts.get(name)!;
     let cursor: string | null = null;
     while (performance.now() < deadline) {
       const url: string = `/products-for-review?limit=20&lease=true${cursor ? `&cursor=${cursor}` : ""}`;
-      const page = await (await app.request(url, { headers: { "x-reviewer": name } })).json() as ReviewPage;
+      const page = await (await app.request(url)).json() as ReviewPage;
       cursor = page.next_cursor;
       if (page.items.length === 0) {
         if (cursor === null) return;
@@ -105,7 +112,7 @@ async function run(mode: "inline" | "deferred", vectors: number[][]): Promise<Ou
           const sent = performance.now();
           const response = await app.request("/submit-feedback", {
             method: "POST",
-            headers: { "content-type": "application/json", "x-reviewer": name },
+            headers: { "content-type": "application/json" },
             body: JSON.stringify({
               product_id: item.product_id,
               approved: item.suggestion !== null,

@@ -6,9 +6,7 @@
  * claimed the row between the read and the claim) drops the row from the page.
  *
  * A lease ends when it expires, when the row is decided (by anyone: see feedback.ts) or when its
- * reviewer starts the queue again (the first page, no cursor). Only a known reviewer (a signed-in
- * account, or a name given to an app without accounts) claims; an anonymous reader claims nothing but
- * is not served rows leased to others either.
+ * reviewer (a signed-in account) starts the queue again (the first page, no cursor).
  */
 import type { Queryable } from "../db/database.ts";
 import { sql, type SqlQuery } from "../db/sql.ts";

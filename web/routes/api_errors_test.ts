@@ -1,4 +1,5 @@
 /** The API's one error shape for unknown routes and unexpected failures. */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -13,7 +14,7 @@ function spools(): string[] {
 }
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
 after(() => db.close());
 
 async function errorOf(response: Response): Promise<ApiError> {

@@ -3,6 +3,7 @@
  * embedding model. The tests run in order and build on each other: an unlabelled import with no labels
  * anywhere, one human correction, then an import with seed labels.
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type {
@@ -21,10 +22,9 @@ import {
   toCsv,
 } from "../../testing/testing.ts";
 import type { WorkerHandle } from "../../core/worker/worker_loop.ts";
-import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
 let worker: WorkerHandle | undefined;
 
 after(async () => {

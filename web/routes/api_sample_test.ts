@@ -3,6 +3,7 @@
  * (every row of the file, its seed labels, the embedding queue), marked as a sample in GET /imports, refused
  * while it exists, and loadable again once deleted.
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -11,10 +12,9 @@ import type { ApiError, ImportCreated, ImportProgress } from "../../contract/sch
 import { sql } from "../../core/db/sql.ts";
 import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
 import { SAMPLE_CATALOGUE_PATH } from "../../core/imports/sample_catalogue.ts";
-import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
 after(() => db.close());
 
 const file = Papa.parse<Record<string, string>>(fs.readFileSync(SAMPLE_CATALOGUE_PATH, "utf8"), {

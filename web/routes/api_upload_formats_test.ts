@@ -4,16 +4,16 @@
  * file imports with the values a person sees in it, or is refused naming the file line; against the real
  * (in-memory PGlite) database.
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import type { ApiError, ImportCreated } from "../../contract/schemas.ts";
 import { sql } from "../../core/db/sql.ts";
 import { openTestDatabase, TEST_MODEL_ID } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
 after(() => db.close());
 
 type Row = Record<string, string>;

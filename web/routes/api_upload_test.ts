@@ -3,6 +3,7 @@
  * refused file answers with its status and a message naming the problem, leaves no rows behind and is
  * recorded as a failed import.
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
@@ -10,11 +11,10 @@ import Papa from "papaparse";
 import type { ApiError, ImportCreated } from "../../contract/schemas.ts";
 import { sql } from "../../core/db/sql.ts";
 import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
-const smallApp = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1000 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+const smallApp = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1000 });
 after(() => db.close());
 
 type Row = Record<string, string>;

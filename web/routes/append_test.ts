@@ -3,6 +3,7 @@
  * worker and the real embedding model: decisions already made are reused and stay out of the review
  * queue and out of training, refused appends write nothing, and DELETE /imports/:id removes one file.
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type {
@@ -21,12 +22,11 @@ import {
   TEST_MODEL_ID,
   toCsv,
 } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 
 type Row = Record<string, string>;
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
 const worker = await startTestWorker(db);
 after(async () => {
   await worker.stop();

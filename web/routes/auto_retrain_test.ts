@@ -5,6 +5,7 @@
  * /models and in POST /load-model's 409; then a file uploaded with a label column trained and activated
  * without anyone pressing Retrain, GET /models saying why.
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -27,7 +28,6 @@ import {
   TEST_MODEL_ID,
   toCsv,
 } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-web-auto-retrain-"));
@@ -41,7 +41,13 @@ const worker = await startTestWorker(db, {
   models,
   jobHandlers: modelJobHandlers({ modelsDir, models, training: { epochs: 15, learningCurve: false } }),
 });
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024, models, modelsDir });
+const app = await signedInApp({
+  db,
+  modelId: TEST_MODEL_ID,
+  maxUploadBytes: 10 * 1024 * 1024,
+  models,
+  modelsDir,
+});
 
 after(async () => {
   await worker.stop();

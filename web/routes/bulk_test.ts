@@ -4,6 +4,7 @@
  * several suppliers, titles varied), grouped, previewed, decided as one, audited row by row through the
  * served app, and refused or rolled back as a whole when they must be.
  */
+import { type SignedInApp, signedInApp } from "../../testing/signed_in_app.ts";
 import type { AppEnv } from "../http/app_env.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -23,14 +24,13 @@ import {
   TEST_MODEL_ID,
   toCsv,
 } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 import { createUser } from "../../core/accounts/accounts.ts";
 import { BULK_AUDIT_KIND } from "../../core/review/bulk_feedback.ts";
 import { createSecureApp } from "../secure_app.ts";
 
 const db = await openTestDatabase();
 const deps = { db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 };
-const app = createApp(deps);
+const app = await signedInApp(deps);
 after(() => db.close());
 
 const pool = datasetRows(600);
@@ -74,7 +74,7 @@ async function json<T>(response: Response | Promise<Response>, status: number): 
 
 function bulk(
   body: unknown,
-  target: Hono<AppEnv> = app,
+  target: Pick<SignedInApp, "request"> | Pick<Hono<AppEnv>, "request"> = app,
   headers: Record<string, string> = {},
 ): Promise<Response> {
   return Promise.resolve(target.request("/submit-feedback-bulk", {

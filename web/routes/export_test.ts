@@ -3,6 +3,7 @@
  * suggestions written as the worker writes them, decisions through POST /submit-feedback, and every export
  * read back with papaparse (CSV) or JSON.parse (JSON Lines).
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import Papa from "papaparse";
@@ -10,10 +11,9 @@ import type { ApiError, ImportCreated } from "../../contract/schemas.ts";
 import type { Database } from "../../core/db/database.ts";
 import { sql } from "../../core/db/sql.ts";
 import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
 after(() => db.close());
 
 type Row = Record<string, string>;
@@ -299,7 +299,7 @@ test("format=jsonl writes one JSON object per row in column order, typed and not
 test("import_id exports one import in its own column order; without it imports are united in first-seen order", async () => {
   const fresh = await openTestDatabase();
   try {
-    const freshApp = createApp({ db: fresh, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
+    const freshApp = await signedInApp({ db: fresh, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
     const first = await upload([{ id: "1", title: "Koss EQ50", category: "audio" }], undefined, freshApp);
     const second = await upload(
       [{ sku: "s9", colour: "red", title: "Kodak ink", category: "" }],

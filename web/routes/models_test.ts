@@ -8,6 +8,7 @@
  * The worker has its own ModelRuntime, as a separate process would, and follows activations through
  * NOTIFY; the web app has another.
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -36,7 +37,6 @@ import {
   TEST_MODEL_ID,
   toCsv,
 } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 
 const db = await openTestDatabase();
 // These tests retrain and load by hand; auto_retrain_test.ts covers retraining and activation by themselves.
@@ -51,7 +51,7 @@ const worker = await startTestWorker(db, {
   models: workerModels,
   jobHandlers: modelJobHandlers({ modelsDir, models: workerModels, training: { epochs: 20 } }),
 });
-const app = createApp({
+const app = await signedInApp({
   db,
   modelId: TEST_MODEL_ID,
   maxUploadBytes: 10 * 1024 * 1024,

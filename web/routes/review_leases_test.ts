@@ -3,6 +3,7 @@
  * different cards, both on the first page and on the pages they fetch ahead; a decision or a restart of
  * the queue ends a lease, and an expired lease counts as none.
  */
+import { type SignedInApp, signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ImportCreated, ReviewPage } from "../../contract/schemas.ts";
@@ -14,11 +15,16 @@ import {
   TEST_MODEL_ID,
   toCsv,
 } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 import { claimLeases } from "../../core/review/review_leases.ts";
 
 const db = await openTestDatabase();
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 });
+const deps = { db, modelId: TEST_MODEL_ID, maxUploadBytes: 10 * 1024 * 1024 };
+const app = await signedInApp(deps);
+// Each reviewer signs in with an account of their own: leases are per account.
+const reviewers: Record<string, SignedInApp> = {};
+for (const name of ["alice", "bob", "carol"]) {
+  reviewers[name] = await signedInApp(deps, { name, role: "reviewer" });
+}
 const worker = await startTestWorker(db);
 after(async () => {
   await worker.stop();
@@ -37,12 +43,14 @@ const created = await upload.json() as ImportCreated;
 assert.equal(upload.status, 201, JSON.stringify(created));
 await worker.idle();
 
+/** A reviewer's page of the queue (lease=true, as the review page reads it); null: a read without lease. */
 async function page(reviewer: string | null, cursor?: string): Promise<ReviewPage> {
-  const params = new URLSearchParams({ limit: "10", import_id: String(created.import_id), lease: "true" });
+  const params = new URLSearchParams({ limit: "10", import_id: String(created.import_id) });
+  if (reviewer !== null) params.set("lease", "true");
   if (cursor) params.set("cursor", cursor);
-  const response = await app.request(`/products-for-review?${params}`, {
-    headers: reviewer === null ? {} : { "x-reviewer": reviewer },
-  });
+  const response = await (reviewer === null ? app : reviewers[reviewer]).request(
+    `/products-for-review?${params}`,
+  );
   const body = await response.json();
   assert.equal(response.status, 200, JSON.stringify(body));
   return body as ReviewPage;
@@ -60,20 +68,20 @@ test("two reviewers are served different cards, on the first page and the pages 
   const bobNext = await page("bob", bob.next_cursor!);
   const aliceAll = [...ids(alice), ...ids(aliceNext)];
   assert.deepEqual(ids(bobNext).filter((id) => aliceAll.includes(id)), []);
-  // Alice reading her first page again keeps those cards (and frees the page she fetched ahead); an
-  // anonymous reader is served none of the cards still leased.
+  // Alice reading her first page again keeps those cards (and frees the page she fetched ahead); a third
+  // reviewer is served none of the cards still leased.
   assert.deepEqual(ids(await page("alice")), ids(alice));
   const leased = [...ids(alice), ...ids(bob), ...ids(bobNext)];
-  assert.deepEqual(ids(await page(null)).filter((id) => leased.includes(id)), []);
+  assert.deepEqual(ids(await page("carol")).filter((id) => leased.includes(id)), []);
 });
 
 test("a decision ends the lease; a first page ends the reviewer's other leases; an expired lease is free", async () => {
   await db.query(sql`DELETE FROM review_leases`);
   const alice = await page("alice");
   const [decided, ...rest] = alice.items;
-  const response = await app.request("/submit-feedback", {
+  const response = await reviewers.alice.request("/submit-feedback", {
     method: "POST",
-    headers: { "content-type": "application/json", "x-reviewer": "alice" },
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ product_id: decided.product_id, approved: false, corrected_text: "mice" }),
   });
   assert.equal(response.status, 201);
@@ -106,9 +114,9 @@ test("a row decided between a page's read and its claim is not claimed (its leas
   const [row] = (await page(null)).items;
   // Alice was served the row and decided it; the decision ended her lease.
   assert.ok((await claimLeases(db, "alice", [row.product_id])).has(row.product_id));
-  const response = await app.request("/submit-feedback", {
+  const response = await reviewers.alice.request("/submit-feedback", {
     method: "POST",
-    headers: { "content-type": "application/json", "x-reviewer": "alice" },
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ product_id: row.product_id, approved: false, corrected_text: "mice" }),
   });
   assert.equal(response.status, 201);
@@ -119,9 +127,9 @@ test("a row decided between a page's read and its claim is not claimed (its leas
 test("a read without lease=true (a script, the status command) reserves nothing and sees every waiting row", async () => {
   await db.query(sql`DELETE FROM review_leases`);
   const alice = await page("alice");
-  const response = await app.request(`/products-for-review?limit=10&import_id=${created.import_id}`, {
-    headers: { "x-reviewer": "bob" },
-  });
+  const response = await reviewers.bob.request(
+    `/products-for-review?limit=10&import_id=${created.import_id}`,
+  );
   const plain = await response.json() as ReviewPage;
   assert.deepEqual(ids(plain), ids(alice), "alice's cards are listed");
   const [{ leases }] = await db.query<{ leases: number }>(sql`

@@ -3,12 +3,12 @@
  * the real database. Deterministic: the registry's report hook holds the import at a batch boundary
  * while the test looks, instead of sleeping and hoping the import is half way.
  */
+import { signedInApp } from "../../testing/signed_in_app.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ApiError, ImportCreated, ImportProgress, UploadProgress } from "../../contract/schemas.ts";
 import { sql } from "../../core/db/sql.ts";
 import { datasetRows, openTestDatabase, TEST_MODEL_ID, toCsv } from "../../testing/testing.ts";
-import { createApp } from "../app.ts";
 import { UploadRegistry } from "../../core/imports/upload_progress.ts";
 import { nudgeImportRecovery } from "../../core/imports/import_recovery.ts";
 
@@ -39,7 +39,7 @@ class Gate {
 
 let gate: Gate | undefined;
 const uploads = new UploadRegistry({ onReport: (_key, progress) => gate?.wait(progress) });
-const app = createApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 50 * 1024 * 1024, uploads });
+const app = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 50 * 1024 * 1024, uploads });
 
 // 8,000 real rows (about 830 kB): 16 batches of 500, and more than the 256 kB the reader takes at a time,
 // so the first report comes with most of the file still unread.
