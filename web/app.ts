@@ -12,7 +12,10 @@ import { pageDocs, pageRoutes } from "./routes/pages.tsx";
 import { staticDocs, staticRoutes } from "./routes/static.ts";
 import { workerDocs, workerRoutes } from "./routes/workers.tsx";
 
-/** Builds the app; tests call `app.request()` on it without a server. */
+/**
+ * The product's routes. Only createSecureApp serves them, behind authentication, the access policy, CSRF
+ * and the audit log: handlers that record who acted rely on a signed-in account.
+ */
 export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(handleError);
