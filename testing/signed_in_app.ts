@@ -40,10 +40,12 @@ export async function signedInApp(
     app,
     name,
     token,
-    request(input, init = {}) {
-      const headers = new Headers(init.headers);
-      if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
-      return Promise.resolve(app.request(input, { ...init, headers }));
+    request(input, init) {
+      // A Request keeps its own headers, body and signal; the token is added unless it names its own.
+      const url = typeof input === "string" && input.startsWith("/") ? `http://localhost${input}` : input;
+      const request = new Request(url, init);
+      if (!request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${token}`);
+      return Promise.resolve(app.request(request));
     },
   };
 }

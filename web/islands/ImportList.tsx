@@ -67,8 +67,8 @@ function SampleOffer({ onError }: { onError: (message: string) => void }) {
       <p class="text-slate-700">No imports yet. Upload a CSV above, or try CSV-Sorter on a sample first.</p>
       <p class="text-sm text-slate-600 mt-1">
         The sample catalogue holds 2,400 real Amazon products of 12 categories, a quarter of them already
-        categorised: within a minute they are embedded and the rest have suggestions to review. Delete it like
-        any import when you are done.
+        categorised: the first rows have suggestions to review at once, and all are embedded within a few
+        minutes (the import's progress shows how long). Delete it like any import when you are done.
       </p>
       <button
         type="button"

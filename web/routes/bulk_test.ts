@@ -352,7 +352,7 @@ test("POST /submit-feedback-bulk: the preview counts what is applied; each row g
   assert.equal(moved_label, 0, "the skipped row stays undecided");
 
   const audit = await db.query<{ actor: string; via: string; details: Record<string, unknown> }>(sql`
-    SELECT actor, via, details FROM audit_log WHERE kind = ${BULK_AUDIT_KIND} ORDER BY id`);
+    SELECT actor, via, details FROM audit_log WHERE kind = ${BULK_AUDIT_KIND} AND actor = 'rita' ORDER BY id`);
   assert.deepEqual(
     audit.map((entry) => [entry.actor, entry.via, entry.details.product_id, entry.details.feedback_id]),
     ready.map((id, index) => ["rita", "session", id, applied.feedback_ids[index]]),
@@ -364,7 +364,7 @@ test("POST /submit-feedback-bulk: the preview counts what is applied; each row g
   const refused = await json<ApiError>(bulk({ ...body, product_ids: [] }, secure, signedIn), 422);
   assert.match(refused.error.message, /^Invalid bulk feedback: product_ids/);
   const generic = await db.query<{ kind: string }>(sql`
-    SELECT kind FROM audit_log WHERE details->>'path' = '/submit-feedback-bulk' ORDER BY id`);
+    SELECT kind FROM audit_log WHERE details->>'path' = '/submit-feedback-bulk' AND actor = 'rita' ORDER BY id`);
   assert.deepEqual(
     generic,
     [{ kind: "POST /submit-feedback-bulk.refused" }],
