@@ -64,13 +64,23 @@ export async function storeCoverage(
   coverage: Map<number, number>,
 ): Promise<void> {
   if (coverage.size === 0) return;
+  // Rows are locked in product id order first: two of these statements (a decision's re-score and the
+  // worker's sweep, or the spread below) would otherwise lock in hash order and deadlock on PostgreSQL.
   await db.query(sql`
+    WITH item AS (
+      SELECT * FROM unnest(${[...coverage.keys()]}::int[], ${[
+    ...coverage.values(),
+  ]}::real[]) AS item(id, coverage)
+    ), locked AS (
+      SELECT q.product_id FROM review_queue q JOIN item ON q.product_id = item.id
+      WHERE q.model_id = ${modelId} AND q.coverage IS DISTINCT FROM item.coverage
+      ORDER BY q.product_id FOR UPDATE OF q
+    )
     UPDATE review_queue q
     SET coverage = item.coverage,
         rank_priority = review_queue_priority(q.rank_confidence, q.density, item.coverage, q.redundancy)
-    FROM unnest(${[...coverage.keys()]}::int[], ${[...coverage.values()]}::real[]) AS item(id, coverage)
-    WHERE q.model_id = ${modelId} AND q.product_id = item.id
-      AND q.coverage IS DISTINCT FROM item.coverage`);
+    FROM item JOIN locked ON locked.product_id = item.id
+    WHERE q.model_id = ${modelId} AND q.product_id = item.id`);
 }
 
 /** spreadQueueTop reads this many rows from the top of the queue. */
@@ -165,13 +175,21 @@ export async function spreadQueueTop(
     }
     await pause();
   }
+  // Locked in product id order first, as storeCoverage does: no deadlock between the two.
   await db.query(sql`
+    WITH item AS (
+      SELECT * FROM unnest(${rows.map((row) => row.id)}::int[], ${
+    Array.from(redundancy)
+  }::real[]) AS item(id, redundancy)
+    ), locked AS (
+      SELECT q.product_id FROM review_queue q JOIN item ON q.product_id = item.id
+      WHERE q.model_id = ${options.modelId}
+      ORDER BY q.product_id FOR UPDATE OF q
+    )
     UPDATE review_queue q
     SET redundancy = item.redundancy,
         rank_priority = review_queue_priority(q.rank_confidence, q.density, q.coverage, item.redundancy)
-    FROM unnest(${rows.map((row) => row.id)}::int[], ${
-    Array.from(redundancy)
-  }::real[]) AS item(id, redundancy)
+    FROM item JOIN locked ON locked.product_id = item.id
     WHERE q.model_id = ${options.modelId} AND q.product_id = item.id`);
   return rows.length;
 }
