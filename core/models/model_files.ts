@@ -5,17 +5,12 @@
  * and a rename (as model_store.ts saves), so a crash leaves either no folder or a complete one.
  * loadModelVersion still checks every file against the manifest after either path.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
-import { versionDir } from "./model_store.ts";
+import { moveIntoPlace, sha256, versionDir, writeDurably } from "./model_store.ts";
 import { modelTempPrefix } from "./model_temp_folders.ts";
-
-function sha256(bytes: Uint8Array): string {
-  return crypto.createHash("sha256").update(bytes).digest("hex");
-}
 
 /** manifest.json and every file it lists, as the folder holds them; undefined when there is no manifest. */
 function folderFiles(dir: string): Map<string, Uint8Array> | undefined {
@@ -100,16 +95,9 @@ export async function cacheModelFiles(
       // One file per query: a version's lexical channel is tens of MB, never all in one result.
       const [row] = await db.query<{ bytes: Uint8Array }>(sql`
         SELECT bytes FROM model_version_files WHERE version = ${version} AND name = ${name}`);
-      const fd = fs.openSync(path.join(tempDir, name), "w");
-      try {
-        fs.writeSync(fd, new Uint8Array(row.bytes));
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      writeDurably(path.join(tempDir, name), new Uint8Array(row.bytes));
     }
-    if (fs.existsSync(dir)) fs.renameSync(dir, `${dir}.stale-${Date.now()}`);
-    fs.renameSync(tempDir, dir);
+    moveIntoPlace(tempDir, dir);
   } catch (error) {
     fs.rmSync(tempDir, { recursive: true, force: true });
     throw error;

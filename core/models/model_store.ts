@@ -83,11 +83,13 @@ export function versionDir(modelsDir: string, version: string): string {
   return path.join(modelsDir, version);
 }
 
-function sha256(bytes: Uint8Array): string {
+/** The hex SHA-256 of `bytes`: the checksum every manifest and model_version_files row holds. */
+export function sha256(bytes: Uint8Array): string {
   return crypto.createHash("sha256").update(bytes).digest("hex");
 }
 
-function writeDurably(file: string, bytes: Uint8Array | string): void {
+/** Writes `file` and fsyncs it before returning, so a folder renamed into place holds its bytes. */
+export function writeDurably(file: string, bytes: Uint8Array | string): void {
   const fd = fs.openSync(file, "w");
   try {
     fs.writeSync(fd, typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes);
@@ -95,6 +97,15 @@ function writeDurably(file: string, bytes: Uint8Array | string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Renames a complete temporary version folder to `finalDir`. A folder already there (left by an earlier
+ * database with the same MODELS_DIR, or a damaged cache) is moved aside, not overwritten.
+ */
+export function moveIntoPlace(tempDir: string, finalDir: string): void {
+  if (fs.existsSync(finalDir)) fs.renameSync(finalDir, `${finalDir}.stale-${Date.now()}`);
+  fs.renameSync(tempDir, finalDir);
 }
 
 /** An IOHandler that writes tfjs' layers format (model.json + one weights.bin) into `dir`. */
@@ -157,8 +168,7 @@ export async function saveModelVersion(tf: Tf, modelsDir: string, model: ModelTo
       backend: model.backend,
     };
     writeDurably(path.join(tempDir, "manifest.json"), JSON.stringify(manifest, null, 2));
-    if (fs.existsSync(finalDir)) fs.renameSync(finalDir, `${finalDir}.stale-${Date.now()}`);
-    fs.renameSync(tempDir, finalDir);
+    moveIntoPlace(tempDir, finalDir);
     return finalDir;
   } catch (error) {
     fs.rmSync(tempDir, { recursive: true, force: true });

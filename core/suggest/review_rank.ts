@@ -64,21 +64,41 @@ export async function storeCoverage(
   coverage: Map<number, number>,
 ): Promise<void> {
   if (coverage.size === 0) return;
-  // Rows are locked in product id order first: two of these statements (a decision's re-score and the
-  // worker's sweep, or the spread below) would otherwise lock in hash order and deadlock on PostgreSQL.
+  await setRankColumn(db, modelId, "coverage", [...coverage.keys()], [...coverage.values()], {
+    onlyChanged: true,
+  });
+}
+
+/**
+ * Sets one of the queue's rank inputs (coverage or redundancy) for the rows `ids` (values by position)
+ * and recomputes their sort key; with `onlyChanged`, rows already holding the value are not written.
+ * Rows are locked in product id order first: two of these statements (a decision's re-score storing
+ * coverage, the worker's spread storing redundancy) would otherwise lock in hash-join order and deadlock
+ * on PostgreSQL.
+ */
+async function setRankColumn(
+  db: Queryable,
+  modelId: string,
+  column: "coverage" | "redundancy",
+  ids: number[],
+  values: number[],
+  options: { onlyChanged: boolean },
+): Promise<void> {
+  const target = column === "coverage" ? sql`coverage` : sql`redundancy`;
+  const coverage = column === "coverage" ? sql`item.value` : sql`q.coverage`;
+  const redundancy = column === "redundancy" ? sql`item.value` : sql`q.redundancy`;
+  const changed = options.onlyChanged ? sql`AND q.${target} IS DISTINCT FROM item.value` : sql``;
   await db.query(sql`
     WITH item AS (
-      SELECT * FROM unnest(${[...coverage.keys()]}::int[], ${[
-    ...coverage.values(),
-  ]}::real[]) AS item(id, coverage)
+      SELECT * FROM unnest(${ids}::int[], ${values}::real[]) AS item(id, value)
     ), locked AS (
       SELECT q.product_id FROM review_queue q JOIN item ON q.product_id = item.id
-      WHERE q.model_id = ${modelId} AND q.coverage IS DISTINCT FROM item.coverage
+      WHERE q.model_id = ${modelId} ${changed}
       ORDER BY q.product_id FOR UPDATE OF q
     )
     UPDATE review_queue q
-    SET coverage = item.coverage,
-        rank_priority = review_queue_priority(q.rank_confidence, q.density, item.coverage, q.redundancy)
+    SET ${target} = item.value,
+        rank_priority = review_queue_priority(q.rank_confidence, q.density, ${coverage}, ${redundancy})
     FROM item JOIN locked ON locked.product_id = item.id
     WHERE q.model_id = ${modelId} AND q.product_id = item.id`);
 }
@@ -175,21 +195,8 @@ export async function spreadQueueTop(
     }
     await pause();
   }
-  // Locked in product id order first, as storeCoverage does: no deadlock between the two.
-  await db.query(sql`
-    WITH item AS (
-      SELECT * FROM unnest(${rows.map((row) => row.id)}::int[], ${
-    Array.from(redundancy)
-  }::real[]) AS item(id, redundancy)
-    ), locked AS (
-      SELECT q.product_id FROM review_queue q JOIN item ON q.product_id = item.id
-      WHERE q.model_id = ${options.modelId}
-      ORDER BY q.product_id FOR UPDATE OF q
-    )
-    UPDATE review_queue q
-    SET redundancy = item.redundancy,
-        rank_priority = review_queue_priority(q.rank_confidence, q.density, q.coverage, item.redundancy)
-    FROM item JOIN locked ON locked.product_id = item.id
-    WHERE q.model_id = ${options.modelId} AND q.product_id = item.id`);
+  await setRankColumn(db, options.modelId, "redundancy", rows.map((row) => row.id), Array.from(redundancy), {
+    onlyChanged: false,
+  });
   return rows.length;
 }
