@@ -55,9 +55,13 @@ step "deployment files" bash scripts/check_deploy.sh
 step "layering" node scripts/check_layers.mjs
 
 # *_server_test.ts need a real server (TEST_DATABASE_URL): they run in the PostgreSQL block only.
-mapfile -t worker_tests < <(find gpu-worker core testing -name '*_test.ts' ! -name '*_server_test.ts' | sort)
+# The core's web-side concepts (imports, review, export, accounts) run in the web server only, under Deno:
+# their tests run with the web suites. The rest of the core runs in worker processes too: Node and Deno.
+web_side=(core/imports core/review core/export core/accounts)
+mapfile -t worker_tests < <(find gpu-worker core testing -name '*_test.ts' ! -name '*_server_test.ts' |
+  grep -vE '^core/(imports|review|export|accounts)/' | sort)
 mapfile -t server_tests < <(find gpu-worker core testing -name '*_server_test.ts' | sort)
-mapfile -t web_tests < <(find web contract -name '*_test.ts' | sort)
+mapfile -t web_tests < <(find web contract "${web_side[@]}" -name '*_test.ts' | sort)
 mapfile -t e2e_tests < <(find web/e2e -name '*_e2e.ts' 2>/dev/null | sort)
 
 suite "worker tests under Node" node node --import tsx --test --test-concurrency=1 "${worker_tests[@]}"
