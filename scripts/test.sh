@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: format check, lint, type check, then every suite — the worker module under Node AND Deno,
-# the web server under Deno, the browser test under Node with Debian's Chromium. Ends with the one line
-# CI reads: "N passed, N failed".
+# `npm test`: format check, lint, type check, then every suite — the core under Deno on PGlite and under
+# Node on PostgreSQL, the web server under Deno on both, the browser test under Node with Debian's
+# Chromium. Ends with the one line CI reads: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export ALLOW_REMOTE_MODELS=0
@@ -56,7 +56,9 @@ step "layering" node scripts/check_layers.mjs
 
 # *_server_test.ts need a real server (TEST_DATABASE_URL): they run in the PostgreSQL block only.
 # The core's web-side concepts (imports, review, export, accounts) run in the web server only, under Deno:
-# their tests run with the web suites. The rest of the core runs in worker processes too: Node and Deno.
+# their tests run with the web suites. The rest of the core runs where it runs in production: under Deno
+# on PGlite (the embedded default, one Deno process) and under Node on PostgreSQL (separate workers, which
+# refuse the embedded database: gpu-worker/main.ts).
 web_side=(core/imports core/review core/export core/accounts)
 mapfile -t worker_tests < <(find gpu-worker core testing -name '*_test.ts' ! -name '*_server_test.ts' |
   grep -vE '^core/(imports|review|export|accounts)/' | sort)
@@ -64,7 +66,6 @@ mapfile -t server_tests < <(find gpu-worker core testing -name '*_server_test.ts
 mapfile -t web_tests < <(find web contract "${web_side[@]}" -name '*_test.ts' | sort)
 mapfile -t e2e_tests < <(find web/e2e -name '*_e2e.ts' 2>/dev/null | sort)
 
-suite "worker tests under Node" node node --import tsx --test --test-concurrency=1 "${worker_tests[@]}"
 suite "worker tests under Deno" deno "$deno" test -A --no-check "${worker_tests[@]}"
 suite "web tests under Deno" deno "$deno" test -A --no-check "${web_tests[@]}"
 

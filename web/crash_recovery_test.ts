@@ -113,8 +113,10 @@ async function startApp(env: Record<string, string> = {}): Promise<App> {
   });
   running.add(child);
   let output = "";
+  // "close", not "exit": it comes after the pipes are drained, so output() holds every line the process
+  // wrote before it died (a log line written just before a kill is still in the pipe at "exit").
   const exit = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => {
+    child.once("close", (code) => {
       running.delete(child);
       resolve(code);
     })
