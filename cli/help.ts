@@ -10,7 +10,7 @@ Commands:
                       upload a CSV (streamed); prints the import id; --wait follows embedding;
                       encoding and header row (file line) are detected unless given; a file with
                       the same rows as an earlier import is refused (exit 4) unless --on-duplicate
-  sample [--wait]     load the server's sample catalogue (2,400 products, a quarter categorised)
+  sample [--wait]     load the server's sample catalogue (1,200 products, a quarter categorised)
                       to try the product; prints the import id
   wait <import id>    follow embedding until every row is embedded (or failed)
   export [-o file|-] [--import N] [--rows all|reviewed|accepted] [--format csv|jsonl]

@@ -249,10 +249,14 @@ const productId = z.number().int().positive().max(2_147_483_647);
  */
 export const IdParam = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
-/** Query of GET /products/:id/similar: cosine similarity threshold and how many rows at most. */
+/**
+ * Query of GET /products/:id/similar: cosine similarity threshold, how many rows at most, and the import
+ * the rows must come from (the review page's scope: a reviewer working one file never decides another's).
+ */
 export const SimilarQuery = z.object({
   min_similarity: z.coerce.number().min(0.5).max(1).default(0.8),
   limit: z.coerce.number().int().min(1).max(MAX_SIMILAR_ROWS).default(50),
+  import_id: z.coerce.number().int().positive().max(2_147_483_647).optional(),
 });
 export type SimilarQuery = z.infer<typeof SimilarQuery>;
 
@@ -280,6 +284,8 @@ export const SimilarRows = z.object({
   suggestion: z.string().nullable(),
   min_similarity: z.number(),
   limit: z.number().int(),
+  /** The import the rows were taken from; null: every import. */
+  import_id: z.number().int().nullable(),
   rows: z.array(SimilarRow),
   reason: z.enum(["no_vector", "no_suggestion"]).nullable(),
   message: z.string().nullable(),

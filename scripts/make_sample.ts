@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Draws datasets/sample/sample_catalogue.csv from datasets/walmart_amazon/tableB.csv (CC BY 4.0): the 12
-// largest categories, 200 rows each, in a seeded shuffle; one row in four keeps its category as a seed
+// largest categories, 100 rows each, in a seeded shuffle; one row in four keeps its category as a seed
 // label, the others leave it empty for the product to suggest. Rerunning gives the same file.
 // Usage: node --import tsx scripts/make_sample.ts
 import fs from "node:fs";
@@ -12,7 +12,7 @@ const root = path.resolve(import.meta.dirname ?? ".", "..");
 const source = path.join(root, "datasets/walmart_amazon/tableB.csv");
 const target = path.join(root, "datasets/sample/sample_catalogue.csv");
 const CATEGORIES = 12;
-const PER_CATEGORY = 200;
+const PER_CATEGORY = 100;
 const SEED_LABEL_EVERY = 4;
 
 type Row = Record<string, string>;

@@ -1,6 +1,6 @@
 /**
  * The sample catalogue a new user can load from the empty Imports page (POST /imports/sample, or
- * `csv-sorter sample`): 2,400 real Amazon product rows of 12 categories, one in four with its category as a
+ * `csv-sorter sample`): 1,200 real Amazon product rows of 12 categories, one in four with its category as a
  * seed label (datasets/sample/, drawn by scripts/make_sample.ts from the Walmart-Amazon benchmark,
  * CC BY 4.0). It goes through the same import as an upload, so it is embedded, suggested, reviewed,
  * exported and deleted like any file; only `imports.sample` marks it.

@@ -41,6 +41,7 @@ export async function readSimilarRows(
     suggestion: anchor.suggestion,
     min_similarity: options.min_similarity,
     limit: options.limit,
+    import_id: options.import_id ?? null,
     rows: [],
     reason: null,
     message: null,
@@ -74,6 +75,7 @@ export async function readSimilarRows(
       CROSS JOIN anchor
       WHERE suggestions.value = ${anchor.suggestion}
         AND products.id <> ${productId}
+        ${options.import_id === undefined ? sql`` : sql`AND products.import_id = ${options.import_id}`}
         AND NOT EXISTS (SELECT 1 FROM product_labels WHERE product_labels.product_id = products.id)
     )
     SELECT product_id, import_id, row_number, text, confidence,

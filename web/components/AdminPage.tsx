@@ -52,7 +52,9 @@ export function AdminPage({ users, tokens, notice, error, newToken }: AdminPageP
             <th class="px-3 py-2">Name</th>
             <th class="px-3 py-2">Role</th>
             <th class="px-3 py-2">Created</th>
-            <th class="px-3 py-2"></th>
+            <th class="px-3 py-2">
+              <span class="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -141,7 +143,9 @@ export function AdminPage({ users, tokens, notice, error, newToken }: AdminPageP
             <th class="px-3 py-2">Acts as</th>
             <th class="px-3 py-2">Created</th>
             <th class="px-3 py-2">Last used</th>
-            <th class="px-3 py-2"></th>
+            <th class="px-3 py-2">
+              <span class="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>

@@ -39,7 +39,7 @@ function constraints(schema: JsonSchema): string {
 function Type({ schema }: { schema: JsonSchema }): ComponentChildren {
   if (typeof schema.$ref === "string") {
     const name = refName(schema.$ref);
-    return <a class="text-blue-700 hover:underline" href={`#schema-${name}`}>{name}</a>;
+    return <a class="text-blue-700 underline" href={`#schema-${name}`}>{name}</a>;
   }
   if (Array.isArray(schema.enum)) return schema.enum.map((value) => JSON.stringify(value)).join(" | ");
   const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
@@ -177,8 +177,9 @@ export function ApiReference({ document }: ApiReferenceProps) {
       <h1 class="text-2xl font-semibold mb-2">{document.info.title}</h1>
       <p class="text-slate-600 mb-2">{document.info.description}</p>
       <p class="mb-6 text-sm">
-        Machine-readable: <a class="text-blue-700 hover:underline" href="/openapi.json">/openapi.json</a>{" "}
-        (OpenAPI {document.openapi}).
+        Machine-readable: <a class="text-blue-700 underline" href="/openapi.json">/openapi.json</a> (OpenAPI
+        {" "}
+        {document.openapi}).
       </p>
       {tags.map((tag) => (
         <div key={tag}>

@@ -40,7 +40,9 @@ export function Layout({ title, active, children, bare = false }: LayoutProps) {
       </head>
       <body class="bg-slate-50 text-slate-900 min-h-screen">
         <header class="border-b border-slate-200 bg-white">
-          <nav class={`mx-auto max-w-6xl flex items-center gap-2 px-4 py-3 ${bare ? "hidden" : ""}`}>
+          <nav
+            class={`mx-auto max-w-6xl flex flex-wrap items-center gap-2 px-4 py-3 ${bare ? "hidden" : ""}`}
+          >
             <span class="font-semibold mr-4">CSV-Sorter</span>
             {link("/", "Imports", "imports")}
             {link("/review", "Review", "review")}

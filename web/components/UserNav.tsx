@@ -33,7 +33,7 @@ export function UserNav({ user, active }: UserNavProps) {
         data-testid="signed-in-as"
         title="Your account"
       >
-        {user.name} <span class="text-slate-400">({user.role})</span>
+        {user.name} <span class="text-slate-500">({user.role})</span>
       </a>
       {user.via === "session" && (
         <form method="post" action="/logout" class="inline">

@@ -12,13 +12,17 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { Database } from "../../core/db/database.ts";
 import { openPgliteDatabase } from "../../core/db/database_pglite.ts";
 import { sql } from "../../core/db/sql.ts";
 import { datasetRows, toCsv } from "../../testing/testing.ts";
 import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
-import { createOpsAndLogin, E2E_OPS } from "./login.ts";
+import { createOpsAndLogin, E2E_OPS, loginAs } from "./login.ts";
+
+/** axe-core's browser build, injected into each page the accessibility check reads. */
+const AXE_SCRIPT = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 // 150 real products, two in three without a label: 100 cards to review, every one with a suggestion.
 const rows = datasetRows(150).map((row, index) => ({
@@ -340,6 +344,152 @@ test("the filters are in the address: a reload keeps them, Back returns to the o
   await page.waitForURL((url) => url.searchParams.get("q") === null);
   assert.equal(await page.locator("[data-testid=filter-search]").inputValue(), "");
   await card().waitFor();
+});
+
+test(
+  "A decides the card on screen wherever the focus is: a chosen filter, a clicked list row, a tabbed-to button",
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    await settle(page);
+    const decidedOnce = async (mark: number, product: number) => {
+      const started = Date.now();
+      while (sent.length === mark && Date.now() - started < 10_000) await page.waitForTimeout(50);
+      await page.waitForTimeout(300); // a second decision, if A were taken twice, would be sent by now
+      assert.deepEqual(since(mark), [[product, true]]);
+      await allSaved();
+    };
+    // The Suggested filter keeps the focus after a choice; A and the arrow keys then changed the filter.
+    const select = page.locator("[data-testid=suggestion-filter]");
+    const value = (await select.locator("option").nth(1).getAttribute("value"))!;
+    await select.selectOption(value);
+    await page.waitForURL((url) => url.searchParams.get("suggestion") === value);
+    await card().waitFor();
+    await settle(page);
+    let mark = sent.length;
+    let shown = await cardId();
+    await page.keyboard.press("a");
+    await decidedOnce(mark, shown);
+    assert.equal(await select.inputValue(), value, "the filter stayed as chosen");
+    await page.keyboard.press("x");
+    await page.locator("[data-testid=clear-filters]").waitFor({ state: "detached" });
+    await card().waitFor();
+    await settle(page);
+
+    // A clicked row of the page's list holds the focus: A did nothing and said nothing.
+    await page.locator("ol li button").nth(2).click();
+    await settle(page);
+    mark = sent.length;
+    shown = await cardId();
+    await page.keyboard.press("a");
+    await decidedOnce(mark, shown);
+
+    // Approve reached with Tab: A as well.
+    await page.locator("[data-testid=approve]").focus();
+    mark = sent.length;
+    shown = await cardId();
+    await page.keyboard.press("a");
+    await decidedOnce(mark, shown);
+  },
+);
+
+test(
+  "a 400-character unbroken title and 27 columns: no sideways scroll, the suggestion and Approve in view",
+  {
+    timeout: 180_000,
+  },
+  async () => {
+    // A shop export's shape: one endless title, many columns. Nothing is decided here.
+    const columns = Array.from({ length: 26 }, (_, i) => `attribute_${i + 1}`);
+    const wideRows = [0, 1].map((n) => ({
+      title: `${"Kettle".repeat(66)}${n}`,
+      ...Object.fromEntries(
+        columns.map((column, i) => [column, `${column} value ${n} ${"x".repeat(i * 3)}`]),
+      ),
+    }));
+    const view = await context.newPage();
+    try {
+      await view.goto(`${app!.baseUrl}/`);
+      const importId = await view.evaluate(async (csv) => {
+        const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
+        const response = await fetch("/upload-csv?file_name=wide.csv&text_columns=title", {
+          method: "POST",
+          headers: { "x-csrf-token": csrf, "content-type": "text/csv" },
+          body: csv,
+        });
+        return (await response.json()).import_id as number;
+      }, toCsv(wideRows));
+      await view.waitForFunction(
+        async (id) => {
+          const progress = await (await fetch(`/imports/${id}`)).json();
+          return progress.embedded_count === progress.row_count;
+        },
+        importId,
+        { timeout: 120_000, polling: 500 },
+      );
+      for (const viewport of [{ width: 1280, height: 720 }, { width: 375, height: 667 }]) {
+        await view.setViewportSize(viewport);
+        await view.goto(`${app!.baseUrl}/review?import_id=${importId}`);
+        const wideCard = view.locator("[data-testid=review-card]");
+        await wideCard.waitFor();
+        await settle(view);
+        assert.equal(await view.locator("[data-testid=card-column]").count(), 27);
+        const sideways = await view.evaluate(() =>
+          document.documentElement.scrollWidth - document.documentElement.clientWidth
+        );
+        assert.ok(sideways <= 0, `${viewport.width} px: the page scrolls ${sideways} px sideways`);
+        for (const id of ["card-suggestion", "card-confidence", "approve"]) {
+          const box = await view.locator(`[data-testid=${id}]`).boundingBox();
+          assert.ok(box, `${id} is rendered`);
+          assert.ok(
+            box.y >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width,
+            `${viewport.width} px: ${id} at ${JSON.stringify(box)} is out of view`,
+          );
+        }
+      }
+    } finally {
+      await view.close();
+    }
+  },
+);
+
+test("axe-core finds no critical or serious violation on any page, in the light and the dark theme", {
+  timeout: 240_000,
+}, async () => {
+  // axe is injected as a script: the app's CSP (rightly) refuses it, so this context bypasses the CSP.
+  const axeContext = await browser!.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  const axePage = await axeContext.newPage();
+  const found: string[] = [];
+  const audit = async (url: string, scheme: "light" | "dark") => {
+    await axePage.emulateMedia({ colorScheme: scheme });
+    await axePage.goto(`${app!.baseUrl}${url}`);
+    await settle(axePage);
+    await axePage.addScriptTag({ path: AXE_SCRIPT });
+    const violations = await axePage.evaluate(async () => {
+      // deno-lint-ignore no-explicit-any
+      const axe = (globalThis as any).axe;
+      const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+      return (result.violations as { id: string; impact: string; nodes: { target: string[] }[] }[])
+        .filter((violation) => violation.impact === "critical" || violation.impact === "serious")
+        .map((violation) =>
+          `${violation.impact} ${violation.id} at ${
+            violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(", ")
+          }`
+        );
+    });
+    for (const violation of violations) found.push(`${url} (${scheme}): ${violation}`);
+  };
+  try {
+    for (const scheme of ["light", "dark"] as const) await audit("/login", scheme);
+    await loginAs(axePage, app!.baseUrl);
+    for (const url of ["/", "/review", "/models", "/workers", "/api", "/admin", "/audit", "/account"]) {
+      for (const scheme of ["light", "dark"] as const) await audit(url, scheme);
+    }
+    assert.deepEqual(found, []);
+  } finally {
+    await axeContext.close();
+  }
 });
 
 test("what was stored: every decided product once, the contested one with the other decision only", {

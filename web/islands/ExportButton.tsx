@@ -165,7 +165,7 @@ export function ExportButton({ importId, label, testId }: ExportButtonProps) {
   return (
     <div class="relative" data-testid={`${testId}-control`} onKeyDown={onKeyDown}>
       <a
-        class="text-blue-700 hover:underline"
+        class="text-blue-700 underline"
         href={href}
         onClick={onToggle}
         aria-expanded={open}

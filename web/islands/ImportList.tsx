@@ -66,7 +66,7 @@ function SampleOffer({ onError }: { onError: (message: string) => void }) {
     <div class="bg-white border border-slate-200 rounded-lg p-4" data-testid="no-imports">
       <p class="text-slate-700">No imports yet. Upload a CSV above, or try CSV-Sorter on a sample first.</p>
       <p class="text-sm text-slate-600 mt-1">
-        The sample catalogue holds 2,400 real Amazon products of 12 categories, a quarter of them already
+        The sample catalogue holds 1,200 real Amazon products of 12 categories, a quarter of them already
         categorised: the first rows have suggestions to review at once, and all are embedded within a few
         minutes (the import's progress shows how long). Delete it like any import when you are done.
       </p>
@@ -134,7 +134,9 @@ export function ImportList({ imports: initial }: ImportListProps) {
             <th class="px-3 py-2">Embedded</th>
             <th class="px-3 py-2">Suggested</th>
             <th class="px-3 py-2">Reviewed</th>
-            <th class="px-3 py-2"></th>
+            <th class="px-3 py-2">
+              <span class="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -148,7 +150,7 @@ export function ImportList({ imports: initial }: ImportListProps) {
               <td class={item.id === item.dataset_id ? "px-3 py-2" : "px-3 py-2 pl-8"}>
                 <div class="font-medium">
                   {item.id !== item.dataset_id && (
-                    <span class="text-slate-400 mr-1" aria-hidden="true">↳</span>
+                    <span class="text-slate-500 mr-1" aria-hidden="true">↳</span>
                   )}
                   {item.file_name}
                   {item.sample && (
@@ -200,7 +202,7 @@ export function ImportList({ imports: initial }: ImportListProps) {
               <td class="px-3 py-2">
                 {item.status === "imported" && (
                   <div class="flex gap-3">
-                    <a class="text-blue-700 hover:underline" href={`/review?import_id=${item.id}`}>Review</a>
+                    <a class="text-blue-700 underline" href={`/review?import_id=${item.id}`}>Review</a>
                     <ExportButton importId={item.id} label="Export" testId="export-import" />
                     <button
                       type="button"

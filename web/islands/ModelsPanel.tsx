@@ -141,7 +141,9 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
             <th class="px-3 py-2">Majority baseline</th>
             <th class="px-3 py-2">kNN / classifier / zero-shot alone</th>
             <th class="px-3 py-2">Auto-activation</th>
-            <th class="px-3 py-2"></th>
+            <th class="px-3 py-2">
+              <span class="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>

@@ -31,12 +31,17 @@ export function hasFilters(filters: ReviewFilters): boolean {
     filters.q !== "" || filters.similarTo !== null;
 }
 
-/** The query parameters of GET /products-for-review for `filters`. */
+/**
+ * The query parameters of GET /products-for-review for `filters`. The confidence bounds are whole
+ * percents as cards show them (confidenceLabel rounds), so each bound is widened by half a percent: a
+ * card showing "90%" (0.8971) is inside 90–100 and outside 80–89.
+ */
 export function filterParams(filters: ReviewFilters, params: URLSearchParams): URLSearchParams {
   if (filters.suggestion) params.set("suggestion", filters.suggestion);
-  const percent = (text: string) => String(Math.min(Math.max(Number(text), 0), 100) / 100);
-  if (filters.minConfidence !== "") params.set("min_confidence", percent(filters.minConfidence));
-  if (filters.maxConfidence !== "") params.set("max_confidence", percent(filters.maxConfidence));
+  const fraction = (text: string, widen: number) =>
+    String(Math.min(Math.max(Number(text) + widen, 0), 100) / 100);
+  if (filters.minConfidence !== "") params.set("min_confidence", fraction(filters.minConfidence, -0.5));
+  if (filters.maxConfidence !== "") params.set("max_confidence", fraction(filters.maxConfidence, 0.4999));
   if (filters.q.trim()) params.set("q", filters.q.trim());
   if (filters.similarTo) params.set("similar_to", String(filters.similarTo.productId));
   return params;
@@ -78,6 +83,9 @@ export function ReviewFilterBar({ filters, values, onChange }: ReviewFilterBarPr
       onSubmit={(event) => {
         event.preventDefault();
         apply();
+        // After a search, keys go to the queue again (the search field would keep taking them).
+        const active = document.activeElement as HTMLElement | null;
+        if (active?.getAttribute("type") === "search") active.blur();
       }}
     >
       <label class="inline-flex items-center gap-2">
@@ -85,8 +93,13 @@ export function ReviewFilterBar({ filters, values, onChange }: ReviewFilterBarPr
         <select
           class={`${field} max-w-48`}
           value={filters.suggestion}
-          onChange={(event) =>
-            onChange({ ...filters, suggestion: (event.target as HTMLSelectElement).value })}
+          onChange={(event) => {
+            const select = event.target as HTMLSelectElement;
+            onChange({ ...filters, suggestion: select.value });
+            // Focus back to the queue: a focused select takes A and ↓ as its own (typeahead, next
+            // option) and changed the filter where the reviewer meant to decide.
+            select.blur();
+          }}
           data-testid="suggestion-filter"
         >
           <option value="">any value</option>

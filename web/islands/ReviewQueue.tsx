@@ -20,7 +20,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { ReviewItem, ReviewPage, SuggestedValue } from "../../contract/schemas.ts";
-import { ReviewCardDetails } from "../components/ReviewCardDetails.tsx";
+import { confidenceLabel, ReviewCardColumns, ReviewCardDetails } from "../components/ReviewCardDetails.tsx";
 import { ReviewPageList, type ShownDecision } from "../components/ReviewPageList.tsx";
 import { fetchJson, postJsonForStatus, refreshCsrfToken } from "./api_client.ts";
 import { DecisionOutbox, type OutboxEntry } from "./decision_outbox.ts";
@@ -349,7 +349,9 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     }
     const key = event.key.toLowerCase();
     if (key === "a" || key === "enter") {
-      if (target.tagName === "BUTTON" || target.tagName === "A") return;
+      // Enter on a focused button or link is that control's own action; A is always "approve", wherever
+      // the focus is (a clicked list row or a tabbed-to button once swallowed it silently).
+      if (key === "enter" && (target.tagName === "BUTTON" || target.tagName === "A")) return;
       event.preventDefault();
       // A held key repeats: one press is one decision.
       if (event.repeat) return;
@@ -458,6 +460,12 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
             : ""}
         </span>
       </div>
+      {/* The card changes without a page load: a screen reader hears the new one here. */}
+      <p class="sr-only" aria-live="polite" data-testid="card-announcement">
+        {`Card ${index + 1}: ${current.text.slice(0, 200)}. Suggestion ${current.suggestion ?? "none"}${
+          current.suggestion ? `, ${confidenceLabel(current.confidence)}` : ""
+        }.`}
+      </p>
       <article
         class="bg-white border-2 border-slate-900 rounded-lg p-5 space-y-4"
         data-testid="review-card"
@@ -514,11 +522,13 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
           <SimilarGroup
             key={current.product_id}
             item={current}
+            importId={importId}
             onDecided={decideGroup}
           />
         )}
         {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
         {hint && <p class="text-slate-700 text-sm" role="status" data-testid="review-hint">{hint}</p>}
+        <ReviewCardColumns item={current} />
       </article>
       <p class="text-xs text-slate-500">
         Keys: <kbd>A</kbd>/<kbd>Enter</kbd> approve · <kbd>C</kbd> correct · <kbd>Enter</kbd> submit ·{" "}

@@ -13,6 +13,8 @@ import { fetchJson, postJson } from "./api_client.ts";
 /** Props of {@link SimilarGroup}. */
 export interface SimilarGroupProps {
   item: ReviewItem;
+  /** The review page's import; the group then holds only its rows. Null: every import. */
+  importId: number | null;
   /** Called with the rows that were decided, once the decision is stored. */
   onDecided: (productIds: number[], value: string, approved: boolean) => void;
 }
@@ -33,7 +35,7 @@ function isTextField(target: EventTarget | null): boolean {
 }
 
 /** The similar-rows panel of one review card (rendered inside ReviewQueue, keyed by the card). */
-export function SimilarGroup({ item, onDecided }: SimilarGroupProps) {
+export function SimilarGroup({ item, importId, onDecided }: SimilarGroupProps) {
   const [open, setOpen] = useState(false);
   const [threshold, setThreshold] = useState(DEFAULT_THRESHOLD);
   const [group, setGroup] = useState<SimilarRows | null>(null);
@@ -55,7 +57,10 @@ export function SimilarGroup({ item, onDecided }: SimilarGroupProps) {
     if (!open) return;
     let live = true;
     setGroup(null);
-    fetchJson<SimilarRows>(`/products/${item.product_id}/similar?min_similarity=${threshold}&limit=50`)
+    const scope = importId ? `&import_id=${importId}` : "";
+    fetchJson<SimilarRows>(
+      `/products/${item.product_id}/similar?min_similarity=${threshold}&limit=50${scope}`,
+    )
       .then((answer) => {
         if (!live) return;
         setGroup(answer);
@@ -65,7 +70,7 @@ export function SimilarGroup({ item, onDecided }: SimilarGroupProps) {
     return () => {
       live = false;
     };
-  }, [open, threshold, item.product_id]);
+  }, [open, threshold, item.product_id, importId]);
 
   // The preview's count does not depend on approve or correct: both skip the same rows.
   useEffect(() => {
@@ -170,7 +175,9 @@ export function SimilarGroup({ item, onDecided }: SimilarGroupProps) {
       data-testid="similar-group"
     >
       <header class="flex flex-wrap items-center justify-between gap-3">
-        <h3 class="font-medium">Similar rows suggested “{suggestion}”</h3>
+        <h3 class="font-medium">
+          Similar rows suggested “{suggestion}”{importId ? ` in import ${importId}` : ""}
+        </h3>
         <label class="inline-flex items-center gap-2 text-sm">
           Similarity at least
           <input

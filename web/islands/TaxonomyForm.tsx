@@ -41,6 +41,7 @@ export function TaxonomyForm({ count: initial }: TaxonomyFormProps) {
       <input
         type="file"
         accept=".txt,text/plain"
+        aria-label="Taxonomy file, one label per line"
         onChange={async (event) => {
           const file = (event.target as HTMLInputElement).files?.[0];
           if (file) setText(await file.text());

@@ -217,7 +217,7 @@ export const apiDocs: RouteDoc[] = [
     tag: "API",
     summary: "Load the bundled sample catalogue",
     description:
-      "2,400 real Amazon products of 12 categories (Walmart-Amazon benchmark, CC BY 4.0), one in " +
+      "1,200 real Amazon products of 12 categories (Walmart-Amazon benchmark, CC BY 4.0), one in " +
       "four with its category as a seed label: an import like an upload, marked `sample` in GET /imports and " +
       "deleted like any import. 409 while a sample import exists.",
     responses: {

@@ -26,9 +26,10 @@ function loadSample(): Promise<Response> {
   return Promise.resolve(app.request("/imports/sample", { method: "POST" }));
 }
 
-test("the bundled sample holds a few thousand rows, some with seed labels", () => {
+test("the bundled sample holds about a thousand rows, some with seed labels", () => {
   const labelled = file.filter((row) => row.category.trim() !== "");
-  assert.ok(file.length >= 2000 && file.length <= 5000, `${file.length} rows`);
+  // Enough for a trained version from its seed labels; few enough to be embedded within a minute.
+  assert.ok(file.length >= 1000 && file.length <= 2000, `${file.length} rows`);
   assert.ok(labelled.length > 0 && labelled.length < file.length, `${labelled.length} labelled`);
   assert.ok(new Set(labelled.map((row) => row.category)).size >= 10);
 });

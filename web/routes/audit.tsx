@@ -71,7 +71,7 @@ function AuditPage(
             <tr key={entry.id} class="border-t border-slate-100 align-top" data-testid="audit-entry">
               <td class="px-3 py-2 whitespace-nowrap">{entry.at.slice(0, 19)}</td>
               <td class="px-3 py-2">
-                {entry.actor ?? "—"} <span class="text-slate-400">({entry.via})</span>
+                {entry.actor ?? "—"} <span class="text-slate-500">({entry.via})</span>
               </td>
               <td class="px-3 py-2 font-medium">{entry.kind}</td>
               <td class="px-3 py-2 break-all font-mono text-xs">{JSON.stringify(entry.details)}</td>

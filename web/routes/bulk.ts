@@ -58,7 +58,8 @@ export const bulkDocs: RouteDoc[] = [
     tag: "API",
     summary: "Unlabelled rows similar to a product that share its suggestion, nearest first",
     description: "Exact cosine similarity over the vectors of the running embedding model, among the " +
-      "unlabelled rows whose current suggestion equals the product's. A product without a vector or a " +
+      "unlabelled rows whose current suggestion equals the product's; with `import_id`, only that " +
+      "import's rows (the review page's scope). A product without a vector or a " +
       "suggestion answers with no rows and `reason` / `message` saying why.",
     params: IdParam,
     query: SimilarQuery,

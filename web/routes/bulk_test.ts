@@ -452,3 +452,54 @@ test("POST /submit-feedback-bulk skips rows of an import that is not imported, a
     SELECT count(*)::int AS decided FROM feedback WHERE product_id = ANY(${ids}::int[])`);
   assert.equal(decided, 0);
 });
+
+test("GET /products/:id/similar with import_id keeps the group inside that import", async () => {
+  // One product offered in two later supplier files: near-identical titles, no labels, two imports.
+  const offered = pool.slice(300).find((row) => row.title.length > 30 && !products.includes(row))!;
+  const upload = async (name: string, suffixes: string[]) => {
+    const response = await app.request(`/upload-csv?file_name=${name}`, {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: toCsv(
+        suffixes.map((suffix, v) => ({
+          ...offered,
+          id: `${name}-${v}`,
+          title: `${offered.title} ${suffix}`,
+          category: "",
+        })),
+      ),
+    });
+    const answer = await response.json() as ImportCreated;
+    assert.equal(response.status, 201, JSON.stringify(answer));
+    return answer.import_id;
+  };
+  const first = await upload("third-supplier.csv", ["", "in stock", "new"]);
+  const second = await upload("fourth-supplier.csv", ["warehouse", "clearance", "sale"]);
+  const worker = await startTestWorker(db);
+  await worker.idle();
+  await worker.stop();
+  const [anchor] = await db.query<{ id: number }>(sql`
+    SELECT id FROM products WHERE import_id = ${first} ORDER BY row_number LIMIT 1`);
+
+  const everywhere = await json<SimilarRows>(
+    app.request(`/products/${anchor.id}/similar?min_similarity=0.7`),
+    200,
+  );
+  assert.equal(everywhere.import_id, null);
+  const imports = new Set(everywhere.rows.map((row) => row.import_id));
+  assert.deepEqual([imports.has(first), imports.has(second)], [true, true], JSON.stringify(everywhere.rows));
+
+  for (const scope of [first, second]) {
+    const scoped = await json<SimilarRows>(
+      app.request(`/products/${anchor.id}/similar?min_similarity=0.7&import_id=${scope}`),
+      200,
+    );
+    assert.equal(scoped.import_id, scope);
+    assert.deepEqual(
+      scoped.rows.map((row) => row.product_id),
+      everywhere.rows.filter((row) => row.import_id === scope).map((row) => row.product_id),
+    );
+  }
+  const refused = await json<ApiError>(app.request(`/products/${anchor.id}/similar?import_id=0`), 422);
+  assert.equal(refused.error.status, 422);
+});
