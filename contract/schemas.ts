@@ -237,6 +237,19 @@ export const FeedbackSaved = z.object({
 });
 export type FeedbackSaved = z.infer<typeof FeedbackSaved>;
 
+/**
+ * What POST /feedback/:id/undo answers: the decision withdrawn, and the label the row has again — the
+ * decision before it (`human`), the file's seed label (`seed`), or none (the row waits for review again).
+ */
+export const DecisionWithdrawn = z.object({
+  feedback_id: z.number().int(),
+  product_id: z.number().int(),
+  withdrawn_value: z.string(),
+  label: z.string().nullable(),
+  label_source: z.enum(["human", "seed"]).nullable(),
+});
+export type DecisionWithdrawn = z.infer<typeof DecisionWithdrawn>;
+
 /** Most rows GET /products/:id/similar lists. */
 export const MAX_SIMILAR_ROWS = 200;
 /** Most rows one bulk decision (POST /submit-feedback-bulk) may touch. */

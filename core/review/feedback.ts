@@ -81,12 +81,22 @@ export async function recordDecisions(tx: Queryable, decisions: Decision[]): Pro
   return decisions.map((decision) => ids.get(decision.productId)!);
 }
 
-/** The latest decision on `productId`, if any. */
-async function latestDecision(tx: Queryable, productId: number): Promise<StoredDecision | undefined> {
+/**
+ * The latest decision on `productId` that still counts (not withdrawn: withdraw_decision.ts), if any;
+ * with `before`, the latest older than that feedback id.
+ */
+export async function latestDecision(
+  tx: Queryable,
+  productId: number,
+  before?: number,
+): Promise<StoredDecision | undefined> {
   const [row] = await tx.query<StoredDecision>(sql`
     SELECT id AS feedback_id, product_id, approved, value, reviewer,
            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
-    FROM feedback WHERE product_id = ${productId} ORDER BY id DESC LIMIT 1`);
+    FROM feedback
+    WHERE product_id = ${productId} ${before === undefined ? sql`` : sql`AND id < ${before}`}
+      AND NOT EXISTS (SELECT 1 FROM feedback_withdrawals WHERE feedback_withdrawals.feedback_id = feedback.id)
+    ORDER BY id DESC LIMIT 1`);
   return row;
 }
 

@@ -47,6 +47,8 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   "DELETE /imports/:id": reviewer("import.delete"),
   "GET /products-for-review": reviewer(),
   "POST /submit-feedback": reviewer("feedback"),
+  // Audited by the handler: feedback.undo, in the transaction that withdraws the decision.
+  "POST /feedback/:id/undo": reviewer(),
   "GET /products/:id/similar": reviewer(),
   // Audited by the handler: one feedback.bulk entry per decided row; previews change nothing.
   "POST /submit-feedback-bulk": reviewer(),

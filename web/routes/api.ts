@@ -4,6 +4,7 @@ import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import {
+  DecisionWithdrawn,
   DeleteImportQuery,
   FeedbackInput,
   FeedbackSaved,
@@ -29,6 +30,7 @@ import { recordFailedImport } from "../../core/imports/failed_imports.ts";
 import { currentUser, requireUser } from "../http/current_user.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { saveFeedback } from "../../core/review/feedback.ts";
+import { withdrawDecision } from "../../core/review/withdraw_decision.ts";
 import { ImportError } from "../../core/imports/import_error.ts";
 import { deleteImport } from "../../core/imports/import_delete.ts";
 import { readImportProgress } from "../../core/imports/import_progress.ts";
@@ -176,6 +178,19 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
     });
     // A retry of a stored decision (same decision_key) is answered as it was stored, with 200.
     return c.json(saved, replayed ? 200 : 201);
+  });
+
+  api.post("/feedback/:id/undo", async (c) => {
+    const { id } = parseInput(IdParam, { id: c.req.param("id") }, "decision id");
+    const user = requireUser();
+    const withdrawn = await withdrawDecision(deps.db, id, {
+      actor: { name: user.name, id: user.id, via: user.via },
+    });
+    // The handler wrote the detailed entry (feedback.undo) in the same transaction.
+    c.set("audited", true);
+    // The row's label changed (or is gone): its neighbours' suggestions, and its own, are re-scored.
+    deps.neighbours?.add([withdrawn.product_id]);
+    return c.json(withdrawn);
   });
 
   api.get("/health", (c) => c.json({ ok: true, database: deps.db.kind }));
@@ -327,6 +342,19 @@ export const apiDocs: RouteDoc[] = [
       },
     },
     errors: [400, 404, 409, 413, 415, 422],
+  },
+  {
+    method: "post",
+    path: "/feedback/:id/undo",
+    tag: "API",
+    summary: "Undo a decision",
+    description: "Withdraws decision `id` (the `feedback_id` POST /submit-feedback answered). Only a row's " +
+      "latest decision can be withdrawn (409 with `error.current_decision` when a newer one stands); the row's " +
+      "label becomes the decision before it, else its seed label, else none and the row waits for review " +
+      "again. The decision stays in the history, marked withdrawn, with an audit entry (feedback.undo).",
+    params: IdParam,
+    responses: { 200: { description: "Withdrawn", content: { "application/json": DecisionWithdrawn } } },
+    errors: [404, 409, 422],
   },
   {
     method: "get",

@@ -148,13 +148,16 @@ test("POST /submit-feedback approval stores the value the card showed, though th
     SELECT suggested_value, suggested_confidence FROM feedback WHERE id = ${body.feedback_id}`);
   assert.deepEqual(stored, { suggested_value: shown.suggestion, suggested_confidence: null });
 
-  // Unchanged: expected_value equal to the suggestion keeps its confidence; without it, the current one.
+  // Unchanged: expected_value equal to the suggestion keeps its confidence. Read again here: the decision
+  // above re-scored its nearest rows, and `current` may be one of them.
+  const [now] = await db.query<{ value: string; confidence: number }>(sql`
+    SELECT value, confidence FROM suggestions WHERE product_id = ${current.product_id}`);
   const same = await saved(
-    await submit({ product_id: current.product_id, approved: true, expected_value: current.suggestion }),
+    await submit({ product_id: current.product_id, approved: true, expected_value: now.value }),
   );
   const [kept] = await db.query<{ suggested_confidence: number }>(sql`
     SELECT suggested_confidence FROM feedback WHERE id = ${same.feedback_id}`);
-  assert.equal(kept.suggested_confidence, current.confidence);
+  assert.equal(kept.suggested_confidence, now.confidence);
 });
 
 test("POST /submit-feedback correction stores the trimmed corrected_text as the value", async () => {
@@ -477,4 +480,72 @@ test("POST /submit-feedback with a NeighbourRefresher answers before re-scoring 
     SELECT count(*)::int AS suggesting FROM suggestions WHERE value = ${value}`);
   assert.ok(suggesting > 0, "the new value reached the neighbours");
   await neighbours.close();
+});
+
+test("POST /feedback/:id/undo walks a row back through its decisions to the queue, keeping and auditing the history", async () => {
+  const [item] = await nextItems(1);
+  const undo = (id: number) => Promise.resolve(app.request(`/feedback/${id}/undo`, { method: "POST" }));
+  const first = await saved(await submit({ product_id: item.product_id, approved: true }));
+  const second = await saved(
+    await submit({ product_id: item.product_id, approved: false, corrected_text: "changed my mind" }),
+  );
+
+  // Only the latest decision can be withdrawn: the older one is refused with the one standing.
+  const refused = await assertError(await undo(first.feedback_id), 409, /undo that one first/);
+  assert.equal(refused.error.current_decision?.feedback_id, second.feedback_id);
+
+  const back = await app.request(`/feedback/${second.feedback_id}/undo`, { method: "POST" });
+  assert.equal(back.status, 200);
+  assert.deepEqual(await back.json(), {
+    feedback_id: second.feedback_id,
+    product_id: item.product_id,
+    withdrawn_value: "changed my mind",
+    label: first.value,
+    label_source: "human",
+  });
+  assert.deepEqual(await labelOf(item.product_id), { value: first.value, source: "human" });
+  await assertError(await undo(second.feedback_id), 409, /withdrawn already/);
+
+  const none = await (await undo(first.feedback_id)).json();
+  assert.deepEqual([none.label, none.label_source], [null, null]);
+  assert.equal(await labelOf(item.product_id), undefined);
+  const [{ waiting }] = await db.query<{ waiting: number }>(sql`
+    SELECT count(*)::int AS waiting FROM review_queue WHERE product_id = ${item.product_id}`);
+  assert.equal(waiting, 1, "the row waits for review again");
+
+  // The history stays: both decisions, each marked withdrawn, each withdrawal audited.
+  assert.equal((await feedbackOf(item.product_id)).length, 2);
+  const withdrawn = await db.query<{ feedback_id: number }>(sql`
+    SELECT feedback_id FROM feedback_withdrawals WHERE feedback_id = ANY(${[
+    first.feedback_id,
+    second.feedback_id,
+  ]}::int[])
+    ORDER BY feedback_id`);
+  assert.deepEqual(withdrawn.map((row) => row.feedback_id), [first.feedback_id, second.feedback_id]);
+  const audited = await db.query<{ feedback_id: number }>(sql`
+    SELECT (details->>'feedback_id')::int AS feedback_id FROM audit_log
+    WHERE kind = 'feedback.undo' AND (details->>'product_id')::int = ${item.product_id} ORDER BY id`);
+  assert.deepEqual(audited.map((row) => row.feedback_id), [second.feedback_id, first.feedback_id]);
+
+  // Undecided again: a card's decision (expected_feedback_id null) is no conflict with withdrawn ones.
+  await saved(await submit({ product_id: item.product_id, approved: true, expected_feedback_id: null }));
+});
+
+test("POST /feedback/:id/undo gives a seed-labelled row its seed label back; 404 unknown, 422 bad id", async () => {
+  const [seeded] = await db.query<{ id: number; seed_label: string }>(sql`
+    SELECT products.id, products.seed_label FROM products
+    JOIN product_labels ON product_labels.product_id = products.id AND product_labels.source = 'seed'
+    ORDER BY products.id DESC LIMIT 1`);
+  const decision = await saved(
+    await submit({ product_id: seeded.id, approved: false, corrected_text: `${seeded.seed_label} (wrong)` }),
+  );
+  const answer = await app.request(`/feedback/${decision.feedback_id}/undo`, { method: "POST" });
+  assert.equal(answer.status, 200);
+  assert.deepEqual(await labelOf(seeded.id), { value: seeded.seed_label, source: "seed" });
+  await assertError(
+    await app.request("/feedback/2000000000/undo", { method: "POST" }),
+    404,
+    /no such decision/,
+  );
+  assert.equal((await app.request("/feedback/0/undo", { method: "POST" })).status, 422);
 });
