@@ -6,6 +6,8 @@ import { confidenceLabel } from "./ReviewCardDetails.tsx";
 export interface ShownDecision {
   value: string;
   approved: boolean;
+  /** The stored decision's id, once the server answered it (what an undo names). */
+  feedbackId?: number;
 }
 
 /** Props of {@link ReviewPageList}. */

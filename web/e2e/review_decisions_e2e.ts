@@ -347,6 +347,40 @@ test("the filters are in the address: a reload keeps them, Back returns to the o
 });
 
 test(
+  "U undoes the newest decision and the card comes back undecided; Undo on a card reached with K as well",
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    await settle(page);
+    const undone = () => page.locator("[data-testid=review-hint]").filter({ hasText: "Undone" }).waitFor();
+    const first = await cardId();
+    await page.keyboard.press("a");
+    await newCard(first);
+    await allSaved();
+    await page.keyboard.press("u");
+    await page.locator(`[data-testid=review-card][data-product-id="${first}"] [data-testid=approve]`)
+      .waitFor();
+    await undone();
+
+    // Decided again, left, reached again with K: the decided card offers Undo.
+    await page.keyboard.press("a");
+    await newCard(first);
+    await allSaved();
+    await page.keyboard.press("k");
+    await page.locator(`[data-testid=review-card][data-product-id="${first}"] [data-testid=undo]`).click();
+    await page.locator(`[data-testid=review-card][data-product-id="${first}"] [data-testid=approve]`)
+      .waitFor();
+    await undone();
+    // Decided for good: "what was stored" finds one decision that counts.
+    await page.keyboard.press("a");
+    await newCard(first);
+    await allSaved();
+    assert.deepEqual(sent.filter((one) => one.product_id === first).length, 3);
+  },
+);
+
+test(
   "A decides the card on screen wherever the focus is: a chosen filter, a clicked list row, a tabbed-to button",
   {
     timeout: 120_000,
@@ -492,26 +526,32 @@ test("axe-core finds no critical or serious violation on any page, in the light 
   }
 });
 
-test("what was stored: every decided product once, the contested one with the other decision only", {
-  timeout: 120_000,
-}, async () => {
-  assert.ok(app);
-  await context.close();
-  assert.deepEqual(
-    pageErrors.filter((error) => !/status of (401|409|503)|ERR_CONNECTION_RESET/.test(error)),
-    [],
-  );
-  const code = await app.stop({ keepFiles: true });
-  assert.equal(code, 0, app.output());
-  db = await openPgliteDatabase(app.dataDir);
-  const stored = await db.query<{ product_id: number; decisions: number }>(sql`
-    SELECT product_id, count(*)::int AS decisions FROM feedback GROUP BY product_id ORDER BY product_id`);
-  const expected = [...new Set(sent.map((one) => one.product_id))].sort((a, b) => a - b);
-  assert.deepEqual(stored, expected.map((id) => ({ product_id: id, decisions: 1 })));
-  const [label] = await db.query<{ value: string }>(sql`
+test(
+  "what was stored: every decided product once (withdrawn decisions apart), the contested one with the other decision only",
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    assert.ok(app);
+    await context.close();
+    assert.deepEqual(
+      pageErrors.filter((error) => !/status of (401|409|503)|ERR_CONNECTION_RESET/.test(error)),
+      [],
+    );
+    const code = await app.stop({ keepFiles: true });
+    assert.equal(code, 0, app.output());
+    db = await openPgliteDatabase(app.dataDir);
+    const stored = await db.query<{ product_id: number; decisions: number }>(sql`
+    SELECT product_id, count(*)::int AS decisions FROM feedback
+    WHERE NOT EXISTS (SELECT 1 FROM feedback_withdrawals WHERE feedback_withdrawals.feedback_id = feedback.id)
+    GROUP BY product_id ORDER BY product_id`);
+    const expected = [...new Set(sent.map((one) => one.product_id))].sort((a, b) => a - b);
+    assert.deepEqual(stored, expected.map((id) => ({ product_id: id, decisions: 1 })));
+    const [label] = await db.query<{ value: string }>(sql`
     SELECT value FROM product_labels WHERE product_id = ${contested}`);
-  assert.equal(label.value, "decided elsewhere");
-  await db.close();
-  db = undefined;
-  app.removeFiles();
-});
+    assert.equal(label.value, "decided elsewhere");
+    await db.close();
+    db = undefined;
+    app.removeFiles();
+  },
+);

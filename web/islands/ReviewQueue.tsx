@@ -19,7 +19,7 @@
  *   after a correction submitted with Enter is taken as part of it, not as an approval of the next card.
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import type { ReviewItem, ReviewPage, SuggestedValue } from "../../contract/schemas.ts";
+import type { DecisionWithdrawn, ReviewItem, ReviewPage, SuggestedValue } from "../../contract/schemas.ts";
 import { confidenceLabel, ReviewCardColumns, ReviewCardDetails } from "../components/ReviewCardDetails.tsx";
 import { ReviewPageList, type ShownDecision } from "../components/ReviewPageList.tsx";
 import { fetchJson, postJsonForStatus, refreshCsrfToken } from "./api_client.ts";
@@ -82,7 +82,11 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       saved: (entry, saved) =>
         setDecisions((now) => ({
           ...now,
-          [entry.productId]: { value: saved.value, approved: entry.body.approved },
+          [entry.productId]: {
+            value: saved.value,
+            approved: entry.body.approved,
+            feedbackId: saved.feedback_id,
+          },
         })),
       beforeRetry: async () => {
         await refreshCsrfToken();
@@ -92,6 +96,8 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   // Products decided on this page, updated at the moment of the decision (state lags one render): a
   // second key or click for the same card finds it here.
   const decidedIds = useRef(new Set<number>());
+  // The products decided on this page, in the order of their decisions: what U undoes, newest first.
+  const decidedOrder = useRef<number[]>([]);
   // When a correction was last submitted with Enter (see ENTER_AFTER_CORRECTION_MS).
   const correctionEnterAt = useRef(0);
   const [hint, setHint] = useState<string | null>(null);
@@ -233,6 +239,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       return;
     }
     decidedIds.current.add(item.product_id);
+    decidedOrder.current.push(item.product_id);
     setHint(null);
     const all = {
       ...decisions,
@@ -255,6 +262,50 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
         expected_feedback_id: null,
       },
     });
+  };
+
+  /**
+   * Withdraws the decision on `productId` (default: the newest decision of this page) through POST
+   * /feedback/:id/undo and shows that card again, undecided — or with the label the row has again (the
+   * decision before, or its seed label).
+   */
+  const undo = async (productId?: number) => {
+    const target = productId ?? [...decidedOrder.current].reverse().find((id) => decisions[id]);
+    const shown = target === undefined ? undefined : decisions[target];
+    if (target === undefined || !shown) {
+      setHint("Nothing to undo: no decision on this page yet");
+      return;
+    }
+    if (shown.feedbackId === undefined) {
+      setHint("That decision is not saved yet (or was made for a group of rows): undo it once it is saved");
+      return;
+    }
+    const { status, body } = await postJsonForStatus(`/feedback/${shown.feedbackId}/undo`, {});
+    if (status !== 200) {
+      const message = (body as { error?: { message?: string } } | undefined)?.error?.message;
+      setError(message ?? `Cannot undo: the server answered ${status}`);
+      return;
+    }
+    const withdrawn = body as DecisionWithdrawn;
+    decidedOrder.current = decidedOrder.current.filter((id) => id !== target);
+    if (withdrawn.label === null) {
+      decidedIds.current.delete(target);
+      setDecisions((now) => {
+        const { [target]: _undone, ...rest } = now;
+        return rest;
+      });
+    } else {
+      setDecisions((now) => ({ ...now, [target]: { value: withdrawn.label!, approved: false } }));
+    }
+    const at = items.findIndex((item) => item.product_id === target);
+    if (at >= 0) setIndex(at);
+    setError(null);
+    setHint(
+      withdrawn.label === null
+        ? `Undone: “${withdrawn.withdrawn_value}” is withdrawn and the row waits for a decision again`
+        : `Undone: “${withdrawn.withdrawn_value}” is withdrawn; the row is “${withdrawn.label}” again ` +
+          `(${withdrawn.label_source === "seed" ? "its file's label" : "the decision before"})`,
+    );
   };
 
   /** A decision that will not be stored (a conflict kept as the other reviewer left it, a refusal). */
@@ -335,10 +386,16 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   // listener would run only after the next frame).
   const onKeyRef = useRef<(event: KeyboardEvent) => void>(() => {});
   onKeyRef.current = (event: KeyboardEvent) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target as HTMLElement;
     const typing = target.tagName === "INPUT" || target.tagName === "TEXTAREA" ||
       target.tagName === "SELECT";
+    // Ctrl+Z (⌘Z) outside a text field undoes the newest decision, as U does.
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && !typing && event.key.toLowerCase() === "z") {
+      event.preventDefault();
+      if (!event.repeat) void undo();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing) {
       if (event.key === "Escape") target.blur();
       if (event.key === "Enter" && target === correctionInput.current) {
@@ -363,6 +420,10 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       decide(true, current);
     } else if (event.repeat && "cxs".includes(key)) {
       event.preventDefault();
+    } else if (key === "u") {
+      event.preventDefault();
+      // On a decided card, that card's decision; else the newest of the page.
+      if (!event.repeat) void undo(current && decisions[current.product_id] ? current.product_id : undefined);
     } else if (key === "c") {
       event.preventDefault();
       correctionInput.current?.focus();
@@ -474,8 +535,16 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
         <ReviewCardDetails item={current} />
         {decided
           ? (
-            <p class="text-emerald-800 text-sm" data-testid="card-decided">
-              {decided.approved ? "Approved" : "Corrected to"} “{decided.value}”
+            <p class="text-emerald-800 text-sm flex flex-wrap items-center gap-3" data-testid="card-decided">
+              <span>{decided.approved ? "Approved" : "Corrected to"} “{decided.value}”</span>
+              <button
+                type="button"
+                class="border border-slate-300 text-slate-700 rounded px-3 py-1 text-sm"
+                onClick={() => void undo(current.product_id)}
+                data-testid="undo"
+              >
+                Undo <kbd class="ml-1 text-xs opacity-75">U</kbd>
+              </button>
             </p>
           )
           : (
@@ -532,7 +601,8 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       </article>
       <p class="text-xs text-slate-500">
         Keys: <kbd>A</kbd>/<kbd>Enter</kbd> approve · <kbd>C</kbd> correct · <kbd>Enter</kbd> submit ·{" "}
-        <kbd>J</kbd>/<kbd>↓</kbd> next · <kbd>K</kbd>/<kbd>↑</kbd> previous ·{" "}
+        <kbd>U</kbd>/<kbd>Ctrl+Z</kbd> undo · <kbd>J</kbd>/<kbd>↓</kbd> next · <kbd>K</kbd>/<kbd>↑</kbd>{" "}
+        previous ·{" "}
         <button type="button" class="underline" onClick={findSimilar} data-testid="find-similar">
           <kbd>S</kbd> rows similar to this one
         </button>{" "}
