@@ -1,8 +1,9 @@
 /**
  * `npm run bench:review`: reviewers deciding as fast as the server lets them, through the served app
  * (createSecureApp signed in with an API token per reviewer, `app.request`: authentication, routing,
- * validation, the queries and JSON, no network), on the embedded
- * database (PGlite, in memory).
+ * validation, the queries and JSON, no network), on the embedded database (PGlite, in memory) — or,
+ * with TEST_DATABASE_URL, on a PostgreSQL server (a fresh database per case, as the test suites make them:
+ * `scripts/pg_test_server.sh start` prints one).
  *
  * The catalogue: --catalogue real Walmart-Amazon titles (default 3,000) with their real vectors
  * (bench/catalogue.ts: embedded once, cached), every tenth seed-labelled, the others suggested a value.
@@ -27,6 +28,7 @@ import { openPgliteDatabase } from "../core/db/database_pglite.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { sql, vectorLiteral } from "../core/db/sql.ts";
 import { TEST_MODEL_ID } from "../testing/testing.ts";
+import { openServerTestDatabase, testServerUrl } from "../testing/test_server.ts";
 import { NeighbourRefresher } from "../core/review/neighbour_refresh.ts";
 import { catalogueRows, createCatalogueImport, embedCached, insertProducts } from "./catalogue.ts";
 
@@ -43,10 +45,11 @@ const REVIEWERS = Number(values.reviewers);
 const SECONDS = Number(values.seconds);
 const IN_FLIGHT = Number(values["in-flight"]);
 
-/** A fresh in-memory database holding the catalogue. */
+/** A fresh database holding the catalogue: in memory, or on the server TEST_DATABASE_URL names. */
 async function catalogue(vectors: number[][]): Promise<Database> {
-  const db = await openPgliteDatabase(undefined);
-  await migrate(db);
+  const server = testServerUrl() !== undefined;
+  const db = server ? await openServerTestDatabase({ migrated: true }) : await openPgliteDatabase(undefined);
+  if (!server) await migrate(db);
   // Row-by-row inserts into the HNSW index crawl on PGlite: built once at the end instead.
   await db.query(sql`DROP INDEX embeddings_embedding_hnsw`);
   const rows = catalogueRows().slice(0, CATALOGUE);
@@ -159,7 +162,7 @@ console.error(`embedding ${rows.length} real titles (cached after the first run)
 const vectors = await embedCached(rows.map((row) => row.title), "review");
 console.log(
   `bench:review: ${CATALOGUE} products, ${REVIEWERS} reviewers × ${IN_FLIGHT} decisions in flight, ` +
-    `${SECONDS} s each, PGlite in memory`,
+    `${SECONDS} s each, ${testServerUrl() ? "PostgreSQL server" : "PGlite in memory"}`,
 );
 const outcomes: Outcome[] = [];
 for (const mode of ["inline", "deferred"] as const) {
