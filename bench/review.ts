@@ -18,7 +18,10 @@
  * decisions stored per second, save latency p50/p95/max, conflicts (409: a card two reviewers got) and
  * silent overwrites (products with more than one stored decision: must be 0).
  *
- * Options: --catalogue N (3000), --reviewers N (5), --seconds N (20), --in-flight N (4).
+ * Options: --catalogue N (3000), --reviewers N (5), --seconds N (20), --in-flight N (4), --pace MS (0):
+ * with a pace, each lane sends at most one decision per MS milliseconds (a reviewer's time per card), so
+ * the server is measured at a given load instead of saturated: 5 reviewers × 1 in flight × 500 ms offer
+ * 10 decisions per second, the issue's goal, and the save latency is then the latency a reviewer sees.
  */
 import { signedInApp } from "../testing/signed_in_app.ts";
 import { parseArgs } from "node:util";
@@ -38,12 +41,14 @@ const { values } = parseArgs({
     reviewers: { type: "string", default: "5" },
     seconds: { type: "string", default: "20" },
     "in-flight": { type: "string", default: "4" },
+    pace: { type: "string", default: "0" },
   },
 });
 const CATALOGUE = Number(values.catalogue);
 const REVIEWERS = Number(values.reviewers);
 const SECONDS = Number(values.seconds);
 const IN_FLIGHT = Number(values["in-flight"]);
+const PACE_MS = Number(values.pace);
 
 /** A fresh database holding the catalogue: in memory, or on the server TEST_DATABASE_URL names. */
 async function catalogue(vectors: number[][]): Promise<Database> {
@@ -130,6 +135,8 @@ async function run(mode: "inline" | "deferred", vectors: number[][]): Promise<Ou
           if (response.status === 201) stored++;
           else if (response.status === 409) conflicts++;
           else errors++;
+          const wait = PACE_MS - (performance.now() - sent);
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         }
       };
       await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
@@ -162,7 +169,8 @@ console.error(`embedding ${rows.length} real titles (cached after the first run)
 const vectors = await embedCached(rows.map((row) => row.title), "review");
 console.log(
   `bench:review: ${CATALOGUE} products, ${REVIEWERS} reviewers × ${IN_FLIGHT} decisions in flight, ` +
-    `${SECONDS} s each, ${testServerUrl() ? "PostgreSQL server" : "PGlite in memory"}`,
+    `${SECONDS} s each, ${testServerUrl() ? "PostgreSQL server" : "PGlite in memory"}` +
+    (PACE_MS > 0 ? `, one decision per ${PACE_MS} ms per lane at most` : ", as fast as answered"),
 );
 const outcomes: Outcome[] = [];
 for (const mode of ["inline", "deferred"] as const) {
