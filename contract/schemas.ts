@@ -719,6 +719,15 @@ export type SuggestedValuesQuery = z.infer<typeof SuggestedValuesQuery>;
 export const SuggestedValue = z.object({ value: z.string(), count: z.number().int() });
 export type SuggestedValue = z.infer<typeof SuggestedValue>;
 
+/** A value rows are labelled with, or a taxonomy name (GET /label-values). */
+export const KnownValue = z.object({
+  value: z.string(),
+  /** Rows labelled with it by people or seed labels. */
+  labelled: z.number().int(),
+  in_taxonomy: z.boolean(),
+});
+export type KnownValue = z.infer<typeof KnownValue>;
+
 /** Body of POST /settings/auto-accept/preview: a threshold τ and the precision the user requires. */
 export const AutoAcceptPreviewInput = z.object({
   threshold: z.number().min(0.5).max(1),

@@ -347,6 +347,25 @@ test("the filters are in the address: a reload keeps them, Back returns to the o
 });
 
 test(
+  "the correction box completes the values rows carry and marks any other as new",
+  { timeout: 60_000 },
+  async () => {
+    await settle(page);
+    const mark = sent.length;
+    const known = (await page.locator("#known-values option").first().getAttribute("value"))!;
+    assert.ok(known, "the completions list the values rows carry");
+    await page.keyboard.press("c");
+    await page.keyboard.type("Camras & lenzes");
+    await page.locator("[data-testid=correction-new-value]").waitFor();
+    await page.locator("[data-testid=correction]").fill(known);
+    await page.locator("[data-testid=correction-new-value]").waitFor({ state: "detached" });
+    await page.locator("[data-testid=correction]").fill("");
+    await page.keyboard.press("Escape");
+    assert.equal(sent.length, mark, "nothing was decided");
+  },
+);
+
+test(
   "U undoes the newest decision and the card comes back undecided; Undo on a card reached with K as well",
   {
     timeout: 120_000,

@@ -53,6 +53,7 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   // Audited by the handler: one feedback.bulk entry per decided row; previews change nothing.
   "POST /submit-feedback-bulk": reviewer(),
   "GET /suggested-values": reviewer(),
+  "GET /label-values": reviewer(),
   // Reads the whole catalogue, so who exported what is worth keeping although nothing changes.
   "GET /export": reviewer("export"),
   // The API description lists every route: signed-in users only, tools with a token.

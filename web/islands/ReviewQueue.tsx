@@ -19,7 +19,13 @@
  *   after a correction submitted with Enter is taken as part of it, not as an approval of the next card.
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import type { DecisionWithdrawn, ReviewItem, ReviewPage, SuggestedValue } from "../../contract/schemas.ts";
+import type {
+  DecisionWithdrawn,
+  KnownValue,
+  ReviewItem,
+  ReviewPage,
+  SuggestedValue,
+} from "../../contract/schemas.ts";
 import { confidenceLabel, ReviewCardColumns, ReviewCardDetails } from "../components/ReviewCardDetails.tsx";
 import { ReviewPageList, type ShownDecision } from "../components/ReviewPageList.tsx";
 import { fetchJson, postJsonForStatus, refreshCsrfToken } from "./api_client.ts";
@@ -70,6 +76,8 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   // Bumped on Back/Forward, so the filter bar shows the filters of the address it went to.
   const [historyMoves, setHistoryMoves] = useState(0);
   const [values, setValues] = useState<SuggestedValue[]>([]);
+  // Values rows already carry and taxonomy names: the correction's completions; anything else is new.
+  const [known, setKnown] = useState<Set<string>>(new Set());
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   // Decisions not yet stored (sending, or failed and kept): shown, and guarded on leaving the page.
   const [unsaved, setUnsaved] = useState<OutboxEntry[]>([]);
@@ -137,6 +145,13 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     return fresh.length;
   }, [prefetch]);
 
+  useEffect(() => {
+    // A nicety: without the list, corrections still work, just without completions.
+    fetchJson<KnownValue[]>("/label-values")
+      .then((list) => setKnown(new Set(list.map((entry) => entry.value))))
+      .catch(() => {});
+  }, []);
+
   /** The first page for the current filters. */
   const load = useCallback(async () => {
     setLoading(true);
@@ -150,6 +165,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       setValues(suggested);
       setDecisions({});
       decidedIds.current = new Set();
+      decidedOrder.current = [];
       show(page, 0);
     } catch (e) {
       setItems([]);
@@ -240,6 +256,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     }
     decidedIds.current.add(item.product_id);
     decidedOrder.current.push(item.product_id);
+    if (!approved && !known.has(corrected)) setKnown(new Set(known).add(corrected));
     setHint(null);
     const all = {
       ...decisions,
@@ -575,9 +592,19 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
                 aria-label="Correct value"
                 placeholder="Correct value (C)"
                 data-testid="correction"
+                list="known-values"
+                autocomplete="off"
                 class="border border-slate-300 rounded px-2 py-2 text-sm flex-1 min-w-48"
                 onInput={(event) => setCorrection((event.target as HTMLInputElement).value)}
               />
+              <datalist id="known-values">
+                {[...known].slice(0, 500).map((value) => <option key={value} value={value} />)}
+              </datalist>
+              {correction.trim() !== "" && !known.has(correction.trim()) && (
+                <span class="text-amber-800 text-sm" role="status" data-testid="correction-new-value">
+                  new value: no row has it yet
+                </span>
+              )}
               <button
                 type="submit"
                 data-testid="submit-correction"

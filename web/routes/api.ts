@@ -13,6 +13,7 @@ import {
   ImportCreated,
   ImportDeleted,
   ImportProgress,
+  KnownValue,
   ReviewPage,
   ReviewQuery,
   SuggestedValue,
@@ -38,6 +39,7 @@ import type { RouteDoc } from "../http/openapi.ts";
 import { readReviewPage } from "../../core/review/review_queue.ts";
 import { claimLeases, releaseLeases } from "../../core/review/review_leases.ts";
 import { readSuggestedValues } from "../../core/review/suggested_values.ts";
+import { readKnownValues } from "../../core/review/known_values.ts";
 import { UploadKeyInUse, UploadRegistry, type UploadTracker } from "../../core/imports/upload_progress.ts";
 import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
 
@@ -160,6 +162,8 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
     const claimed = await claimLeases(deps.db, reviewer, ids);
     return c.json({ ...page, items: page.items.filter((item) => claimed.has(item.product_id)) });
   });
+
+  api.get("/label-values", async (c) => c.json(await readKnownValues(deps.db)));
 
   api.get("/suggested-values", async (c) => {
     const query = parseInput(SuggestedValuesQuery, c.req.query(), "query");
@@ -312,6 +316,16 @@ export const apiDocs: RouteDoc[] = [
     query: ReviewQuery,
     responses: { 200: { description: "One page", content: { "application/json": ReviewPage } } },
     errors: [404, 422],
+  },
+  {
+    method: "get",
+    path: "/label-values",
+    tag: "API",
+    summary: "Values rows are labelled with (people, seed labels) and taxonomy names, most used first",
+    description: "What a correction is likely meant to be: the review page offers these as completions and " +
+      "marks any other value as new. At most 2,000.",
+    responses: { 200: { description: "Values", content: { "application/json": z.array(KnownValue) } } },
+    errors: [],
   },
   {
     method: "get",

@@ -549,3 +549,23 @@ test("POST /feedback/:id/undo gives a seed-labelled row its seed label back; 404
   );
   assert.equal((await app.request("/feedback/0/undo", { method: "POST" })).status, 422);
 });
+
+test("GET /label-values lists the values rows carry, most used first, and the taxonomy's names", async () => {
+  const taxonomy = await app.request("/upload-taxonomy", {
+    method: "POST",
+    headers: { "content-type": "text/plain" },
+    body: "a name only the taxonomy has\n",
+  });
+  assert.equal(taxonomy.status, 201, await taxonomy.text());
+  const response = await app.request("/label-values");
+  assert.equal(response.status, 200);
+  const listed = await response.json() as { value: string; labelled: number; in_taxonomy: boolean }[];
+  const expected = await db.query<{ value: string; labelled: number }>(sql`
+    SELECT value, count(*)::int AS labelled FROM product_labels WHERE source <> 'auto'
+    GROUP BY value ORDER BY count(*) DESC, value`);
+  assert.deepEqual(
+    listed.filter((entry) => !entry.in_taxonomy).map(({ value, labelled }) => ({ value, labelled })),
+    expected,
+  );
+  assert.deepEqual(listed.at(-1), { value: "a name only the taxonomy has", labelled: 0, in_taxonomy: true });
+});
