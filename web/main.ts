@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     models,
     log: (message) => console.log(`[review] ${message}`),
   });
+  // What a process killed mid-batch left recorded is re-scored now.
+  neighbours.nudge();
   const app = await createSecureApp({
     db,
     modelId: config.embeddingModelId,

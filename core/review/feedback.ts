@@ -13,6 +13,7 @@ import type { Database, Queryable } from "../db/database.ts";
 import { DomainError } from "../domain_error.ts";
 import { sql } from "../db/sql.ts";
 import { refreshAroundLabels } from "../suggest/suggestions.ts";
+import { queueNeighbourRefresh } from "./neighbour_refresh.ts";
 import type { ModelRuntime } from "../models/active_model.ts";
 import type { NeighbourRefresher } from "./neighbour_refresh.ts";
 import { endLeases } from "./review_leases.ts";
@@ -196,11 +197,13 @@ export async function saveFeedback(
       reviewer: options.reviewer,
       decisionKey: input.decision_key,
     }]);
+    // Recorded with the decision, so a process killed before the batch runs leaves it for the next one.
+    if (options.neighbours) await queueNeighbourRefresh(tx, [product.id]);
     return { feedback_id: feedbackId, product_id: product.id, value, replayed: false };
   });
   if (saved.replayed) return { ...saved, refreshed_neighbours: 0 };
   let refreshed = 0;
-  if (options.neighbours) options.neighbours.add([saved.product_id]);
+  if (options.neighbours) options.neighbours.nudge();
   else {
     refreshed = await refreshAroundLabels(db, {
       modelId: options.modelId,

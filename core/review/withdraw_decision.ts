@@ -13,6 +13,7 @@ import type { Database } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
 import { type AuditActor, recordAudit } from "../accounts/audit.ts";
 import { FeedbackError, latestDecision } from "./feedback.ts";
+import { queueNeighbourRefresh } from "./neighbour_refresh.ts";
 
 /** The audit kind of a withdrawn decision. */
 export const UNDO_AUDIT_KIND = "feedback.undo";
@@ -25,7 +26,11 @@ export const UNDO_AUDIT_KIND = "feedback.undo";
 export async function withdrawDecision(
   db: Database,
   feedbackId: number,
-  options: { actor: AuditActor & { name: string } },
+  options: {
+    actor: AuditActor & { name: string };
+    /** Record the row for the NeighbourRefresher's next batch (neighbour_refresh.ts) in this transaction. */
+    queueNeighbours?: boolean;
+  },
 ): Promise<DecisionWithdrawn> {
   return await db.transaction(async (tx) => {
     const [decision] = await tx.query<{
@@ -90,6 +95,7 @@ export async function withdrawDecision(
       label_source: label?.source ?? null,
     };
     await recordAudit(tx, options.actor, UNDO_AUDIT_KIND, answer);
+    if (options.queueNeighbours) await queueNeighbourRefresh(tx, [decision.product_id]);
     return answer;
   });
 }

@@ -569,3 +569,37 @@ test("GET /label-values lists the values rows carry, most used first, and the ta
   );
   assert.deepEqual(listed.at(-1), { value: "a name only the taxonomy has", labelled: 0, in_taxonomy: true });
 });
+
+test("a decision's neighbour batch survives the process: recorded with the decision, drained by the next start", async () => {
+  // A refresher that never runs its batch: the process "dies" right after answering.
+  const dead = new NeighbourRefresher(db, { modelId: TEST_MODEL_ID });
+  await dead.close();
+  const dyingApp = await signedInApp({
+    db,
+    modelId: TEST_MODEL_ID,
+    maxUploadBytes: 1024 * 1024,
+    neighbours: dead,
+  });
+  const [item] = await nextItems(1);
+  const answer = await saved(
+    await submit(
+      { product_id: item.product_id, approved: false, corrected_text: "recorded before the crash" },
+      {},
+      dyingApp,
+    ),
+  );
+  const recorded = await db.query<{ product_id: number }>(sql`SELECT product_id FROM neighbour_refresh`);
+  assert.deepEqual(recorded, [{ product_id: answer.product_id }]);
+
+  // The next start's refresher drains it: the neighbours are re-scored, the record is gone.
+  const [{ before }] = await db.query<{ before: string }>(sql`SELECT clock_timestamp()::text AS before`);
+  const next = new NeighbourRefresher(db, { modelId: TEST_MODEL_ID });
+  next.nudge();
+  await next.idle();
+  assert.ok(next.refreshed > 0, `re-scored ${next.refreshed} rows`);
+  assert.deepEqual(await db.query(sql`SELECT product_id FROM neighbour_refresh`), []);
+  const [{ rescored }] = await db.query<{ rescored: number }>(sql`
+    SELECT count(*)::int AS rescored FROM suggestions WHERE updated_at >= ${before}::timestamptz`);
+  assert.ok(rescored >= next.refreshed, `${rescored} rows written again, ${next.refreshed} counted`);
+  await next.close();
+});
