@@ -28,6 +28,7 @@ import {
   type TextEncodingName,
   TextPosition,
 } from "./text_encoding.ts";
+import { searchKey, textKey } from "../text_key.ts";
 import { visibleText } from "./visible_text.ts";
 import { chooseTextColumns, type ColumnSample } from "./text_columns.ts";
 import type { UploadTracker } from "./upload_progress.ts";
@@ -342,14 +343,17 @@ async function insertRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   await db.query(sql`
-    INSERT INTO products (import_id, row_number, data, text, seed_label)
-    SELECT ${importId}, item.row_number, item.data::jsonb, item.text, item.label
+    INSERT INTO products (import_id, row_number, data, text, seed_label, text_key, search_key)
+    SELECT ${importId}, item.row_number, item.data::jsonb, item.text, item.label, item.text_key,
+           item.search_key
     FROM unnest(
       ${rows.map((row) => row.rowNumber)}::int[],
       ${rows.map((row) => row.data)}::text[],
       ${rows.map((row) => row.text)}::text[],
-      ${rows.map((row) => row.label)}::text[]
-    ) AS item(row_number, data, text, label)`);
+      ${rows.map((row) => row.label)}::text[],
+      ${rows.map((row) => textKey(row.text))}::text[],
+      ${rows.map((row) => searchKey(row.text))}::text[]
+    ) AS item(row_number, data, text, label, text_key, search_key)`);
   // The batch's mark of life: an 'importing' import that stops getting them was left by a dead process
   // (import_recovery.ts). One that was declared dead meanwhile stops here; its rows are purged.
   const alive = await db.query(
