@@ -7,11 +7,15 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { openTestDatabase } from "../../testing/testing.ts";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { openEmptyTestDatabase, openTestDatabase } from "../../testing/testing.ts";
 import { DIFFERENT_TEXTS, SAME_TEXTS } from "../../testing/text_key_corpus.ts";
 import { searchKey, textKey } from "../text_key.ts";
 import { sql } from "./sql.ts";
 import { fillTextKeys, TEXT_KEY_BATCH } from "./text_key_fill.ts";
+import { listMigrations, migrate } from "./migrate.ts";
 
 const db = await openTestDatabase();
 after(() => db.close());
@@ -100,4 +104,29 @@ test("the fill works in batches and carries on from rows still without a key", a
            count(*) FILTER (WHERE text_key = 'kept')::int AS kept
     FROM products WHERE id = ANY(${ids}::int[])`);
   assert.deepEqual(counts, { keyed: texts.length - 1, kept: 1 });
+});
+
+test("rows stored before migration 0019 have their keys once migrate() has run", async () => {
+  const old = await openEmptyTestDatabase();
+  const before = fs.mkdtempSync(path.join(os.tmpdir(), "migrations-"));
+  try {
+    for (const migration of listMigrations().filter((m) => m.name < "0019")) {
+      fs.writeFileSync(path.join(before, migration.name), migration.script);
+    }
+    await migrate(old, before);
+    const [created] = await old.query<{ id: number }>(sql`
+      INSERT INTO imports (file_name, status) VALUES ('old.csv', 'imported') RETURNING id`);
+    await old.query(sql`
+      INSERT INTO products (import_id, row_number, data, text)
+      SELECT ${created.id}, item.n, '{}'::jsonb, item.text
+      FROM unnest(${corpus.map((_, index) => index + 1)}::int[], ${corpus}::text[]) AS item(n, text)`);
+    await migrate(old);
+    const rows = await old.query<{ text_key: string; search_key: string }>(sql`
+      SELECT text_key, search_key FROM products ORDER BY row_number`);
+    assert.deepEqual(rows.map((row) => row.text_key), corpus.map(textKey));
+    assert.deepEqual(rows.map((row) => row.search_key), corpus.map(searchKey));
+  } finally {
+    fs.rmSync(before, { recursive: true, force: true });
+    await old.close();
+  }
 });
