@@ -22,6 +22,7 @@ const OPTIONS = {
   "append-to": { type: "string" },
   encoding: { type: "string" },
   "header-row": { type: "string" },
+  sheet: { type: "string" },
   "on-duplicate": { type: "string" },
   wait: { type: "boolean" },
   output: { type: "string", short: "o" },
@@ -41,7 +42,16 @@ const GLOBAL: OptionName[] = ["url", "token", "json", "quiet", "timeout", "help"
 /** Each command: its own options and how many positionals it takes. */
 const COMMANDS = {
   import: {
-    options: ["text-columns", "label-column", "append-to", "encoding", "header-row", "on-duplicate", "wait"],
+    options: [
+      "text-columns",
+      "label-column",
+      "append-to",
+      "encoding",
+      "header-row",
+      "sheet",
+      "on-duplicate",
+      "wait",
+    ],
     positionals: [1, 1],
   },
   sample: { options: ["wait"], positionals: [0, 0] },
@@ -147,6 +157,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           append_to: true,
           encoding: true,
           header_row: true,
+          sheet: true,
           on_duplicate: true,
         }),
         {
@@ -155,6 +166,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           append_to: values["append-to"],
           encoding: values.encoding,
           header_row: values["header-row"],
+          sheet: values.sheet,
           on_duplicate: values["on-duplicate"],
         },
         "import options",
@@ -169,6 +181,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           appendTo: upload.append_to,
           encoding: upload.encoding,
           headerRow: upload.header_row,
+          sheet: upload.sheet,
           onDuplicate: upload.on_duplicate,
           wait: values.wait ?? false,
         },

@@ -18,6 +18,7 @@ import Papa from "papaparse";
 import { z } from "zod";
 import { ImportCreated, ImportProgress } from "../contract/schemas.ts";
 import { datasetRows, freePort, REPO_ROOT, toCsv } from "../testing/testing.ts";
+import { buildXlsx } from "../testing/xlsx_fixture.ts";
 import { type AppProcess, startApp } from "../web/e2e/app_process.ts";
 import { E2E_OPS, setupTokenFrom } from "../web/e2e/login.ts";
 import { EXIT } from "./exit_codes.ts";
@@ -387,6 +388,24 @@ test("import --encoding and --header-row reach the server; a bad value is a usag
   const bad = await runCli(["import", file, "--encoding", "ebcdic"]);
   assert.equal(bad.code, EXIT.usage, bad.stderr);
   assert.match(bad.stderr, /encoding/);
+});
+
+test("import --sheet reads that sheet of an .xlsx workbook", { timeout: 120_000 }, async () => {
+  const file = path.join(workDir, "supplier.xlsx");
+  fs.writeFileSync(
+    file,
+    buildXlsx([
+      { name: "Notes", rows: [["note"], ["read me"]] },
+      { name: "Week 12", rows: [["title", "ean"], ["Garden hose 20 m", { v: "4006381333931" }]] },
+    ]),
+  );
+  const run = await runCli(["import", file, "--sheet", "Week 12", "--json", "--quiet"]);
+  assert.equal(run.code, EXIT.ok, run.stderr);
+  const created = ImportCreated.parse(JSON.parse(run.stdout));
+  assert.deepEqual([created.encoding, created.columns, created.row_count], ["xlsx", ["title", "ean"], 1]);
+  const missing = await runCli(["import", file, "--sheet", "Week 13"]);
+  assert.equal(missing.code, EXIT.refused, missing.stderr);
+  assert.match(missing.stderr, /no sheet "Week 13"; its sheets are "Notes", "Week 12"/);
 });
 
 test("a server that is not running exits 5", async () => {

@@ -24,6 +24,8 @@ export interface ImportOptions {
   encoding?: string;
   /** The file line (1-based) of the header row; the server detects it when absent. */
   headerRow?: number;
+  /** An .xlsx file's sheet (name or 1-based number); the first visible one when absent. */
+  sheet?: string;
   /** For a file with the same rows as an earlier import: skip, append or import; refused (exit 4) when absent. */
   onDuplicate?: "skip" | "append" | "import";
   wait: boolean;
@@ -73,6 +75,7 @@ export async function importCommand(context: CommandContext, options: ImportOpti
         append_to: options.appendTo,
         encoding: options.encoding,
         header_row: options.headerRow,
+        sheet: options.sheet,
         on_duplicate: options.onDuplicate,
       },
       body,

@@ -41,6 +41,8 @@ export const UploadOptions = z.object({
    * it to that import's dataset, or import it as a new dataset. Absent: such a file is refused with 409.
    */
   on_duplicate: z.enum(["skip", "append", "import"]).optional(),
+  /** An .xlsx file's sheet: its name, or its 1-based number; absent, the first visible sheet. */
+  sheet: z.string().trim().min(1).max(100).optional(),
 });
 export type UploadOptions = z.infer<typeof UploadOptions>;
 

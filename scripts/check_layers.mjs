@@ -11,6 +11,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 // core/'s concepts, lowest first; a module may import its own folder or a strictly lower rank.
 const CORE_RANK = {
   "core/domain_error.ts": -1,
+  "core/text_key.ts": -1,
   "core/parse_input.ts": 0,
   "core/runtime": 0,
   "core/db": 1,

@@ -12,6 +12,7 @@ import process from "node:process";
 import { WORK_CHANNEL } from "../contract/schemas.ts";
 import type { Queryable } from "../core/db/database.ts";
 import { sql } from "../core/db/sql.ts";
+import { searchKey, textKey } from "../core/text_key.ts";
 import { REPO_ROOT, TEST_MODEL_ID, TEST_MODEL_PATH } from "./testing.ts";
 
 /** A worker process started by {@link spawnWorker}. */
@@ -130,10 +131,16 @@ export async function seedProducts(
     const chunk = titles.slice(start, start + 5000);
     const labels = chunk.map((_, i) => options.labels?.[start + i] ?? null);
     const rows = await db.query<{ id: number }>(sql`
-      INSERT INTO products (import_id, row_number, data, text, seed_label)
-      SELECT ${created.id}, item.n + ${start}, jsonb_build_object('title', item.title), item.title, item.label
-      FROM unnest(${chunk.map((_, i) => i + 1)}::int[], ${chunk}::text[], ${labels}::text[])
-        AS item(n, title, label)
+      INSERT INTO products (import_id, row_number, data, text, seed_label, text_key, search_key)
+      SELECT ${created.id}, item.n + ${start}, jsonb_build_object('title', item.title), item.title, item.label,
+             item.text_key, item.search_key
+      FROM unnest(
+        ${chunk.map((_, i) => i + 1)}::int[],
+        ${chunk}::text[],
+        ${labels}::text[],
+        ${chunk.map(textKey)}::text[],
+        ${chunk.map(searchKey)}::text[]
+      ) AS item(n, title, label, text_key, search_key)
       ORDER BY item.n
       RETURNING id`);
     ids.push(...rows.map((row) => row.id).sort((a, b) => a - b));

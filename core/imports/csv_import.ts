@@ -28,7 +28,10 @@ import {
   type TextEncodingName,
   TextPosition,
 } from "./text_encoding.ts";
+import { searchKey, textKey } from "../text_key.ts";
 import { visibleText } from "./visible_text.ts";
+import { chooseSheet, openWorkbook, WORKBOOK_LIMITS } from "./xlsx_sheet.ts";
+import { sheetTable } from "./xlsx_table.ts";
 import { chooseTextColumns, type ColumnSample } from "./text_columns.ts";
 import type { UploadTracker } from "./upload_progress.ts";
 import {
@@ -50,6 +53,13 @@ export const IMPORT_LIMITS = {
   insertBatch: 500,
   /** Rows read before the text columns are chosen, when the user named none. */
   sampleRows: 200,
+  /**
+   * An .xlsx workbook (xlsx_archive.ts, xlsx_sheet.ts): bytes its parts may unpack to (a zip bomb stops
+   * here, however small the upload), files it may hold, and cells of the sheet read.
+   */
+  xlsxUnpackedBytes: WORKBOOK_LIMITS.maxUnpackedBytes,
+  xlsxEntries: WORKBOOK_LIMITS.maxEntries,
+  xlsxCells: WORKBOOK_LIMITS.maxCells,
 };
 
 /** What to import and how. */
@@ -71,10 +81,14 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** For a file with the same rows as an earlier import (duplicate_files.ts); absent: refused. */
   onDuplicate?: DuplicateAction;
+  /** An .xlsx file's sheet: its name or 1-based number; absent, the first visible sheet. */
+  sheet?: string;
 }
 
 const GZIP = [0x1f, 0x8b];
 const ZIP = [0x50, 0x4b, 0x03, 0x04];
+/** An OLE compound file: a legacy .xls workbook, or an .xlsx saved with a password (encrypted). */
+const OLE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
 function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
   return prefix.every((byte, index) => bytes[index] === byte);
@@ -89,10 +103,11 @@ function checkLeadingBytes(head: Uint8Array, fileName: string): void {
       `Cannot import "${fileName}": it is gzip-compressed; upload the CSV itself`,
     );
   }
-  if (startsWith(head, ZIP)) {
+  if (startsWith(head, OLE)) {
     throw new ImportError(
       "unsupported",
-      `Cannot import "${fileName}": it is a zip archive or an Excel workbook; save it as CSV (UTF-8)`,
+      `Cannot import "${fileName}": it is a legacy Excel 97–2003 workbook (.xls) or a password-protected ` +
+        `one; save it as .xlsx without a password, or as CSV (UTF-8)`,
     );
   }
 }
@@ -201,7 +216,8 @@ async function* decodedChunks(
 
 /** What reading a file found out about it, known once its first records are read. */
 interface FileFormat {
-  encoding: TextEncodingName;
+  /** A text file's encoding, or "xlsx" for an Excel workbook. */
+  encoding: TextEncodingName | "xlsx";
   delimiter: string;
   headerLine: number;
   headerDetected: boolean;
@@ -222,6 +238,7 @@ async function* csvRecords(
 ): AsyncGenerator<CsvRecord> {
   const { fileName } = options;
   const head = await readHead(path);
+  if (startsWith(head, ZIP)) return yield* xlsxRecords(path, options, read, format);
   const detected = detectEncoding(head, head.length < DETECTION_SAMPLE_BYTES);
   const encoding = options.encoding ?? detected.encoding;
   checkLeadingBytes(head, fileName);
@@ -273,6 +290,37 @@ async function* csvRecords(
       } lines`,
     );
   }
+}
+
+/**
+ * Yields the records of an .xlsx file's sheet (options.sheet, else the first visible one) from its header
+ * row on, each with its sheet row number as its line. The workbook is read whole: the upload limit bounds
+ * the file, IMPORT_LIMITS.xlsx* what it unpacks to and the cells read.
+ */
+async function* xlsxRecords(
+  path: string,
+  options: ImportOptions,
+  read: { bytes: number },
+  format: (found: FileFormat) => void,
+): AsyncGenerator<CsvRecord> {
+  const bytes = new Uint8Array(await fs.promises.readFile(path));
+  const workbook = openWorkbook(bytes, options.fileName, {
+    maxUnpackedBytes: IMPORT_LIMITS.xlsxUnpackedBytes,
+    maxEntries: IMPORT_LIMITS.xlsxEntries,
+    maxCells: IMPORT_LIMITS.xlsxCells,
+  });
+  const sheet = chooseSheet(workbook, options.sheet);
+  // Progress counts the file's bytes in proportion to the sheet read.
+  const table = sheetTable(workbook, sheet, options.headerRow, (share) => {
+    read.bytes = Math.round(share * bytes.length);
+  });
+  format({
+    encoding: "xlsx",
+    delimiter: "",
+    headerLine: table.headerLine,
+    headerDetected: table.headerDetected,
+  });
+  yield* table.records;
 }
 
 /** The header: column names, unnamed ones (Excel's padding) given a generated name. */
@@ -342,14 +390,17 @@ async function insertRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   await db.query(sql`
-    INSERT INTO products (import_id, row_number, data, text, seed_label)
-    SELECT ${importId}, item.row_number, item.data::jsonb, item.text, item.label
+    INSERT INTO products (import_id, row_number, data, text, seed_label, text_key, search_key)
+    SELECT ${importId}, item.row_number, item.data::jsonb, item.text, item.label, item.text_key,
+           item.search_key
     FROM unnest(
       ${rows.map((row) => row.rowNumber)}::int[],
       ${rows.map((row) => row.data)}::text[],
       ${rows.map((row) => row.text)}::text[],
-      ${rows.map((row) => row.label)}::text[]
-    ) AS item(row_number, data, text, label)`);
+      ${rows.map((row) => row.label)}::text[],
+      ${rows.map((row) => textKey(row.text))}::text[],
+      ${rows.map((row) => searchKey(row.text))}::text[]
+    ) AS item(row_number, data, text, label, text_key, search_key)`);
   // The batch's mark of life: an 'importing' import that stops getting them was left by a dead process
   // (import_recovery.ts). One that was declared dead meanwhile stops here; its rows are purged.
   const alive = await db.query(

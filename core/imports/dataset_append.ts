@@ -4,6 +4,7 @@
  */
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
+import { fillTextKeys } from "../db/text_key_fill.ts";
 import { ImportError } from "./import_error.ts";
 
 /** The dataset a file is appended to, as its target import describes it. */
@@ -101,23 +102,25 @@ export function checkAppendHeader(target: AppendTarget, header: string[], fileNa
 }
 
 /**
- * Labels the rows of import `importId` whose text (case and spacing ignored, as the exact-match memory
- * compares) equals that of a row of dataset `datasetId` that a person or a seed label already decided,
+ * Labels the rows of import `importId` whose text key (core/text_key.ts: case, spacing, invisible
+ * characters and Unicode forms ignored, as the exact-match memory compares) equals that of a row of dataset `datasetId` that a person or a seed label already decided,
  * with source 'reused'. A person's decision wins over a seed, the latest over older ones; a row the file
  * itself labels keeps its own label. Returns how many rows were labelled.
  */
 export async function reuseDecisions(tx: Queryable, importId: number, datasetId: number): Promise<number> {
+  // The earlier files' rows may have been written without keys (by tools other than the importer).
+  await fillTextKeys(tx);
   const rows = await tx.query<{ count: number }>(sql`
     WITH reused AS (
       INSERT INTO product_labels (product_id, value, source, reused_from, updated_at)
       SELECT DISTINCT ON (target.id) target.id, labels.value, 'reused', twin.id, now()
       FROM products target
       JOIN products twin
-        ON product_text_key(twin.text) = product_text_key(target.text) AND twin.import_id <> target.import_id
+        ON twin.text_key = target.text_key AND twin.import_id <> target.import_id
       JOIN imports earlier ON earlier.id = twin.import_id AND COALESCE(earlier.dataset_id, earlier.id) = ${datasetId}
         AND earlier.status = 'imported'
       JOIN product_labels labels ON labels.product_id = twin.id AND labels.source IN ('seed', 'human')
-      WHERE target.import_id = ${importId} AND product_text_key(target.text) <> ''
+      WHERE target.import_id = ${importId} AND target.text_key <> ''
         AND NOT EXISTS (SELECT 1 FROM product_labels own WHERE own.product_id = target.id)
       ORDER BY target.id, labels.source = 'human' DESC, labels.updated_at DESC, twin.id DESC
       RETURNING 1

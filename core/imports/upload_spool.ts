@@ -31,6 +31,8 @@ const CSV_TYPES = new Set([
   "text/tab-separated-values",
   "application/vnd.ms-excel", // what Windows browsers call a .csv file
   "application/octet-stream",
+  // An Excel workbook, read by xlsx_sheet.ts.
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 ]);
 
 function tooLarge(limit: number, fileName?: string): ImportError {
@@ -105,7 +107,9 @@ export async function spoolUpload(request: Request, maxBytes: number): Promise<S
     if (!CSV_TYPES.has(mediaType)) {
       throw new ImportError(
         "unsupported",
-        `Cannot import a body of type "${mediaType || "none"}": send text/csv, or multipart/form-data ` +
+        `Cannot import a body of type "${
+          mediaType || "none"
+        }": send text/csv or an .xlsx workbook, or multipart/form-data ` +
           `with the file in the field "file"`,
       );
     }

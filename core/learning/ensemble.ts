@@ -14,7 +14,7 @@ export interface Neighbour {
   similarity: number;
 }
 
-/** Labelled rows whose text equals the product's (by product_text_key), grouped by value. */
+/** Labelled rows whose text equals the product's (by its text key: core/text_key.ts), grouped by value. */
 export interface MemoryMatch {
   value: string;
   count: number;

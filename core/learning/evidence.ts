@@ -18,6 +18,7 @@ import {
 } from "./ensemble.ts";
 import { type LexicalModel, lexicalProbabilities } from "./lexical.ts";
 import type { Tf } from "../runtime/tf_backend.ts";
+import { textKey } from "../text_key.ts";
 
 /** A labelled row: its text, its value and its unit-length embedding. */
 export interface LabelledRow {
@@ -40,10 +41,8 @@ export interface Target {
   vector: ArrayLike<number>;
 }
 
-/** The same key as SQL's product_text_key(): spaces trimmed, whitespace runs collapsed, lower case. */
-export function textKey(text: string): string {
-  return text.replace(/^ +| +$/g, "").replace(/\s+/g, " ").toLowerCase();
-}
+/** The exact-match memory's key, the one stored as products.text_key (core/text_key.ts). */
+export { textKey };
 
 const CHUNK = 256;
 

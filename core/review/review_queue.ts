@@ -14,7 +14,9 @@
 import type { ReviewItem, ReviewPage, ReviewQuery } from "../../contract/schemas.ts";
 import type { Database, Queryable } from "../db/database.ts";
 import { sql, type SqlQuery } from "../db/sql.ts";
+import { fillTextKeys } from "../db/text_key_fill.ts";
 import { DomainError } from "../domain_error.ts";
+import { searchKey } from "../text_key.ts";
 import { DiverseOrder } from "./diverse_order.ts";
 import { decodeCursor, encodeCursor, type RankKey } from "./review_cursor.ts";
 import { notLeasedToOthers } from "./review_leases.ts";
@@ -59,10 +61,12 @@ interface Candidate {
 export type QueueQuery = ReviewQuery & { reviewer?: string | null };
 
 /** Reads one page of the queue for the embedding model `modelId`. */
-export function readReviewPage(db: Database, query: QueueQuery, modelId: string): Promise<ReviewPage> {
+export async function readReviewPage(db: Database, query: QueueQuery, modelId: string): Promise<ReviewPage> {
+  // The search words of rows written without keys (by tools other than the importer) come from the key.
+  if (query.q !== undefined) await fillTextKeys(db);
   return query.similar_to === undefined
-    ? readRankPage(db, query, modelId)
-    : readSimilarPage(db, query, modelId);
+    ? await readRankPage(db, query, modelId)
+    : await readSimilarPage(db, query, modelId);
 }
 
 /**
@@ -91,11 +95,13 @@ function filters(query: QueueQuery): SqlQuery {
 /**
  * Every word of `text` as a prefix, AND-ed: the words are cut by the same parser that indexed the rows
  * (so "12.5" or "cc640wn" match as stored) and quoted, so no character of the input is tsquery syntax.
+ * Rows are indexed by their search key (core/text_key.ts) and the query is keyed the same way, so
+ * `crème` finds `Cre\u0300me` and `creme`.
  */
 function textQuery(text: string): SqlQuery {
   return sql`(SELECT to_tsquery('simple', string_agg(
       '''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || ''':*', ' & '))
-    FROM unnest(to_tsvector('simple', ${text}::text)))`;
+    FROM unnest(to_tsvector('simple', ${searchKey(text)}::text)))`;
 }
 
 async function countMatching(db: Queryable, modelId: string, query: ReviewQuery): Promise<number> {

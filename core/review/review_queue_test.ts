@@ -127,7 +127,7 @@ async function queueMismatch(db: Database): Promise<{ missing: unknown[]; extra:
     WITH expected AS (
       SELECT embeddings.model_id, embeddings.product_id, products.import_id, suggestions.value AS suggestion,
              coalesce(suggestions.confidence, -1) AS rank_confidence, coalesce(suggestions.margin, -1) AS rank_margin,
-             to_tsvector('simple', left(products.text, 10000)) AS search
+             to_tsvector('simple', left(coalesce(products.search_key, products.text), 10000)) AS search
       FROM embeddings
       JOIN products ON products.id = embeddings.product_id
       LEFT JOIN suggestions ON suggestions.product_id = embeddings.product_id

@@ -1,7 +1,7 @@
 /**
  * The evidence the database holds about stored products, gathered in SQL: the kNN vote of the nearest
  * labelled rows and zero-shot similarity to the label names (pgvector, cosine distance `<=>`), and the
- * exact-match memory (the product_text_key index). It is what evidence.ts gathers in memory for training
+ * exact-match memory (products.text_key: core/text_key.ts). It is what evidence.ts gathers in memory for training
  * and evaluation, computed where the rows live; stored_evidence_test.ts checks the two agree. Labels
  * accepted by auto-accept never vote and never feed the memory, and a 'reused' label (a copy of a decision
  * on the same text) is not counted twice: only seed labels and people's decisions count.
@@ -15,6 +15,7 @@ import {
   zeroShotScores,
 } from "../learning/ensemble.ts";
 import { sql } from "../db/sql.ts";
+import { fillTextKeys } from "../db/text_key_fill.ts";
 
 /** What to gather evidence for, and how much. */
 export interface StoredEvidenceOptions {
@@ -79,14 +80,16 @@ export async function gatherStoredEvidence(
     evidence.get(id)!.zeroShot = zeroShotScores(rows, options.zeroShotTemperature);
   }
 
+  // Rows written without keys (by tools other than the importer) are keyed before they are compared.
+  await fillTextKeys(db);
   const memory = await db.query<{ product_id: number } & MemoryMatch>(sql`
     SELECT target.id AS product_id, labels.value, count(*)::int AS count,
            bool_or(labels.source = 'human') AS human
     FROM products target
     JOIN products twin
-      ON product_text_key(twin.text) = product_text_key(target.text) AND twin.id <> target.id
+      ON twin.text_key = target.text_key AND twin.id <> target.id
     JOIN product_labels labels ON labels.product_id = twin.id AND labels.source IN ('seed', 'human')
-    WHERE target.id = ANY(${ids}::int[]) AND product_text_key(target.text) <> ''
+    WHERE target.id = ANY(${ids}::int[]) AND target.text_key <> ''
     GROUP BY target.id, labels.value`);
   for (const [id, rows] of groupBy(memory)) evidence.get(id)!.memory = rows;
 

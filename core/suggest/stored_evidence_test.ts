@@ -13,6 +13,7 @@ import { gatherEvidence, type LabelledRow, type LabelName } from "../learning/ev
 import { embedMissingLabelNames } from "./label_names.ts";
 import { sql, vectorLiteral } from "../db/sql.ts";
 import { gatherStoredEvidence } from "./stored_evidence.ts";
+import { fillTextKeys } from "../db/text_key_fill.ts";
 import { datasetRows, openTestDatabase, testEmbedder } from "../../testing/testing.ts";
 import { loadTf } from "../runtime/tf_backend.ts";
 
@@ -75,17 +76,31 @@ test("SQL and TypeScript gather the same kNN vote, memory and label-name evidenc
   const rows = datasetRows(160).filter((row) => row.title.trim() && row.category.trim());
   const labelled = rows.slice(0, 100);
   const unlabelled = rows.slice(100, 130);
-  // Texts a person already decided, typed again with other case and spacing: the exact-match memory.
-  const twins = labelled.slice(0, 6).map((row) => `  ${row.title.toUpperCase().replace(/ /g, "  ")} `);
+  // Texts a person already decided, typed again with other case, spacing and Unicode forms (decomposed
+  // accents, zero-width and no-break spaces, full-width letters): the exact-match memory.
+  const retyped = [
+    (title: string) => `  ${title.toUpperCase().replace(/ /g, "  ")} `,
+    (title: string) => `${title} Cafe\u0301 cre\u0300me`.replace(/ /g, "\u00a0"),
+    (title: string) => title.replace(/ /g, "\u200b \t"),
+    (title: string) =>
+      `\ufeff${title.replace(/[a-z]/g, (c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0))}`,
+  ];
+  const twins = labelled.slice(0, 8).map((row, index) => retyped[index % retyped.length](row.title));
+  // The decided texts the second form retypes carry the accents composed.
+  const decided = labelled.map((row, index) =>
+    index < 8 && index % 4 === 1 ? `${row.title} Café crème` : row.title
+  );
   const sources = ["seed", "seed", "human", "seed", "auto", "reused"] as const;
   const stored = await store(
-    [...labelled.map((row) => row.title), ...unlabelled.map((row) => row.title), ...twins],
+    [...decided, ...unlabelled.map((row) => row.title), ...twins],
     [
       ...labelled.map((row, index) => ({ value: row.category, source: sources[index % sources.length] })),
       ...unlabelled.map(() => undefined),
       ...twins.map(() => undefined),
     ],
   );
+  // store() writes rows as other tools do, without keys: the start-up fill computes them.
+  assert.equal(await fillTextKeys(db), stored.length);
   await embedMissingLabelNames(db, embedder);
   const targets = stored.filter((row) => !row.label);
 
@@ -139,6 +154,6 @@ test("SQL and TypeScript gather the same kNN vote, memory and label-name evidenc
     if (left.memory?.length) memoryMatches++;
   });
   // The twins of seed and human decisions match; those of the auto and reused labels must not.
-  assert.equal(memoryMatches, 4);
+  assert.equal(memoryMatches, 6);
   assert.ok(fromTs.every((evidence) => evidence.knn && evidence.knn.shares.size > 0));
 });

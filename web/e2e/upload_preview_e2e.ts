@@ -78,5 +78,28 @@ test("the preview reads supplier files as the import does, and the header row ca
   await file.setInputFiles(corpus("excel_padding.csv"));
   await page.locator("[data-testid=preview-dropped]", { hasText: "column_4, column_5, column_6" }).waitFor();
   assert.deepEqual(await columns(), ["name", "maker", "group"]);
+
+  // An Excel workbook: its first sheet below the title, cells as Excel shows them; another sheet can be
+  // chosen, and the upload reads the sheet the preview showed.
+  await file.setInputFiles(corpus("supplier_products.xlsx"));
+  const sheet = page.locator("[data-testid=preview-sheet]");
+  await sheet.waitFor();
+  await preview.locator("thead th", { hasText: "ean" }).waitFor();
+  assert.equal(await sheet.inputValue(), "Week 12");
+  assert.equal(await headerLine.inputValue(), "3");
+  assert.deepEqual(await columns(), ["sku", "ean", "title", "price", "listed"]);
+  assert.deepEqual(await cells(), [
+    "1001",
+    "4006381333931",
+    "Cafe\u0301 cre\u0300me frother",
+    "24.90",
+    "2024-03-01",
+  ]);
+  await sheet.selectOption("Notes");
+  await preview.locator("thead th", { hasText: "note" }).waitFor();
+  assert.deepEqual(await cells(), ["Prices without VAT"]);
+  await page.locator("[data-testid=upload-button]").click();
+  await outcome.first().waitFor();
+  assert.match(await outcome.first().innerText(), /Imported 1 row|Done: 1 row/);
   assert.deepEqual(pageErrors, []);
 });

@@ -13,6 +13,9 @@ import { chooseTextColumns } from "../../core/imports/text_columns.ts";
 // Pure as well: the preview reads the start of the file exactly as the server import reads it.
 import { type CsvPreview, previewCsv } from "../../core/imports/csv_preview.ts";
 import { encodingName, TEXT_ENCODINGS, type TextEncodingName } from "../../core/imports/text_encoding.ts";
+// An .xlsx file's sheet, read as the server import reads it (same limits, cells and header).
+import { looksLikeXlsx, previewXlsx, type XlsxPreview } from "../../core/imports/xlsx_preview.ts";
+import { WORKBOOK_LIMITS } from "../../core/imports/xlsx_sheet.ts";
 import { csrfToken, fetchJson } from "./api_client.ts";
 
 /** Props of {@link UploadForm}. */
@@ -47,14 +50,14 @@ function datasetsOf(imports: ImportProgress[]): Dataset[] {
   });
 }
 
-interface Preview extends CsvPreview {
-  file: File;
-}
+type Preview = (CsvPreview | XlsxPreview) & { file: File };
 
 /** The user's choices over what the preview detected. */
 interface PreviewChoice {
   encoding?: TextEncodingName;
   headerLine?: number;
+  /** An .xlsx file's sheet. */
+  sheet?: string;
 }
 
 type Phase =
@@ -69,6 +72,11 @@ const PREVIEW_BYTES = 64 * 1024;
 
 async function readPreview(file: File, choice: PreviewChoice = {}): Promise<Preview> {
   const bytes = new Uint8Array(await file.slice(0, PREVIEW_BYTES).arrayBuffer());
+  if (looksLikeXlsx(bytes)) {
+    // A zip's directory is at its end: the whole workbook is read (the upload limit bounds it).
+    const whole = new Uint8Array(await file.arrayBuffer());
+    return { file, ...previewXlsx(whole, file.name, WORKBOOK_LIMITS, choice) };
+  }
   return { file, ...previewCsv(bytes, file.size <= PREVIEW_BYTES, choice) };
 }
 
@@ -195,7 +203,14 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
   };
 
   const showPreview = async (file: File, nextChoice: PreviewChoice) => {
-    const next = await readPreview(file, nextChoice);
+    let next: Preview;
+    try {
+      next = await readPreview(file, nextChoice);
+    } catch (error) {
+      // A workbook the server would refuse (damaged, a zip bomb, no such sheet): the same message.
+      setPreview(null);
+      return setPhase({ kind: "failed", message: (error as Error).message });
+    }
     setPreview(next);
     const guess = /categor|label|class|group|type/i;
     const label = next.columns.find((name) => guess.test(name)) ?? "";
@@ -252,7 +267,8 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
     }
     // The header the preview showed (detected or chosen), so the server reads the file the same way.
     params.set("header_row", String(preview.headerLine));
-    if (choice.encoding) params.set("encoding", choice.encoding);
+    if (preview.encoding === "xlsx") params.set("sheet", preview.sheet);
+    else if (choice.encoding) params.set("encoding", choice.encoding);
     if (onDuplicate) params.set("on_duplicate", onDuplicate);
     setPhase({ kind: "uploading", percent: 0 });
     try {
@@ -296,13 +312,13 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
     >
       <div>
         <label class="block text-sm font-medium mb-1" for="csv-file">
-          CSV file (UTF-8, UTF-16 or Windows-1252, with a header row)
+          CSV file (UTF-8, UTF-16 or Windows-1252) or Excel workbook (.xlsx), with a header row
         </label>
         <input
           id="csv-file"
           name="file"
           type="file"
-          accept=".csv,text/csv,.tsv,.txt"
+          accept=".csv,text/csv,.tsv,.txt,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
           onChange={onFile}
           class="block text-sm"
           disabled={busy}
@@ -331,7 +347,26 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
       )}
       {preview && (
         <div class="text-sm text-slate-700 flex flex-wrap gap-4 items-center" data-testid="preview-format">
-          <label class="inline-flex items-center gap-1">
+          {preview.encoding === "xlsx" && (
+            <label class="inline-flex items-center gap-1">
+              Sheet
+              <select
+                class="border border-slate-300 rounded px-1 py-0.5 text-sm"
+                value={preview.sheet}
+                disabled={busy}
+                data-testid="preview-sheet"
+                onChange={(event) => {
+                  // Another sheet has its own header row: detected again.
+                  const next = { sheet: (event.target as HTMLSelectElement).value };
+                  setChoice(next);
+                  showPreview(preview.file, next);
+                }}
+              >
+                {preview.sheets.map((name) => <option key={name} value={name}>{name}</option>)}
+              </select>
+            </label>
+          )}
+          <label class="inline-flex items-center gap-1" hidden={preview.encoding === "xlsx"}>
             Encoding
             <select
               class="border border-slate-300 rounded px-1 py-0.5 text-sm"
@@ -364,7 +399,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
             >
               {preview.candidates.map((candidate) => (
                 <option key={candidate.line} value={String(candidate.line)}>
-                  line {candidate.line}: {candidate.text}
+                  {preview.encoding === "xlsx" ? "row" : "line"} {candidate.line}: {candidate.text}
                 </option>
               ))}
             </select>

@@ -94,6 +94,7 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
         tracker,
         signal: c.req.raw.signal,
         onDuplicate: options.on_duplicate,
+        sheet: options.sheet,
       }).catch((error) => {
         if (!(error instanceof DuplicateFileError)) throw error;
         // The earlier import's id as a field, for clients that then choose on_duplicate.
@@ -217,8 +218,10 @@ export const apiDocs: RouteDoc[] = [
     method: "post",
     path: "/upload-csv",
     tag: "API",
-    summary: "Import a CSV file",
-    description: "Body: the CSV itself (text/csv, options in the query string) or a form with the file in " +
+    summary: "Import a CSV file or an Excel workbook (.xlsx)",
+    description: "Body: the CSV or .xlsx file itself (text/csv or " +
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, options in the query string) or a " +
+      "form with the file in " +
       "`file` (options as fields before it). A refused, cancelled or interrupted file leaves no rows, only " +
       "a failed import saying why. `append_to` adds the file to that import's dataset (same column names; " +
       "rows whose text a person or a seed label already decided there get that label, source `reused`). " +
@@ -227,7 +230,10 @@ export const apiDocs: RouteDoc[] = [
       "detected when absent; messages name file lines. A file with the same rows (header and cells, " +
       "whatever its encoding, delimiter or line endings) as an earlier import is refused with 409 and " +
       "`duplicate_of` unless `on_duplicate` says what to do: skip (200, the earlier import), append (to its " +
-      "dataset) or import (a new dataset anyway).",
+      "dataset) or import (a new dataset anyway). An .xlsx file is read from `sheet` (its name or 1-based " +
+      "number; the first visible sheet when absent), cells as Excel shows them (numbers in full, never in " +
+      "scientific notation; dates as ISO 8601); `header_row` is then the sheet row. A workbook that unpacks " +
+      "to more than 200 MiB or holds more than 5,000,000 cells is refused with 413, nothing imported.",
     query: UploadOptions,
     body: { "text/csv": z.string(), "multipart/form-data": UploadOptions.extend({ file: z.file() }) },
     responses: {

@@ -301,3 +301,58 @@ test("the same rows uploaded again are recognised, even re-saved, and the upload
   assert.deepEqual(history.map((row) => row.status), ["failed", "failed", "imported", "imported"]);
   assert.equal(await count(), before + 2 * rows.length);
 });
+
+test("look-alike texts keep their bytes and share one text key", async () => {
+  const { created, rows } = await imported(
+    corpus("look_alike_text.csv"),
+    "file_name=look_alike_text.csv&label_column=category",
+  );
+  assert.deepEqual(rows.map((row) => row.title), [
+    "Café crème frother",
+    "Garden hose 20 m",
+    "Cafe\u0301 cre\u0300me frother",
+    "Garden\u200b hose 20\u00a0m",
+    "\uff27\uff21\uff32\uff24\uff25\uff2e HOSE 20 M",
+  ]);
+  const keys = await db.query<{ text_key: string; search_key: string }>(
+    sql`SELECT text_key, search_key FROM products WHERE import_id = ${created.import_id} ORDER BY row_number`,
+  );
+  assert.deepEqual(keys.map((row) => row.text_key), [
+    "café crème frother",
+    "garden hose 20 m",
+    "café crème frother",
+    "garden hose 20 m",
+    "garden hose 20 m",
+  ]);
+  assert.equal(keys[2].search_key, "cafe creme frother");
+});
+
+test("an .xlsx workbook imports its first sheet below its title, cells as Excel shows them", async () => {
+  const { created, rows } = await imported(
+    corpus("supplier_products.xlsx"),
+    "file_name=supplier_products.xlsx",
+  );
+  assert.equal(created.encoding, "xlsx");
+  assert.equal(created.header_line, 3);
+  assert.deepEqual(rows, [
+    {
+      sku: "1001",
+      ean: "4006381333931",
+      title: "Cafe\u0301 cre\u0300me frother",
+      price: "24.90",
+      listed: "2024-03-01",
+    },
+    {
+      sku: "1002",
+      ean: "5901234123457",
+      title: "Garden\u200b hose 20\u00a0m",
+      price: "12.00",
+      listed: "2024-03-02",
+    },
+  ]);
+  const notes = await imported(
+    corpus("supplier_products.xlsx"),
+    "file_name=supplier_products.xlsx&sheet=Notes",
+  );
+  assert.deepEqual(notes.rows, [{ note: "Prices without VAT" }]);
+});

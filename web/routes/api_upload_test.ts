@@ -338,7 +338,7 @@ test("POST /upload-csv refuses gzip bytes with 415", async () => {
   });
 });
 
-test("POST /upload-csv refuses zip and xlsx bytes with 415, raw or multipart", async () => {
+test("POST /upload-csv refuses a zip that is not a workbook with 415, raw or multipart", async () => {
   const zip = new Uint8Array([
     0x50,
     0x4b,
@@ -352,7 +352,7 @@ test("POST /upload-csv refuses zip and xlsx bytes with 415, raw or multipart", a
   ]);
   await assertRefused(() => postCsv(zip, "?file_name=book.zip", "application/octet-stream"), {
     status: 415,
-    message: /"book\.zip": it is a zip archive or an Excel workbook/,
+    message: /"book\.zip": it is a zip archive but not an Excel workbook/,
     fileName: "book.zip",
   });
   const form = new FormData();
@@ -364,7 +364,7 @@ test("POST /upload-csv refuses zip and xlsx bytes with 415, raw or multipart", a
   );
   await assertRefused(() => postForm(form), {
     status: 415,
-    message: /"book\.xlsx": it is a zip archive or an Excel workbook/,
+    message: /"book\.xlsx": it is a zip archive but not an Excel workbook/,
     fileName: "book.xlsx",
   });
 });
