@@ -224,13 +224,19 @@ async function nearPairs(
   open: Candidate[],
 ): Promise<{ a: number; b: number }[]> {
   if (chunk.length === 0) return [];
+  // Rows with one text key (core/text_key.ts) are duplicates whatever their vectors say: the model
+  // reads `Straße` and `STRASSE`, `ﬁle` and `file` as different words (cosine 0.66 and 0.84).
   return await db.query<{ a: number; b: number }>(sql`
     SELECT a.product_id AS a, b.product_id AS b
     FROM embeddings a
     JOIN embeddings b ON b.model_id = a.model_id AND b.product_id = ANY(${open.map((c) => c.id)}::int[])
       AND b.product_id <> a.product_id
+    JOIN products pa ON pa.id = a.product_id
+    JOIN products pb ON pb.id = b.product_id
     WHERE a.model_id = ${modelId} AND a.product_id = ANY(${chunk.map((c) => c.id)}::int[])
-      AND (a.embedding <=> b.embedding) < ${1 - NEAR_DUPLICATE_COSINE}::float8`);
+      AND ((a.embedding <=> b.embedding) < ${
+    1 - NEAR_DUPLICATE_COSINE
+  }::float8 OR pa.text_key = pb.text_key)`);
 }
 
 /**
