@@ -15,7 +15,8 @@
  * seed-labelled, the rest waiting for review with a suggestion.
  *
  * Options: --rows N, --labelled N, --idle-seconds N (default 15), --trace (list every stall over 250 ms
- * with the progress message the retrain reported last before it began: where it holds the event loop).
+ * with the progress message the retrain reported last before it began: where it holds the event loop;
+ * and the seconds spent after each kind of progress message: where the retrain spends its time).
  */
 import { signedInApp } from "../testing/signed_in_app.ts";
 import fs from "node:fs";
@@ -210,6 +211,24 @@ while (
 }
 const retrainEnd = Date.now();
 clearInterval(ticker);
+
+/**
+ * Seconds spent after each kind of progress message until the next one (the last one until the retrain
+ * and its re-score ended): where the retrain spends its time. Numbers are blanked out of the messages
+ * ("Training: epoch # of #"), so a phase's epochs add up.
+ */
+function phases(): Record<string, number> {
+  const seconds = new Map<string, number>();
+  messages.forEach((entry, index) => {
+    const end = messages[index + 1]?.at ?? retrainEnd;
+    const kind = entry.message.replace(/^v\d+: /, "").replace(/loss [\d.]+/, "loss #").replace(
+      /[\d,.]+%?/g,
+      "#",
+    );
+    seconds.set(kind, (seconds.get(kind) ?? 0) + (end - entry.at) / 1000);
+  });
+  return Object.fromEntries([...seconds].map(([kind, s]) => [kind, Math.round(s * 10) / 10]));
+}
 client.postMessage("stop");
 const samples = await collected;
 client.terminate();
@@ -235,6 +254,7 @@ console.log(JSON.stringify(
           after_retrain_start_s: round((stall.at - stall.ms - retrainStart) / 1000),
           after_message: before(stall.at - stall.ms),
         })),
+        phases: phases(),
         last_messages: messages.slice(-6).map((entry) => ({
           after_retrain_start_s: round((entry.at - retrainStart) / 1000),
           message: entry.message,

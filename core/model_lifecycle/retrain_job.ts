@@ -199,6 +199,7 @@ async function retrain(
         backend: tf.getBackend(),
       });
       // Read back what was written and check it predicts exactly what was trained.
+      await context.progress(steps - 1, steps, `${version}: checking the saved files`);
       const stored = await loadModelVersion(tf, options.modelsDir, version, {
         embeddingModelId: embedder.modelId,
         dimensions: embedder.dimensions,
@@ -227,6 +228,7 @@ async function retrain(
         stored.classifier.dispose();
       }
       // Ready means loadable from any machine: the files go into the database with the status.
+      await context.progress(steps - 1, steps, `${version}: storing the files in the database`);
       await db.transaction(async (tx) => {
         await storeModelFiles(tx, options.modelsDir, version);
         await markModelReady(tx, version, { metrics: trained.metrics, feedbackSnapshot: feedback });
@@ -235,6 +237,7 @@ async function retrain(
       trained.classifier.dispose();
     }
     const known = new Set(trained.split.train.map((row) => row.value));
+    await context.progress(steps - 1, steps, `${version}: deciding whether to activate it`);
     const activation = await autoActivate(db, tf, {
       version,
       split: trained.split,
