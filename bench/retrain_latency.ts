@@ -151,11 +151,11 @@ const clientSource = `
   const samples = [];
   self.onmessage = async (event) => {
     if (event.data === "stop") { running = false; return; }
-    const url = event.data;
+    const { url, token } = event.data;
     while (running) {
       const started = Date.now();
       const t0 = performance.now();
-      const response = await fetch(url);
+      const response = await fetch(url, { headers: { authorization: "Bearer " + token } });
       await response.arrayBuffer();
       if (response.status !== 200) throw new Error("GET /products-for-review answered " + response.status);
       samples.push([started, performance.now() - t0]);
@@ -170,7 +170,8 @@ const collected = new Promise<[number, number][]>((resolve, reject) => {
   client.onmessage = (event) => resolve(event.data);
   client.onerror = (event) => reject(new Error(event.message));
 });
-client.postMessage(`http://127.0.0.1:${port}/products-for-review?limit=20`);
+// Signed in as the app's account: without its token every request is a 401.
+client.postMessage({ url: `http://127.0.0.1:${port}/products-for-review?limit=20`, token: app.token });
 
 const idleStart = Date.now();
 await new Promise((resolve) => setTimeout(resolve, IDLE_MS));

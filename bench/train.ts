@@ -65,6 +65,7 @@ console.log(JSON.stringify(
     seconds: round((ended - started) / 1000),
     phases: Object.fromEntries([...seconds].map(([kind, s]) => [kind, round(s)])),
     epochs: metrics.epochs,
+    lexical_epochs: messages.filter((entry) => /lexical channel: epoch/.test(entry.message)).length,
     accuracy: metrics.accuracy,
     macro_f1: metrics.macro_f1,
     components: metrics.components,
