@@ -15,7 +15,8 @@
  * seed-labelled, the rest waiting for review with a suggestion.
  *
  * Options: --rows N, --labelled N, --idle-seconds N (default 15), --trace (list every stall over 250 ms
- * with the progress message the retrain reported last before it began: where it holds the event loop).
+ * with the progress message the retrain reported last before it began: where it holds the event loop;
+ * and the seconds spent after each kind of progress message: where the retrain spends its time).
  */
 import { signedInApp } from "../testing/signed_in_app.ts";
 import fs from "node:fs";
@@ -150,11 +151,11 @@ const clientSource = `
   const samples = [];
   self.onmessage = async (event) => {
     if (event.data === "stop") { running = false; return; }
-    const url = event.data;
+    const { url, token } = event.data;
     while (running) {
       const started = Date.now();
       const t0 = performance.now();
-      const response = await fetch(url);
+      const response = await fetch(url, { headers: { authorization: "Bearer " + token } });
       await response.arrayBuffer();
       if (response.status !== 200) throw new Error("GET /products-for-review answered " + response.status);
       samples.push([started, performance.now() - t0]);
@@ -169,7 +170,8 @@ const collected = new Promise<[number, number][]>((resolve, reject) => {
   client.onmessage = (event) => resolve(event.data);
   client.onerror = (event) => reject(new Error(event.message));
 });
-client.postMessage(`http://127.0.0.1:${port}/products-for-review?limit=20`);
+// Signed in as the app's account: without its token every request is a 401.
+client.postMessage({ url: `http://127.0.0.1:${port}/products-for-review?limit=20`, token: app.token });
 
 const idleStart = Date.now();
 await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
@@ -210,6 +212,24 @@ while (
 }
 const retrainEnd = Date.now();
 clearInterval(ticker);
+
+/**
+ * Seconds spent after each kind of progress message until the next one (the last one until the retrain
+ * and its re-score ended): where the retrain spends its time. Numbers are blanked out of the messages
+ * ("Training: epoch # of #"), so a phase's epochs add up.
+ */
+function phases(): Record<string, number> {
+  const seconds = new Map<string, number>();
+  messages.forEach((entry, index) => {
+    const end = messages[index + 1]?.at ?? retrainEnd;
+    const kind = entry.message.replace(/^v\d+: /, "").replace(/loss [\d.]+/, "loss #").replace(
+      /[\d,.]+%?/g,
+      "#",
+    );
+    seconds.set(kind, (seconds.get(kind) ?? 0) + (end - entry.at) / 1000);
+  });
+  return Object.fromEntries([...seconds].map(([kind, s]) => [kind, Math.round(s * 10) / 10]));
+}
 client.postMessage("stop");
 const samples = await collected;
 client.terminate();
@@ -235,6 +255,7 @@ console.log(JSON.stringify(
           after_retrain_start_s: round((stall.at - stall.ms - retrainStart) / 1000),
           after_message: before(stall.at - stall.ms),
         })),
+        phases: phases(),
         last_messages: messages.slice(-6).map((entry) => ({
           after_retrain_start_s: round((entry.at - retrainStart) / 1000),
           message: entry.message,

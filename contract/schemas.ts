@@ -561,8 +561,8 @@ export type ModelMetrics = z.infer<typeof ModelMetrics>;
 
 /** The manifest.json of a model version's folder: what it expects, and a checksum of every file. */
 export const ModelManifest = z.object({
-  /** /2 adds the lexical channel's files (lexical.json, lexical.bin). */
-  format: z.enum(["csv-sorter-model/1", "csv-sorter-model/2"]),
+  /** /2 adds the lexical channel's files (lexical.json, lexical.bin); /3 stores its non-zero weights only. */
+  format: z.enum(["csv-sorter-model/1", "csv-sorter-model/2", "csv-sorter-model/3"]),
   version: z.string(),
   embedding_model_id: z.string(),
   dimensions: z.number().int().positive(),

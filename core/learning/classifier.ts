@@ -6,6 +6,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Tf } from "../runtime/tf_backend.ts";
 import { yieldEvery } from "../runtime/yield_to_event_loop.ts";
+import { meanCrossEntropy, stopsAfter } from "./early_stop.ts";
 
 /** A trained (or loaded) head. */
 export type ClassifierModel = tfTypes.LayersModel;
@@ -20,6 +21,14 @@ export interface ClassifierOptions {
   batchSize?: number;
   /** Called after each epoch; a rejection stops training (a lost job lease, for instance). */
   onEpoch?: (epoch: number, epochs: number, loss: number) => Promise<void>;
+  /** Rows not trained on: training stops early once their loss stops falling (early_stop.ts). */
+  watch?: WatchedRows;
+}
+
+/** Rows whose loss decides when training stops: vectors and their class indices. */
+export interface WatchedRows {
+  vectors: ArrayLike<number>[];
+  classes: number[];
 }
 
 /**
@@ -68,6 +77,10 @@ export async function trainClassifier(
   const epochs = options.epochs ?? epochsFor(data.vectors.length);
   const x = toMatrix(tf, data.vectors, data.dimensions);
   const y = tf.tensor1d(data.classes, "float32");
+  const watched = options.watch && options.watch.vectors.length > 0
+    ? { x: toMatrix(tf, options.watch.vectors, data.dimensions), classes: options.watch.classes }
+    : undefined;
+  let best = Infinity;
   const breathe = yieldEvery();
   try {
     await model.fit(x, y, {
@@ -80,6 +93,13 @@ export async function trainClassifier(
         onBatchEnd: breathe,
         onEpochEnd: async (epoch, logs) => {
           await options.onEpoch?.(epoch + 1, epochs, Number(logs?.loss ?? NaN));
+          if (!watched) return;
+          const probabilities = tf.tidy(() =>
+            (model.predict(watched.x) as tfTypes.Tensor).dataSync() as Float32Array
+          );
+          const loss = meanCrossEntropy(probabilities, watched.classes);
+          if (stopsAfter(loss, best)) model.stopTraining = true;
+          best = Math.min(best, loss);
         },
       },
     });
@@ -89,6 +109,7 @@ export async function trainClassifier(
   } finally {
     x.dispose();
     y.dispose();
+    watched?.x.dispose();
   }
   return model;
 }

@@ -3,6 +3,7 @@
  * the retrain job's held-out evaluation and the learning benchmark. It follows the SQL path of
  * score_products.ts exactly: the same k, the same zero-shot top list, the same text key for the memory.
  */
+import type * as tfTypes from "@tensorflow/tfjs";
 import type { ClassifierModel } from "./classifier.ts";
 import { predictProbabilities, toMatrix } from "./classifier.ts";
 import {
@@ -58,26 +59,38 @@ export function nearestByCosine(
 ): [number, number][][] {
   if (targets.length === 0) return [];
   if (reference.length === 0) return targets.map(() => []);
-  const dimensions = reference[0].length;
-  const kept = Math.min(k, reference.length);
-  const referenceMatrix = toMatrix(tf, reference, dimensions);
-  const results: [number, number][][] = [];
+  const referenceMatrix = toMatrix(tf, reference, reference[0].length);
   try {
-    for (let start = 0; start < targets.length; start += CHUNK) {
-      const chunk = targets.slice(start, start + CHUNK);
-      const [values, indices] = tf.tidy(() => {
-        const similarities = tf.matMul(toMatrix(tf, chunk, dimensions), referenceMatrix, false, true);
-        const top = tf.topk(similarities, kept);
-        return [top.values.dataSync() as Float32Array, top.indices.dataSync() as Int32Array];
-      });
-      chunk.forEach((_, row) => {
-        const pairs: [number, number][] = [];
-        for (let j = 0; j < kept; j++) pairs.push([indices[row * kept + j], values[row * kept + j]]);
-        results.push(pairs);
-      });
-    }
+    return nearestInMatrix(tf, targets, referenceMatrix, k);
   } finally {
     referenceMatrix.dispose();
+  }
+}
+
+/** {@link nearestByCosine} against reference vectors already uploaded as a [rows, dimensions] matrix. */
+function nearestInMatrix(
+  tf: Tf,
+  targets: ArrayLike<number>[],
+  referenceMatrix: tfTypes.Tensor2D,
+  k: number,
+): [number, number][][] {
+  const [rows, dimensions] = referenceMatrix.shape;
+  if (targets.length === 0) return [];
+  if (rows === 0) return targets.map(() => []);
+  const kept = Math.min(k, rows);
+  const results: [number, number][][] = [];
+  for (let start = 0; start < targets.length; start += CHUNK) {
+    const chunk = targets.slice(start, start + CHUNK);
+    const [values, indices] = tf.tidy(() => {
+      const similarities = tf.matMul(toMatrix(tf, chunk, dimensions), referenceMatrix, false, true);
+      const top = tf.topk(similarities, kept);
+      return [top.values.dataSync() as Float32Array, top.indices.dataSync() as Int32Array];
+    });
+    chunk.forEach((_, row) => {
+      const pairs: [number, number][] = [];
+      for (let j = 0; j < kept; j++) pairs.push([indices[row * kept + j], values[row * kept + j]]);
+      results.push(pairs);
+    });
   }
   return results;
 }
@@ -94,20 +107,33 @@ export interface EvidenceSources {
   zeroShotTemperature?: number;
 }
 
-/** Gathers the ensemble's evidence for every target. */
-export function gatherEvidence(tf: Tf, targets: Target[], sources: EvidenceSources): Evidence[] {
-  const vectors = targets.map((target) => target.vector);
-  const neighbours = nearestByCosine(tf, vectors, sources.rows.map((row) => row.vector), sources.k ?? KNN_K);
-  const names = nearestByCosine(
-    tf,
-    vectors,
-    sources.labelNames.map((name) => name.vector),
-    sources.zeroShotTop ?? ZERO_SHOT_TOP,
-  );
-  const probabilities = sources.classifier
-    ? predictProbabilities(tf, sources.classifier.model, vectors)
-    : undefined;
-  const lexical = sources.lexical ? lexicalProbabilities(sources.lexical, targets) : undefined;
+/**
+ * Sources made ready for gathering evidence many times: the labelled rows' and the label names' vectors
+ * uploaded once, the exact-match memory indexed once. Holds tensors until {@link PreparedSources.dispose}.
+ */
+export interface PreparedSources {
+  sources: EvidenceSources;
+  dispose(): void;
+  /** [rows, dimensions]; null when there are no rows. */
+  rows: tfTypes.Tensor2D | null;
+  /** [names, dimensions]; null when there are no names. */
+  names: tfTypes.Tensor2D | null;
+  /** Text key → value → match. */
+  memory: Map<string, Map<string, MemoryMatch>>;
+}
+
+/** Uploads and indexes `sources` for {@link gatherPreparedEvidence}; the caller disposes the result. */
+export function prepareSources(tf: Tf, sources: EvidenceSources): PreparedSources {
+  const upload = (vectors: ArrayLike<number>[]) =>
+    vectors.length === 0 ? null : toMatrix(tf, vectors, vectors[0].length);
+  const rows = upload(sources.rows.map((row) => row.vector));
+  let names: tfTypes.Tensor2D | null = null;
+  try {
+    names = upload(sources.labelNames.map((name) => name.vector));
+  } catch (error) {
+    rows?.dispose();
+    throw error;
+  }
   const memory = new Map<string, Map<string, MemoryMatch>>();
   for (const row of sources.rows) {
     const key = textKey(row.text);
@@ -118,6 +144,40 @@ export function gatherEvidence(tf: Tf, targets: Target[], sources: EvidenceSourc
     byValue.set(row.value, match);
     memory.set(key, byValue);
   }
+  return {
+    sources,
+    rows,
+    names,
+    memory,
+    dispose() {
+      rows?.dispose();
+      names?.dispose();
+    },
+  };
+}
+
+/** Gathers the ensemble's evidence for every target. */
+export function gatherEvidence(tf: Tf, targets: Target[], sources: EvidenceSources): Evidence[] {
+  const prepared = prepareSources(tf, sources);
+  try {
+    return gatherPreparedEvidence(tf, targets, prepared);
+  } finally {
+    prepared.dispose();
+  }
+}
+
+/** {@link gatherEvidence} against sources made ready by {@link prepareSources}. */
+export function gatherPreparedEvidence(tf: Tf, targets: Target[], prepared: PreparedSources): Evidence[] {
+  const { sources } = prepared;
+  const vectors = targets.map((target) => target.vector);
+  const nearest = (matrix: tfTypes.Tensor2D | null, k: number) =>
+    matrix ? nearestInMatrix(tf, vectors, matrix, k) : targets.map(() => []);
+  const neighbours = nearest(prepared.rows, sources.k ?? KNN_K);
+  const names = nearest(prepared.names, sources.zeroShotTop ?? ZERO_SHOT_TOP);
+  const probabilities = sources.classifier && targets.length > 0
+    ? predictProbabilities(tf, sources.classifier.model, vectors)
+    : undefined;
+  const lexical = sources.lexical ? lexicalProbabilities(sources.lexical, targets) : undefined;
   return targets.map((target, index) => {
     const voters: Neighbour[] = neighbours[index].map(([at, similarity]) => ({
       value: sources.rows[at].value,
@@ -127,7 +187,7 @@ export function gatherEvidence(tf: Tf, targets: Target[], sources: EvidenceSourc
       value: sources.labelNames[at].value,
       similarity,
     }));
-    const matches = memory.get(textKey(target.text));
+    const matches = prepared.memory.get(textKey(target.text));
     return {
       memory: matches ? [...matches.values()] : undefined,
       knn: knnVote(voters),

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { gatherEvidence, type LabelledRow } from "./evidence.ts";
-import { gatherEvidenceInSlices } from "./evidence_in_slices.ts";
+import { EVIDENCE_SLICE, gatherEvidenceInSlices, sliceFor } from "./evidence_in_slices.ts";
 import { datasetRows, testEmbedder } from "../../testing/testing.ts";
 import { loadTf } from "../runtime/tf_backend.ts";
 
@@ -31,4 +31,11 @@ test("evidence gathered in slices is the evidence of one call, in order", async 
   assert.equal(sliced.length, targets.length);
   assert.deepEqual(sliced, whole);
   assert.ok(whole.every((evidence) => evidence.knn !== undefined), "the kNN vote is there to compare");
+});
+
+test("slices shrink as the labelled rows grow, down to one target", () => {
+  assert.equal(sliceFor(0), EVIDENCE_SLICE);
+  assert.equal(sliceFor(1000), EVIDENCE_SLICE);
+  assert.equal(sliceFor(8000), 6);
+  assert.equal(sliceFor(10_000_000), 1);
 });

@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeLexical, encodeLexical, lexicalProbabilities, trainLexical } from "./lexical.ts";
+import {
+  decodeLexical,
+  encodeLexical,
+  LEXICAL_PRUNE_BELOW,
+  type LexicalModel,
+  lexicalProbabilities,
+  trainLexical,
+} from "./lexical.ts";
 import { predictLinear, trainLinearHead } from "./linear_head.ts";
 import { seededRandom } from "./training.ts";
 
@@ -62,4 +69,53 @@ test("trainLinearHead() fits a dense-only problem and folds the dense scale into
   const head = await trainLinearHead(rows, [0, 0, 1, 1], 2, 2, { epochs: 50, denseScale: 3, rate: 0.5 });
   const [a, b] = predictLinear(head, [{ sparse: empty, dense: [1, 0] }, { sparse: empty, dense: [0, 1] }]);
   assert.ok(a[0] > 0.8 && b[1] > 0.8, `${a} ${b}`);
+});
+
+/** lexical.bin as versions before the sparse layout wrote it: every slot × class weight. */
+function denseLayout(model: LexicalModel): { json: unknown; bin: Uint8Array } {
+  const { head, idf } = model;
+  const json = JSON.parse(encodeLexical(model).json);
+  delete json.layout;
+  delete json.entries;
+  const rowSlots = new Int32Array(head.slots.size);
+  for (const [slot, row] of head.slots) rowSlots[row] = slot;
+  const parts = [
+    rowSlots,
+    head.sparseWeights,
+    head.denseWeights,
+    head.bias,
+    Int32Array.from(idf.slots.keys()),
+    Float32Array.from(idf.slots.values()),
+  ];
+  const bin = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bin.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
+    offset += part.byteLength;
+  }
+  return { json, bin };
+}
+
+test("a trained channel keeps no tiny weights and stores only the others; the older dense layout still loads", async () => {
+  const train = catalogue(60, 5);
+  // Labels no row carries: their weights only ever get the first updates' ~1/300 share, all tiny.
+  const labels = ["toner", "cable", "mouse", ...Array.from({ length: 297 }, (_, i) => `unused ${i}`)];
+  const model = await trainLexical(train, train.map((row) => row.value), labels, { epochs: 5 });
+  const weights = model.head.sparseWeights;
+  assert.ok(weights.every((w) => w === 0 || Math.abs(w) >= LEXICAL_PRUNE_BELOW));
+  const kept = weights.filter((w) => w !== 0).length;
+  assert.ok(kept > 0 && kept < weights.length, `${kept} of ${weights.length} weights kept`);
+  const { json, bin } = encodeLexical(model);
+  assert.equal(JSON.parse(json).entries, kept);
+  const old = denseLayout(model);
+  assert.ok(bin.length < old.bin.length, `${bin.length} bytes, dense ${old.bin.length}`);
+  const probe = catalogue(10, 6);
+  const expected = lexicalProbabilities(model, probe);
+  assert.deepEqual(lexicalProbabilities(decodeLexical(JSON.parse(json), bin, labels), probe), expected);
+  assert.deepEqual(lexicalProbabilities(decodeLexical(old.json, old.bin, labels), probe), expected);
+  // An entry naming a class past the last one is refused, not written out of bounds.
+  const broken = bin.slice();
+  const classesAt = (model.head.slots.size + model.head.slots.size + 1) * 4;
+  new DataView(broken.buffer).setInt32(classesAt, labels.length, true);
+  assert.throws(() => decodeLexical(JSON.parse(json), broken, labels), /names class 300 of 300/);
 });

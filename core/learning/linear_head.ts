@@ -11,6 +11,7 @@
  */
 import type { SparseVector } from "./text_features.ts";
 import { yieldEvery } from "../runtime/yield_to_event_loop.ts";
+import { stopsAfter } from "./early_stop.ts";
 
 /** A trained head; `slots` maps a hash slot to its weight row (slots unseen in training carry no weight). */
 export interface LinearHead {
@@ -38,6 +39,11 @@ export interface LinearHeadOptions {
   keepSlot?: (slot: number) => boolean;
   /** Called after each epoch; a rejection stops training. */
   onEpoch?: (epoch: number, epochs: number) => Promise<void>;
+  /**
+   * Rows not trained on, with their class indices: training stops after the first epoch that lowers
+   * their mean cross-entropy by less than MIN_LOSS_FALL (early_stop.ts, the classifier head's rule too).
+   */
+  watch?: { rows: LinearRow[]; classes: number[] };
 }
 
 /** One training (or scoring) row: sparse slots and, when the head has a dense part, a dense vector. */
@@ -97,6 +103,8 @@ export async function trainLinearHead(
   const active = new Int32Array(classCount);
   const steps = new Float64Array(classCount);
   const breathe = yieldEvery();
+  const watch = options.watch;
+  let best = Infinity;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const rate = rate0 / (1 + 0.1 * epoch);
     for (let i = order.length - 1; i > 0; i--) {
@@ -145,12 +153,55 @@ export async function trainLinearHead(
       await breathe();
     }
     await options.onEpoch?.(epoch + 1, epochs);
+    if (watch && watch.rows.length > 0) {
+      const loss = await watchedLoss(head, watch, denseScale, probabilities, breathe);
+      if (stopsAfter(loss, best)) break;
+      best = Math.min(best, loss);
+    }
   }
   // The dense scale is folded into the weights, so scoring needs no option.
   if (denseScale !== 1) {
     for (let w = 0; w < head.denseWeights.length; w++) head.denseWeights[w] *= denseScale;
   }
   return head;
+}
+
+/**
+ * Sets every sparse weight smaller than `below` in magnitude to 0 and returns how many are left. Most of
+ * a head's slot × class weights only ever got the first epoch's near-uniform updates (a class with
+ * probability ~1/classes, times a TF-IDF value ~0.1, times the rate): a row's logits move by at most
+ * `below` × the sum of its ~100 feature values (≤ 10 for a unit vector) when they are dropped.
+ */
+export function pruneSparseWeights(head: LinearHead, below: number): number {
+  const weights = head.sparseWeights;
+  let left = 0;
+  for (let w = 0; w < weights.length; w++) {
+    if (weights[w] > -below && weights[w] < below) weights[w] = 0;
+    else left++;
+  }
+  return left;
+}
+
+/**
+ * Mean cross-entropy of the watched rows under the head as trained so far (dense scale not folded in),
+ * calling `breathe` between rows as training does.
+ */
+async function watchedLoss(
+  head: LinearHead,
+  watch: { rows: LinearRow[]; classes: number[] },
+  denseScale: number,
+  z: Float64Array,
+  breathe: () => Promise<void>,
+): Promise<number> {
+  let sum = 0;
+  for (const [at, row] of watch.rows.entries()) {
+    const features = Int32Array.from(row.sparse.indices, (slot) => head.slots.get(slot) ?? -1);
+    logits(head, features, row.sparse.values, row.dense, denseScale, z);
+    softmaxInPlace(z);
+    sum -= Math.log(Math.max(z[watch.classes[at]], 1e-7));
+    await breathe();
+  }
+  return sum / watch.rows.length;
 }
 
 function logits(
@@ -162,19 +213,22 @@ function logits(
   out: Float64Array,
 ): void {
   const classes = head.classCount;
+  // Arrays in locals: the inner loops run ~400 × classes times per row.
+  const sparseWeights = head.sparseWeights;
+  const denseWeights = head.denseWeights;
   for (let c = 0; c < classes; c++) out[c] = head.bias[c];
   for (let k = 0; k < features.length; k++) {
     if (features[k] < 0) continue;
     const row = features[k] * classes;
     const value = values[k];
-    for (let c = 0; c < classes; c++) out[c] += head.sparseWeights[row + c] * value;
+    for (let c = 0; c < classes; c++) out[c] += sparseWeights[row + c] * value;
   }
   if (dense && head.denseDimensions > 0) {
     for (let d = 0; d < head.denseDimensions; d++) {
       const value = dense[d] * denseScale;
       if (value === 0) continue;
       const row = d * classes;
-      for (let c = 0; c < classes; c++) out[c] += head.denseWeights[row + c] * value;
+      for (let c = 0; c < classes; c++) out[c] += denseWeights[row + c] * value;
     }
   }
 }

@@ -80,13 +80,16 @@ export class IdfTable {
 
   /** Counts document frequencies over `texts`. */
   static fit(texts: string[], params: HashingParams = DEFAULT_HASHING): IdfTable {
+    return IdfTable.fromCounts(texts.map((text) => hashedCounts(text, params)));
+  }
+
+  /** {@link IdfTable.fit} from the texts' {@link hashedCounts}, for callers that reuse them. */
+  static fromCounts(documents: Map<number, number>[]): IdfTable {
     const frequency = new Map<number, number>();
-    for (const text of texts) {
-      for (const slot of hashedCounts(text, params).keys()) {
-        frequency.set(slot, (frequency.get(slot) ?? 0) + 1);
-      }
+    for (const counts of documents) {
+      for (const slot of counts.keys()) frequency.set(slot, (frequency.get(slot) ?? 0) + 1);
     }
-    const n = texts.length;
+    const n = documents.length;
     const slots = new Map<number, number>();
     // Rounded to 32 bits, as stored: a reloaded version computes exactly the features it trained on.
     for (const [slot, df] of frequency) slots.set(slot, Math.fround(Math.log((1 + n) / (1 + df)) + 1));
@@ -109,7 +112,11 @@ export function tfidfVector(
   idf: IdfTable,
   params: HashingParams = DEFAULT_HASHING,
 ): SparseVector {
-  const counts = hashedCounts(text, params);
+  return tfidfFromCounts(hashedCounts(text, params), idf);
+}
+
+/** {@link tfidfVector} of a text whose {@link hashedCounts} are `counts`. */
+export function tfidfFromCounts(counts: Map<number, number>, idf: IdfTable): SparseVector {
   const indices = Int32Array.from([...counts.keys()].sort((a, b) => a - b));
   const values = new Float32Array(indices.length);
   let norm = 0;

@@ -45,8 +45,26 @@ interface Candidates {
   count: number;
 }
 
-function top(scores: Map<string, number>, n: number): string[] {
-  return [...scores].sort((a, b) => b[1] - a[1]).slice(0, n).map(([value]) => value);
+/**
+ * The `n` highest-scoring values, best first, ties in the map's order: what a stable sort by score and
+ * the first `n` give, by one pass with insertion into the `n` kept (a full sort of a 707-label
+ * distribution per part, row and fit was a second per fit at 2,000 held-out rows).
+ */
+export function top(scores: Map<string, number>, n: number): string[] {
+  const values: string[] = [];
+  const kept: number[] = [];
+  for (const [value, score] of scores) {
+    if (values.length === n && !(score > kept[n - 1])) continue;
+    let at = values.length < n ? values.length : n - 1;
+    while (at > 0 && score > kept[at - 1]) at--;
+    if (values.length === n) {
+      values.pop();
+      kept.pop();
+    }
+    values.splice(at, 0, value);
+    kept.splice(at, 0, score);
+  }
+  return values;
 }
 
 function reduce(evidence: Evidence, truth: string): Candidates {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { EnsembleWeights } from "../../contract/schemas.ts";
 import { combineEvidence, defaultEnsembleConfig, type Evidence, knnVote } from "./ensemble.ts";
 import { seededRandom } from "./training.ts";
-import { bestWeights, weightGrid } from "./weight_search.ts";
+import { bestWeights, top, weightGrid } from "./weight_search.ts";
 
 const VALUES = ["a", "b", "c", "d", "e", "f"];
 
@@ -69,4 +69,20 @@ test("bestWeights() picks the weighting combineEvidence would, parts missing on 
 test("bestWeights() returns the fallback when there is nothing to fit on", async () => {
   const fallback = { knn: 0.2, classifier: 0.3, zero_shot: 0.5 };
   assert.deepEqual(await bestWeights([], weightGrid(new Set(["knn"])), fallback), fallback);
+});
+
+test("top() keeps what a stable sort by score keeps, in its order", () => {
+  const random = seededRandom(11);
+  for (let trial = 0; trial < 200; trial++) {
+    // Few distinct scores, so that ties decide.
+    const scores = new Map(
+      Array.from(
+        { length: 1 + Math.floor(random() * 30) },
+        (_, i) => [`v${i}`, Math.floor(random() * 5) / 4],
+      ),
+    );
+    const n = 1 + Math.floor(random() * 12);
+    const sorted = [...scores].sort((a, b) => b[1] - a[1]).slice(0, n).map(([value]) => value);
+    assert.deepEqual(top(scores, n), sorted);
+  }
 });

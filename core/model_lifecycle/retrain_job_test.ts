@@ -158,7 +158,7 @@ test("a retrain job trains a ready version on the labels and writes a complete f
     "model.json",
     "weights.bin",
   ]);
-  assert.equal(manifest.format, "csv-sorter-model/2");
+  assert.equal(manifest.format, "csv-sorter-model/3");
 });
 
 test("activating a version and a rescore job put it behind every waiting row", async () => {

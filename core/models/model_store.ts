@@ -2,7 +2,8 @@
  * Model versions on disk: `<MODELS_DIR>/<version>/` holds the head (model.json + weights.bin, tfjs'
  * layers format, written through a node:fs IOHandler since pure tfjs has no file system), labels.json,
  * ensemble.json, metrics.json, the lexical channel (lexical.json + lexical.bin, see lexical.ts; format
- * csv-sorter-model/2 — /1 versions have none and score without it), and manifest.json with what the
+ * csv-sorter-model/3 stores its non-zero weights only, /2 all of them, /1 versions have none and score
+ * without it), and manifest.json with what the
  * version expects (embedding model, dimensions, label count) and a sha256 of every other file.
  *
  * Saving writes into a temporary sibling folder and renames it into place, so a crash leaves either no
@@ -30,7 +31,7 @@ import { modelTempPrefix } from "./model_temp_folders.ts";
 /** Files every version holds besides manifest.json. */
 export const MODEL_FILES = ["model.json", "weights.bin", "labels.json", "ensemble.json", "metrics.json"];
 
-/** Files a csv-sorter-model/2 version holds besides {@link MODEL_FILES}: the lexical channel. */
+/** Files a csv-sorter-model/2 or /3 version holds besides {@link MODEL_FILES}: the lexical channel. */
 export const LEXICAL_FILES = ["lexical.json", "lexical.bin"];
 
 /** A version name: "v" and the model_versions id. Anything else never becomes a path. */
@@ -154,7 +155,7 @@ export async function saveModelVersion(tf: Tf, modelsDir: string, model: ModelTo
       files[name] = { sha256: sha256(bytes), bytes: bytes.length };
     }
     const manifest: ModelManifestType = {
-      format: model.lexical ? "csv-sorter-model/2" : "csv-sorter-model/1",
+      format: model.lexical ? "csv-sorter-model/3" : "csv-sorter-model/1",
       version: model.version,
       embedding_model_id: model.embeddingModelId,
       dimensions: model.dimensions,
@@ -238,7 +239,7 @@ export async function loadModelVersion(
     );
   }
   const contents = new Map<string, Uint8Array>();
-  const lexicalFiles = manifest.format === "csv-sorter-model/2" ? LEXICAL_FILES : [];
+  const lexicalFiles = manifest.format === "csv-sorter-model/1" ? [] : LEXICAL_FILES;
   for (const name of [...MODEL_FILES, ...lexicalFiles]) {
     const listed = manifest.files[name];
     if (!listed) throw new ModelLoadError(version, `its manifest lists no checksum for ${name}`);

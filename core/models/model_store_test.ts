@@ -188,7 +188,7 @@ test("a version with a lexical channel stores it checksummed and scores the same
   const inputs = data.vectors.slice(0, 6).map((vector, i) => ({ text: texts[i], vector }));
   const loaded = await loadModelVersion(tf, modelsDir, "v20", EXPECTED);
   try {
-    assert.equal(loaded.manifest.format, "csv-sorter-model/2");
+    assert.equal(loaded.manifest.format, "csv-sorter-model/3");
     assert.match(loaded.manifest.files["lexical.bin"].sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(lexicalProbabilities(loaded.lexical!, inputs), lexicalProbabilities(lexical, inputs));
   } finally {

@@ -1,0 +1,80 @@
+/**
+ * `npm run bench:train`: one training run (trainEnsemble, default options: epochs by size and early
+ * stopping, learning curve) in memory on the first --labelled (default 10,000) Walmart-Amazon titles with
+ * a category, their real vectors (cached under ~/.cache/csv-sorter/bench/, shared with
+ * bench:retrain-latency) and the category names as label names. No database, server or saving: what
+ * training alone costs, phase by phase, and what it reaches.
+ *
+ * Prints the seconds after each kind of progress message (numbers blanked out, so a phase's epochs add
+ * up), the total, the epochs each head trained, the held-out accuracy and each part's alone, and the
+ * learning curve. Options: --labelled N, --rows N (titles embedded, default 12,000: the vectors cached
+ * by bench:retrain-latency --rows 12000 serve both), --seed N (default 1).
+ */
+import { parseArgs } from "node:util";
+import { loadTf } from "../core/runtime/tf_backend.ts";
+import { trainEnsemble } from "../core/learning/training.ts";
+import { catalogueRows, embedCached } from "./catalogue.ts";
+
+const { values } = parseArgs({
+  options: {
+    labelled: { type: "string", default: "10000" },
+    rows: { type: "string", default: "12000" },
+    seed: { type: "string", default: "1" },
+  },
+});
+const LABELLED = Number(values.labelled);
+
+const embedded = catalogueRows().slice(0, Math.max(LABELLED, Number(values.rows)));
+console.error(`embedding ${embedded.length} titles (cached after the first run)…`);
+const vectors = await embedCached(embedded.map((row) => row.title), "retrain-latency");
+const rows = embedded.slice(0, LABELLED);
+const names = [...new Set(rows.map((row) => row.category))];
+const nameVectors = await embedCached(names, "train-names");
+const tf = await loadTf();
+
+const messages: { at: number; message: string }[] = [];
+const started = Date.now();
+const trained = await trainEnsemble(
+  tf,
+  rows.map((row, i) => ({ text: row.title, value: row.category, vector: vectors[i] })),
+  {
+    labelNames: names.map((value, i) => ({ value, vector: nameVectors[i] })),
+    seed: Number(values.seed),
+    onProgress: (_done, _total, message) => {
+      messages.push({ at: Date.now(), message });
+      return Promise.resolve();
+    },
+  },
+);
+const ended = Date.now();
+trained.classifier.dispose();
+
+const seconds = new Map<string, number>();
+messages.forEach((entry, index) => {
+  const end = messages[index + 1]?.at ?? ended;
+  const kind = entry.message.replace(/loss [\d.]+/, "loss #").replace(/[\d,.]+%?/g, "#");
+  seconds.set(kind, (seconds.get(kind) ?? 0) + (end - entry.at) / 1000);
+});
+const round = (value: number) => Math.round(value * 10) / 10;
+const { metrics } = trained;
+console.log(JSON.stringify(
+  {
+    labelled: rows.length,
+    labels: metrics.label_count,
+    backend: tf.getBackend(),
+    seconds: round((ended - started) / 1000),
+    phases: Object.fromEntries([...seconds].map(([kind, s]) => [kind, round(s)])),
+    epochs: metrics.epochs,
+    lexical_epochs: messages.filter((entry) => /lexical channel: epoch/.test(entry.message)).length,
+    accuracy: metrics.accuracy,
+    macro_f1: metrics.macro_f1,
+    components: metrics.components,
+    learning_curve: metrics.learning_curve,
+    lexical_weights: {
+      kept: trained.lexical.head.sparseWeights.filter((weight) => weight !== 0).length,
+      of: trained.lexical.head.sparseWeights.length,
+    },
+  },
+  null,
+  2,
+));
