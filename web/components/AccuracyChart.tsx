@@ -65,11 +65,11 @@ export function AccuracyChart({ points }: { points: AccuracyPoint[] }) {
               y={y(point.accuracy) - 3}
               text-anchor="middle"
               font-size="10"
-              fill="#0f172a"
+              fill="currentColor"
             >
               {`${Math.round(point.accuracy * 100)}%`}
             </text>
-            <text x={x + bar / 2} y={HEIGHT - 8} text-anchor="middle" font-size="11" fill="#0f172a">
+            <text x={x + bar / 2} y={HEIGHT - 8} text-anchor="middle" font-size="11" fill="currentColor">
               {point.version}
             </text>
           </g>

@@ -46,63 +46,65 @@ export function AdminPage({ users, tokens, notice, error, newToken }: AdminPageP
       )}
 
       <h2 class="text-xl font-semibold mb-2">Accounts</h2>
-      <table class="w-full text-sm bg-white border border-slate-200 mb-4" data-testid="users">
-        <thead class="bg-slate-100 text-left">
-          <tr>
-            <th class="px-3 py-2">Name</th>
-            <th class="px-3 py-2">Role</th>
-            <th class="px-3 py-2">Created</th>
-            <th class="px-3 py-2">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((user) => (
-            <tr key={user.id} class="border-t border-slate-100" data-testid={`user-${user.name}`}>
-              <td class="px-3 py-2 font-medium">
-                {user.name} {user.disabled && <span class="text-red-700">(disabled)</span>}
-              </td>
-              <td class="px-3 py-2">{user.role}</td>
-              <td class="px-3 py-2">{user.created_at.slice(0, 16)}</td>
-              <td class="px-3 py-2 flex flex-wrap gap-2">
-                {user.name !== me?.name && (
+      <div class="relative overflow-x-auto max-w-full">
+        <table class="w-full text-sm bg-white border border-slate-200 mb-4" data-testid="users">
+          <thead class="bg-slate-100 text-left">
+            <tr>
+              <th class="px-3 py-2">Name</th>
+              <th class="px-3 py-2">Role</th>
+              <th class="px-3 py-2">Created</th>
+              <th class="px-3 py-2">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((user) => (
+              <tr key={user.id} class="border-t border-slate-100" data-testid={`user-${user.name}`}>
+                <td class="px-3 py-2 font-medium">
+                  {user.name} {user.disabled && <span class="text-red-700">(disabled)</span>}
+                </td>
+                <td class="px-3 py-2">{user.role}</td>
+                <td class="px-3 py-2">{user.created_at.slice(0, 16)}</td>
+                <td class="px-3 py-2 flex flex-wrap gap-2">
+                  {user.name !== me?.name && (
+                    <form
+                      method="post"
+                      action={`/admin/users/${encodeURIComponent(user.name)}/${
+                        user.disabled ? "enable" : "disable"
+                      }`}
+                    >
+                      <CsrfField />
+                      <button type="submit" class="text-blue-700 underline">
+                        {user.disabled ? "Enable" : "Disable"}
+                      </button>
+                    </form>
+                  )}
                   <form
                     method="post"
-                    action={`/admin/users/${encodeURIComponent(user.name)}/${
-                      user.disabled ? "enable" : "disable"
-                    }`}
+                    action={`/admin/users/${encodeURIComponent(user.name)}/password`}
+                    class="flex gap-1"
                   >
                     <CsrfField />
-                    <button type="submit" class="text-blue-700 underline">
-                      {user.disabled ? "Enable" : "Disable"}
-                    </button>
+                    <input
+                      class={FIELD}
+                      name="password"
+                      type="password"
+                      autocomplete="new-password"
+                      minLength={12}
+                      maxLength={1024}
+                      required
+                      placeholder="new password"
+                      aria-label={`New password for ${user.name}`}
+                    />
+                    <button type="submit" class="text-blue-700 underline">Set password</button>
                   </form>
-                )}
-                <form
-                  method="post"
-                  action={`/admin/users/${encodeURIComponent(user.name)}/password`}
-                  class="flex gap-1"
-                >
-                  <CsrfField />
-                  <input
-                    class={FIELD}
-                    name="password"
-                    type="password"
-                    autocomplete="new-password"
-                    minLength={12}
-                    maxLength={1024}
-                    required
-                    placeholder="new password"
-                    aria-label={`New password for ${user.name}`}
-                  />
-                  <button type="submit" class="text-blue-700 underline">Set password</button>
-                </form>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <form
         method="post"
         action="/admin/users"
@@ -136,39 +138,41 @@ export function AdminPage({ users, tokens, notice, error, newToken }: AdminPageP
       </form>
 
       <h2 class="text-xl font-semibold mb-2">API tokens</h2>
-      <table class="w-full text-sm bg-white border border-slate-200 mb-4" data-testid="tokens">
-        <thead class="bg-slate-100 text-left">
-          <tr>
-            <th class="px-3 py-2">Name</th>
-            <th class="px-3 py-2">Acts as</th>
-            <th class="px-3 py-2">Created</th>
-            <th class="px-3 py-2">Last used</th>
-            <th class="px-3 py-2">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {tokens.map((token) => (
-            <tr key={token.id} class="border-t border-slate-100" data-testid={`token-${token.id}`}>
-              <td class="px-3 py-2 font-medium">{token.name}</td>
-              <td class="px-3 py-2">{token.user} ({token.role})</td>
-              <td class="px-3 py-2">{token.created_at.slice(0, 16)} by {token.created_by ?? "—"}</td>
-              <td class="px-3 py-2">{token.last_used_at?.slice(0, 16) ?? "never"}</td>
-              <td class="px-3 py-2">
-                {token.revoked_at
-                  ? <span class="text-slate-500">revoked {token.revoked_at.slice(0, 16)}</span>
-                  : (
-                    <form method="post" action={`/admin/tokens/${token.id}/revoke`}>
-                      <CsrfField />
-                      <button type="submit" class="text-red-700 underline">Revoke</button>
-                    </form>
-                  )}
-              </td>
+      <div class="relative overflow-x-auto max-w-full">
+        <table class="w-full text-sm bg-white border border-slate-200 mb-4" data-testid="tokens">
+          <thead class="bg-slate-100 text-left">
+            <tr>
+              <th class="px-3 py-2">Name</th>
+              <th class="px-3 py-2">Acts as</th>
+              <th class="px-3 py-2">Created</th>
+              <th class="px-3 py-2">Last used</th>
+              <th class="px-3 py-2">
+                <span class="sr-only">Actions</span>
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {tokens.map((token) => (
+              <tr key={token.id} class="border-t border-slate-100" data-testid={`token-${token.id}`}>
+                <td class="px-3 py-2 font-medium">{token.name}</td>
+                <td class="px-3 py-2">{token.user} ({token.role})</td>
+                <td class="px-3 py-2">{token.created_at.slice(0, 16)} by {token.created_by ?? "—"}</td>
+                <td class="px-3 py-2">{token.last_used_at?.slice(0, 16) ?? "never"}</td>
+                <td class="px-3 py-2">
+                  {token.revoked_at
+                    ? <span class="text-slate-500">revoked {token.revoked_at.slice(0, 16)}</span>
+                    : (
+                      <form method="post" action={`/admin/tokens/${token.id}/revoke`}>
+                        <CsrfField />
+                        <button type="submit" class="text-red-700 underline">Revoke</button>
+                      </form>
+                    )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <form
         method="post"
         action="/admin/tokens"

@@ -115,29 +115,31 @@ function Operation(
       <p class="font-medium">{operation.summary}</p>
       {operation.description && <p class="text-slate-600 text-sm mt-1">{operation.description}</p>}
       {operation.parameters.length > 0 && (
-        <table class="w-full text-sm mt-3">
-          <thead class="text-left text-slate-500">
-            <tr>
-              <th class="pr-3">Parameter</th>
-              <th class="pr-3">In</th>
-              <th>Type</th>
-            </tr>
-          </thead>
-          <tbody>
-            {operation.parameters.map((parameter) => (
-              <tr key={`${parameter.in}-${parameter.name}`} class="border-t border-slate-100 align-top">
-                <td class="pr-3 py-1">
-                  <code class="font-semibold">{parameter.name}</code>
-                  {parameter.required && <span class="text-red-700 text-xs ml-1">required</span>}
-                </td>
-                <td class="pr-3 py-1">{parameter.in}</td>
-                <td class="py-1">
-                  <SchemaView schema={{ ...parameter.schema, description: parameter.description }} />
-                </td>
+        <div class="relative overflow-x-auto max-w-full">
+          <table class="w-full text-sm mt-3">
+            <thead class="text-left text-slate-500">
+              <tr>
+                <th class="pr-3">Parameter</th>
+                <th class="pr-3">In</th>
+                <th>Type</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {operation.parameters.map((parameter) => (
+                <tr key={`${parameter.in}-${parameter.name}`} class="border-t border-slate-100 align-top">
+                  <td class="pr-3 py-1">
+                    <code class="font-semibold">{parameter.name}</code>
+                    {parameter.required && <span class="text-red-700 text-xs ml-1">required</span>}
+                  </td>
+                  <td class="pr-3 py-1">{parameter.in}</td>
+                  <td class="py-1">
+                    <SchemaView schema={{ ...parameter.schema, description: parameter.description }} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {operation.requestBody && (
         <div class="mt-3">

@@ -58,7 +58,7 @@ export function LearningCurveChart({ curve, versions }: LearningCurveProps) {
           {Math.round(maxLabels * share)}
         </text>
       ))}
-      <text x={(LEFT + WIDTH) / 2} y={HEIGHT - 4} text-anchor="middle" font-size="11" fill="#0f172a">
+      <text x={(LEFT + WIDTH) / 2} y={HEIGHT - 4} text-anchor="middle" font-size="11" fill="currentColor">
         training labels
       </text>
       {sorted.length > 1 && (

@@ -20,26 +20,28 @@ export function ReliabilityTable({ version, metrics }: { version: string; metric
         fitted on held-out labels, measured out of fold on {metrics.holdout_size}{" "}
         rows · expected calibration error {percent(metrics.calibration.ece)}
       </p>
-      <table class="text-sm bg-white border border-slate-200 rounded">
-        <thead class="bg-slate-100 text-left">
-          <tr>
-            <th class="px-3 py-1">Confidence</th>
-            <th class="px-3 py-1">Rows</th>
-            <th class="px-3 py-1">Mean confidence</th>
-            <th class="px-3 py-1">Right</th>
-          </tr>
-        </thead>
-        <tbody>
-          {bins.map((bin) => (
-            <tr key={bin.lower} class="border-t border-slate-100">
-              <td class="px-3 py-1">{`${Math.round(bin.lower * 100)}–${Math.round(bin.upper * 100)}%`}</td>
-              <td class="px-3 py-1">{bin.count}</td>
-              <td class="px-3 py-1">{percent(bin.confidence)}</td>
-              <td class="px-3 py-1">{percent(bin.accuracy)}</td>
+      <div class="relative overflow-x-auto max-w-full">
+        <table class="text-sm bg-white border border-slate-200 rounded">
+          <thead class="bg-slate-100 text-left">
+            <tr>
+              <th class="px-3 py-1">Confidence</th>
+              <th class="px-3 py-1">Rows</th>
+              <th class="px-3 py-1">Mean confidence</th>
+              <th class="px-3 py-1">Right</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {bins.map((bin) => (
+              <tr key={bin.lower} class="border-t border-slate-100">
+                <td class="px-3 py-1">{`${Math.round(bin.lower * 100)}–${Math.round(bin.upper * 100)}%`}</td>
+                <td class="px-3 py-1">{bin.count}</td>
+                <td class="px-3 py-1">{percent(bin.confidence)}</td>
+                <td class="px-3 py-1">{percent(bin.accuracy)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -501,6 +501,15 @@ test(
           );
         }
       }
+      // The other pages at a phone's width: wide tables scroll inside their own box, not the page.
+      for (const url of ["/", "/models", "/workers", "/admin", "/audit", "/upload"]) {
+        await view.goto(`${app!.baseUrl}${url}`);
+        await settle(view);
+        const wide = await view.evaluate(() =>
+          document.documentElement.scrollWidth - document.documentElement.clientWidth
+        );
+        assert.ok(wide <= 0, `${url} at 375 px scrolls ${wide} px sideways`);
+      }
     } finally {
       await view.close();
     }

@@ -126,101 +126,105 @@ export function ImportList({ imports: initial }: ImportListProps) {
   return (
     <div>
       {error && <p class="text-red-700 text-sm mb-2">Cannot refresh: {error}</p>}
-      <table class="w-full text-sm bg-white border border-slate-200 rounded-lg overflow-hidden">
-        <thead class="bg-slate-100 text-left">
-          <tr>
-            <th class="px-3 py-2">File</th>
-            <th class="px-3 py-2">Rows</th>
-            <th class="px-3 py-2">Embedded</th>
-            <th class="px-3 py-2">Suggested</th>
-            <th class="px-3 py-2">Reviewed</th>
-            <th class="px-3 py-2">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {byDataset(imports).map((item) => (
-            <tr
-              key={item.id}
-              class={item.id === item.dataset_id ? "border-t border-slate-200" : "border-t border-slate-50"}
-              data-testid={`import-${item.id}`}
-              data-dataset={item.dataset_id}
-            >
-              <td class={item.id === item.dataset_id ? "px-3 py-2" : "px-3 py-2 pl-8"}>
-                <div class="font-medium">
+      <div class="relative overflow-x-auto max-w-full">
+        <table class="w-full text-sm bg-white border border-slate-200 rounded-lg overflow-hidden">
+          <thead class="bg-slate-100 text-left">
+            <tr>
+              <th class="px-3 py-2">File</th>
+              <th class="px-3 py-2">Rows</th>
+              <th class="px-3 py-2">Embedded</th>
+              <th class="px-3 py-2">Suggested</th>
+              <th class="px-3 py-2">Reviewed</th>
+              <th class="px-3 py-2">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {byDataset(imports).map((item) => (
+              <tr
+                key={item.id}
+                class={item.id === item.dataset_id ? "border-t border-slate-200" : "border-t border-slate-50"}
+                data-testid={`import-${item.id}`}
+                data-dataset={item.dataset_id}
+              >
+                <td class={item.id === item.dataset_id ? "px-3 py-2" : "px-3 py-2 pl-8"}>
+                  <div class="font-medium">
+                    {item.id !== item.dataset_id && (
+                      <span class="text-slate-500 mr-1" aria-hidden="true">↳</span>
+                    )}
+                    {item.file_name}
+                    {item.sample && (
+                      <span
+                        class="ml-2 text-xs font-normal px-1.5 py-0.5 rounded bg-amber-100 text-amber-900"
+                        data-testid="sample-badge"
+                      >
+                        sample
+                      </span>
+                    )}
+                  </div>
                   {item.id !== item.dataset_id && (
-                    <span class="text-slate-500 mr-1" aria-hidden="true">↳</span>
+                    <div class="text-xs text-slate-500">appended to dataset #{item.dataset_id}</div>
                   )}
-                  {item.file_name}
-                  {item.sample && (
+                  {item.status === "importing" && <div class="text-xs text-slate-500">reading rows…</div>}
+                  {item.status === "failed" && (
+                    <div class="text-red-700" data-testid="import-error">{item.error}</div>
+                  )}
+                </td>
+                <td class="px-3 py-2">{item.status === "failed" ? "—" : item.row_count}</td>
+                <td class="px-3 py-2">
+                  {item.status === "imported" && (
+                    <div class="flex items-center gap-2">
+                      {/* <progress>, not a styled div: the CSP allows no style attributes. */}
+                      <progress
+                        class="w-32 h-2"
+                        max={100}
+                        value={percent(item.embedded_count, item.row_count)}
+                        aria-label="Embedded"
+                      />
+                      <span data-testid="embedded-count" class="sr-only">{item.embedded_count}</span>
+                      <span data-testid="embedding-text">{embeddingText(item)}</span>
+                      {item.failed_count > 0 && (
+                        <span class="text-red-700">({item.failed_count} failed)</span>
+                      )}
+                    </div>
+                  )}
+                </td>
+                <td class="px-3 py-2">{item.suggested_count}</td>
+                <td class="px-3 py-2">
+                  {item.reviewed_count}
+                  {item.reused_count > 0 && (
                     <span
-                      class="ml-2 text-xs font-normal px-1.5 py-0.5 rounded bg-amber-100 text-amber-900"
-                      data-testid="sample-badge"
+                      class="text-slate-500"
+                      title="labelled at import from earlier decisions on the same text"
                     >
-                      sample
+                      {` (+${formatCount(item.reused_count)} reused)`}
                     </span>
                   )}
-                </div>
-                {item.id !== item.dataset_id && (
-                  <div class="text-xs text-slate-500">appended to dataset #{item.dataset_id}</div>
-                )}
-                {item.status === "importing" && <div class="text-xs text-slate-500">reading rows…</div>}
-                {item.status === "failed" && (
-                  <div class="text-red-700" data-testid="import-error">{item.error}</div>
-                )}
-              </td>
-              <td class="px-3 py-2">{item.status === "failed" ? "—" : item.row_count}</td>
-              <td class="px-3 py-2">
-                {item.status === "imported" && (
-                  <div class="flex items-center gap-2">
-                    {/* <progress>, not a styled div: the CSP allows no style attributes. */}
-                    <progress
-                      class="w-32 h-2"
-                      max={100}
-                      value={percent(item.embedded_count, item.row_count)}
-                      aria-label="Embedded"
-                    />
-                    <span data-testid="embedded-count" class="sr-only">{item.embedded_count}</span>
-                    <span data-testid="embedding-text">{embeddingText(item)}</span>
-                    {item.failed_count > 0 && <span class="text-red-700">({item.failed_count} failed)</span>}
-                  </div>
-                )}
-              </td>
-              <td class="px-3 py-2">{item.suggested_count}</td>
-              <td class="px-3 py-2">
-                {item.reviewed_count}
-                {item.reused_count > 0 && (
-                  <span
-                    class="text-slate-500"
-                    title="labelled at import from earlier decisions on the same text"
-                  >
-                    {` (+${formatCount(item.reused_count)} reused)`}
-                  </span>
-                )}
-              </td>
-              <td class="px-3 py-2">
-                {item.status === "imported" && (
-                  <div class="flex gap-3">
-                    <a class="text-blue-700 underline" href={`/review?import_id=${item.id}`}>Review</a>
-                    <ExportButton importId={item.id} label="Export" testId="export-import" />
-                    <button
-                      type="button"
-                      class="text-red-700 hover:underline"
-                      onClick={() =>
-                        remove(item, () =>
-                          globalThis.dispatchEvent(new CustomEvent("csv-sorter:imported")), setError)}
-                      data-testid="delete-import"
-                    >
-                      Delete
-                    </button>
-                  </div>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+                </td>
+                <td class="px-3 py-2">
+                  {item.status === "imported" && (
+                    <div class="flex gap-3">
+                      <a class="text-blue-700 underline" href={`/review?import_id=${item.id}`}>Review</a>
+                      <ExportButton importId={item.id} label="Export" testId="export-import" />
+                      <button
+                        type="button"
+                        class="text-red-700 hover:underline"
+                        onClick={() =>
+                          remove(item, () =>
+                            globalThis.dispatchEvent(new CustomEvent("csv-sorter:imported")), setError)}
+                        data-testid="delete-import"
+                      >
+                        Delete
+                      </button>
+                    </div>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -130,76 +130,78 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
       <JobStatus job={list.rescore_job} label="Re-score" testId="rescore-status" />
       {message && <p class="text-emerald-800 text-sm" data-testid="models-message">{message}</p>}
       {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
-      <table class="w-full text-sm bg-white border border-slate-200 rounded-lg" data-testid="versions">
-        <thead class="bg-slate-100 text-left">
-          <tr>
-            <th class="px-3 py-2">Version</th>
-            <th class="px-3 py-2">Status</th>
-            <th class="px-3 py-2">Labels (train / held out)</th>
-            <th class="px-3 py-2">Accuracy</th>
-            <th class="px-3 py-2">Macro-F1</th>
-            <th class="px-3 py-2">Majority baseline</th>
-            <th class="px-3 py-2">kNN / classifier / zero-shot alone</th>
-            <th class="px-3 py-2">Auto-activation</th>
-            <th class="px-3 py-2">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.versions.map((version) => {
-            const metrics = version.metrics;
-            return (
-              <tr
-                key={version.version}
-                class="border-t border-slate-100"
-                data-testid={`version-${version.version}`}
-              >
-                <td class="px-3 py-2 font-medium">{version.version}</td>
-                <td class="px-3 py-2" data-testid="version-status">
-                  {version.status}
-                  {version.error && <div class="text-red-700 text-xs">{version.error}</div>}
-                </td>
-                <td class="px-3 py-2">
-                  {metrics ? `${metrics.train_size} / ${metrics.holdout_size}` : "—"}
-                </td>
-                <td class="px-3 py-2">{percent(metrics?.accuracy)}</td>
-                <td class="px-3 py-2">{percent(metrics?.macro_f1)}</td>
-                <td class="px-3 py-2">{percent(metrics?.majority_baseline)}</td>
-                <td class="px-3 py-2">
-                  {metrics
-                    ? [metrics.components.knn, metrics.components.classifier, metrics.components.zero_shot]
-                      .map(percent).join(" / ")
-                    : "—"}
-                </td>
-                <td class="px-3 py-2 text-xs" data-testid="version-activation">
-                  {version.activation_decision
-                    ? (
-                      <>
-                        <span class="font-medium">{DECISIONS[version.activation_decision]}</span>
-                        {version.activation_reason && <div>{version.activation_reason}</div>}
-                      </>
-                    )
-                    : "—"}
-                </td>
-                <td class="px-3 py-2">
-                  {(version.status === "ready" || version.status === "retired") && (
-                    <button
-                      type="button"
-                      class="text-blue-700 underline disabled:opacity-40"
-                      disabled={busy}
-                      onClick={() => load(version.version)}
-                      data-testid={`load-${version.version}`}
-                    >
-                      {version.status === "retired" ? "Roll back" : "Load"}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <div class="relative overflow-x-auto max-w-full">
+        <table class="w-full text-sm bg-white border border-slate-200 rounded-lg" data-testid="versions">
+          <thead class="bg-slate-100 text-left">
+            <tr>
+              <th class="px-3 py-2">Version</th>
+              <th class="px-3 py-2">Status</th>
+              <th class="px-3 py-2">Labels (train / held out)</th>
+              <th class="px-3 py-2">Accuracy</th>
+              <th class="px-3 py-2">Macro-F1</th>
+              <th class="px-3 py-2">Majority baseline</th>
+              <th class="px-3 py-2">kNN / classifier / zero-shot alone</th>
+              <th class="px-3 py-2">Auto-activation</th>
+              <th class="px-3 py-2">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.versions.map((version) => {
+              const metrics = version.metrics;
+              return (
+                <tr
+                  key={version.version}
+                  class="border-t border-slate-100"
+                  data-testid={`version-${version.version}`}
+                >
+                  <td class="px-3 py-2 font-medium">{version.version}</td>
+                  <td class="px-3 py-2" data-testid="version-status">
+                    {version.status}
+                    {version.error && <div class="text-red-700 text-xs">{version.error}</div>}
+                  </td>
+                  <td class="px-3 py-2">
+                    {metrics ? `${metrics.train_size} / ${metrics.holdout_size}` : "—"}
+                  </td>
+                  <td class="px-3 py-2">{percent(metrics?.accuracy)}</td>
+                  <td class="px-3 py-2">{percent(metrics?.macro_f1)}</td>
+                  <td class="px-3 py-2">{percent(metrics?.majority_baseline)}</td>
+                  <td class="px-3 py-2">
+                    {metrics
+                      ? [metrics.components.knn, metrics.components.classifier, metrics.components.zero_shot]
+                        .map(percent).join(" / ")
+                      : "—"}
+                  </td>
+                  <td class="px-3 py-2 text-xs" data-testid="version-activation">
+                    {version.activation_decision
+                      ? (
+                        <>
+                          <span class="font-medium">{DECISIONS[version.activation_decision]}</span>
+                          {version.activation_reason && <div>{version.activation_reason}</div>}
+                        </>
+                      )
+                      : "—"}
+                  </td>
+                  <td class="px-3 py-2">
+                    {(version.status === "ready" || version.status === "retired") && (
+                      <button
+                        type="button"
+                        class="text-blue-700 underline disabled:opacity-40"
+                        disabled={busy}
+                        onClick={() => load(version.version)}
+                        data-testid={`load-${version.version}`}
+                      >
+                        {version.status === "retired" ? "Roll back" : "Load"}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       <div class="grid md:grid-cols-2 gap-6">
         <section>
           <h2 class="font-semibold mb-2">Accuracy by version</h2>

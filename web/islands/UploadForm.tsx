@@ -332,7 +332,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
           <select
             id="append-to"
             name="append_to"
-            class="border border-slate-300 rounded px-2 py-1 text-sm"
+            class="border border-slate-300 rounded px-2 py-1 text-sm max-w-full"
             value={appendTo}
             disabled={busy}
             onChange={(event) => setAppendTo((event.target as HTMLSelectElement).value)}
@@ -387,7 +387,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
           <label class="inline-flex items-center gap-1">
             Header row
             <select
-              class="border border-slate-300 rounded px-1 py-0.5 text-sm max-w-xs"
+              class="border border-slate-300 rounded px-1 py-0.5 text-sm max-w-full sm:max-w-xs"
               value={String(preview.headerLine)}
               disabled={busy}
               data-testid="preview-header-line"
@@ -447,7 +447,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
             <select
               id="label-column"
               name="label_column"
-              class="border border-slate-300 rounded px-2 py-1 text-sm"
+              class="border border-slate-300 rounded px-2 py-1 text-sm max-w-full"
               value={labelColumn}
               onChange={(event) => {
                 const value = (event.target as HTMLSelectElement).value;
@@ -460,22 +460,24 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
             </select>
           </div>
           <div class="overflow-x-auto">
-            <table class="text-xs border border-slate-200">
-              <thead class="bg-slate-100">
-                <tr>
-                  {preview.columns.map((name) => <th key={name} class="px-2 py-1 text-left">{name}</th>)}
-                </tr>
-              </thead>
-              <tbody>
-                {preview.rows.map((row, index) => (
-                  <tr key={index} class="border-t border-slate-100">
-                    {preview.columns.map((_, column) => (
-                      <td key={column} class="px-2 py-1">{row[column]}</td>
-                    ))}
+            <div class="relative overflow-x-auto max-w-full">
+              <table class="text-xs border border-slate-200">
+                <thead class="bg-slate-100">
+                  <tr>
+                    {preview.columns.map((name) => <th key={name} class="px-2 py-1 text-left">{name}</th>)}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {preview.rows.map((row, index) => (
+                    <tr key={index} class="border-t border-slate-100">
+                      {preview.columns.map((_, column) => (
+                        <td key={column} class="px-2 py-1">{row[column]}</td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </div>
         </div>
       )}

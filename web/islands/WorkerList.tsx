@@ -63,52 +63,54 @@ export function WorkerList({ list: initial }: WorkerListProps) {
           </p>
         )
         : (
-          <table class="w-full text-sm bg-white border border-slate-200 rounded-lg overflow-hidden">
-            <thead class="bg-slate-100 text-left">
-              <tr>
-                <th class="px-3 py-2">Status</th>
-                <th class="px-3 py-2">Host · pid</th>
-                <th class="px-3 py-2">Device</th>
-                <th class="px-3 py-2">Runtime</th>
-                <th class="px-3 py-2">Model</th>
-                <th class="px-3 py-2">Embedded</th>
-                <th class="px-3 py-2">Jobs</th>
-                <th class="px-3 py-2">Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.workers.map((worker) => (
-                <tr key={worker.id} class="border-t border-slate-100" data-testid={`worker-${worker.id}`}>
-                  <td class="px-3 py-2">
-                    <span class={`px-2 py-0.5 rounded text-xs font-medium ${STATUS_CLASS[worker.status]}`}>
-                      {worker.status}
-                    </span>
-                  </td>
-                  <td class="px-3 py-2">
-                    <div class="font-medium">{worker.host}</div>
-                    <div class="text-slate-500">pid {worker.pid} · since {worker.started_at}</div>
-                  </td>
-                  <td class="px-3 py-2" title={worker.device_detail ?? ""}>
-                    <div class="font-medium">{worker.device}</div>
-                    <div class="text-slate-500">{worker.training_backend ?? "—"}</div>
-                  </td>
-                  <td class="px-3 py-2">{worker.runtime}</td>
-                  <td class="px-3 py-2">
-                    <div>{worker.embedding_model}</div>
-                    <div class="text-slate-500">version {worker.model_version ?? "none"}</div>
-                  </td>
-                  <td class="px-3 py-2">{worker.products_embedded}</td>
-                  <td class="px-3 py-2">
-                    {worker.jobs_done}
-                    {worker.jobs_failed > 0 && (
-                      <span class="text-red-700">{` (${worker.jobs_failed} failed)`}</span>
-                    )}
-                  </td>
-                  <td class="px-3 py-2">{ago(worker.seconds_since_seen)}</td>
+          <div class="relative overflow-x-auto max-w-full">
+            <table class="w-full text-sm bg-white border border-slate-200 rounded-lg overflow-hidden">
+              <thead class="bg-slate-100 text-left">
+                <tr>
+                  <th class="px-3 py-2">Status</th>
+                  <th class="px-3 py-2">Host · pid</th>
+                  <th class="px-3 py-2">Device</th>
+                  <th class="px-3 py-2">Runtime</th>
+                  <th class="px-3 py-2">Model</th>
+                  <th class="px-3 py-2">Embedded</th>
+                  <th class="px-3 py-2">Jobs</th>
+                  <th class="px-3 py-2">Last seen</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {list.workers.map((worker) => (
+                  <tr key={worker.id} class="border-t border-slate-100" data-testid={`worker-${worker.id}`}>
+                    <td class="px-3 py-2">
+                      <span class={`px-2 py-0.5 rounded text-xs font-medium ${STATUS_CLASS[worker.status]}`}>
+                        {worker.status}
+                      </span>
+                    </td>
+                    <td class="px-3 py-2">
+                      <div class="font-medium">{worker.host}</div>
+                      <div class="text-slate-500">pid {worker.pid} · since {worker.started_at}</div>
+                    </td>
+                    <td class="px-3 py-2" title={worker.device_detail ?? ""}>
+                      <div class="font-medium">{worker.device}</div>
+                      <div class="text-slate-500">{worker.training_backend ?? "—"}</div>
+                    </td>
+                    <td class="px-3 py-2">{worker.runtime}</td>
+                    <td class="px-3 py-2">
+                      <div>{worker.embedding_model}</div>
+                      <div class="text-slate-500">version {worker.model_version ?? "none"}</div>
+                    </td>
+                    <td class="px-3 py-2">{worker.products_embedded}</td>
+                    <td class="px-3 py-2">
+                      {worker.jobs_done}
+                      {worker.jobs_failed > 0 && (
+                        <span class="text-red-700">{` (${worker.jobs_failed} failed)`}</span>
+                      )}
+                    </td>
+                    <td class="px-3 py-2">{ago(worker.seconds_since_seen)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
     </div>
   );

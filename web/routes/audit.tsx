@@ -57,28 +57,30 @@ function AuditPage(
         </label>
         <button type="submit" class="bg-slate-900 text-white rounded px-3 py-1 text-sm">Filter</button>
       </form>
-      <table class="w-full text-sm bg-white border border-slate-200" data-testid="audit-entries">
-        <thead class="bg-slate-100 text-left">
-          <tr>
-            <th class="px-3 py-2">When</th>
-            <th class="px-3 py-2">Who</th>
-            <th class="px-3 py-2">What</th>
-            <th class="px-3 py-2">Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((entry) => (
-            <tr key={entry.id} class="border-t border-slate-100 align-top" data-testid="audit-entry">
-              <td class="px-3 py-2 whitespace-nowrap">{entry.at.slice(0, 19)}</td>
-              <td class="px-3 py-2">
-                {entry.actor ?? "—"} <span class="text-slate-500">({entry.via})</span>
-              </td>
-              <td class="px-3 py-2 font-medium">{entry.kind}</td>
-              <td class="px-3 py-2 break-all font-mono text-xs">{JSON.stringify(entry.details)}</td>
+      <div class="relative overflow-x-auto max-w-full">
+        <table class="w-full text-sm bg-white border border-slate-200" data-testid="audit-entries">
+          <thead class="bg-slate-100 text-left">
+            <tr>
+              <th class="px-3 py-2">When</th>
+              <th class="px-3 py-2">Who</th>
+              <th class="px-3 py-2">What</th>
+              <th class="px-3 py-2">Details</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {entries.map((entry) => (
+              <tr key={entry.id} class="border-t border-slate-100 align-top" data-testid="audit-entry">
+                <td class="px-3 py-2 whitespace-nowrap">{entry.at.slice(0, 19)}</td>
+                <td class="px-3 py-2">
+                  {entry.actor ?? "—"} <span class="text-slate-500">({entry.via})</span>
+                </td>
+                <td class="px-3 py-2 font-medium">{entry.kind}</td>
+                <td class="px-3 py-2 break-all font-mono text-xs">{JSON.stringify(entry.details)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {entries.length === 0 && <p class="text-slate-500 mt-2">No entries.</p>}
       {olderLink && <a class="text-blue-700 underline text-sm" href={olderLink}>Older entries</a>}
     </Layout>
