@@ -39,6 +39,7 @@ import {
   fillCatalogue,
   insertProducts,
 } from "./catalogue.ts";
+import { percentile } from "./percentile.ts";
 
 const { values } = parseArgs({
   options: {
@@ -100,10 +101,6 @@ async function ensureCatalogue(db: Database): Promise<void> {
   });
   await db.query(sql`ANALYZE`);
   console.error(`catalogue built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 interface Case {

@@ -34,6 +34,7 @@ import { loadTf } from "../core/runtime/tf_backend.ts";
 import type { JobHandler } from "../core/jobs/job_handler.ts";
 import { startWorker } from "../core/worker/worker_loop.ts";
 import { catalogueRows, createCatalogueImport, embedCached } from "./catalogue.ts";
+import { percentile } from "./percentile.ts";
 
 const { values } = parseArgs({
   options: {
@@ -47,10 +48,6 @@ const ROWS = Number(values.rows);
 const LABELLED = Number(values.labelled);
 const IDLE_MS = Number(values["idle-seconds"]) * 1000;
 const TRACE = values.trace;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 function summary(latencies: number[]): { n: number; p50: number; p95: number; max: number } {
   const sorted = [...latencies].sort((a, b) => a - b);

@@ -34,6 +34,7 @@ import { TEST_MODEL_ID } from "../testing/testing.ts";
 import { openServerTestDatabase, testServerUrl } from "../testing/test_server.ts";
 import { NeighbourRefresher } from "../core/review/neighbour_refresh.ts";
 import { catalogueRows, createCatalogueImport, embedCached, insertProducts } from "./catalogue.ts";
+import { percentile } from "./percentile.ts";
 
 const { values } = parseArgs({
   options: {
@@ -71,10 +72,6 @@ async function catalogue(vectors: number[][]): Promise<Database> {
   );
   await db.query(sql`ANALYZE`);
   return db;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 interface Outcome {

@@ -17,6 +17,7 @@ import { chromium } from "playwright-core";
 import { datasetRows, toCsv } from "../testing/testing.ts";
 import { CHROMIUM_ARGS, settle, startApp } from "../web/e2e/app_process.ts";
 import { createOpsAndLogin } from "../web/e2e/login.ts";
+import { percentile } from "./percentile.ts";
 
 const { values } = parseArgs({
   options: {
@@ -26,10 +27,6 @@ const { values } = parseArgs({
 });
 const ROWS = Number(values.rows);
 const DECISIONS = Number(values.decisions);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 const app = await startApp();
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });

@@ -32,6 +32,7 @@ import {
   waitUntil,
   type WorkerProcess,
 } from "../testing/worker_processes.ts";
+import { percentile } from "./percentile.ts";
 
 const { values } = parseArgs({
   options: {
@@ -121,10 +122,6 @@ async function startWebServer(
       await exited;
     },
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /** A reviewer's API token: the served app answers only authenticated requests. */
