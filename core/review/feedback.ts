@@ -12,8 +12,7 @@ import {
 import type { Database, Queryable } from "../db/database.ts";
 import { DomainError } from "../domain_error.ts";
 import { sql } from "../db/sql.ts";
-import { refreshAroundLabels } from "../suggest/suggestions.ts";
-import { queueNeighbourRefresh } from "./neighbour_refresh.ts";
+import { queueNeighbourRefresh, refreshNeighbours } from "./neighbour_refresh.ts";
 import type { ModelRuntime } from "../models/active_model.ts";
 import type { NeighbourRefresher } from "./neighbour_refresh.ts";
 import { endLeases } from "./review_leases.ts";
@@ -202,15 +201,7 @@ export async function saveFeedback(
     return { feedback_id: feedbackId, product_id: product.id, value, replayed: false };
   });
   if (saved.replayed) return { ...saved, refreshed_neighbours: 0 };
-  let refreshed = 0;
-  if (options.neighbours) options.neighbours.nudge();
-  else {
-    refreshed = await refreshAroundLabels(db, {
-      modelId: options.modelId,
-      labelledIds: [saved.product_id],
-      models: options.models,
-    });
-  }
+  const refreshed = await refreshNeighbours(db, [saved.product_id], options);
   await db.query(sql`SELECT pg_notify(${WORK_CHANNEL}, ${`feedback:${saved.product_id}`})`);
   return { ...saved, refreshed_neighbours: refreshed };
 }

@@ -32,6 +32,26 @@ export async function queueNeighbourRefresh(tx: Queryable, productIds: number[])
     ON CONFLICT (product_id) DO UPDATE SET changed_at = clock_timestamp()`);
 }
 
+/**
+ * After the transaction that recorded `productIds` (with `neighbours`) committed: starts the refresher's
+ * batch and returns 0, or, without a refresher, re-scores their neighbours now and returns how many.
+ */
+export async function refreshNeighbours(
+  db: Queryable,
+  productIds: number[],
+  options: { neighbours?: NeighbourRefresher; modelId: string; models?: ModelRuntime },
+): Promise<number> {
+  if (options.neighbours) {
+    options.neighbours.nudge();
+    return 0;
+  }
+  return await refreshAroundLabels(db, {
+    modelId: options.modelId,
+    labelledIds: productIds,
+    models: options.models,
+  });
+}
+
 /** Runs neighbour re-scoring for the rows recorded in `neighbour_refresh`; see the module comment. */
 export class NeighbourRefresher {
   /** A nudge came since the current pass started: look at the table again when it ends. */

@@ -13,7 +13,8 @@ import type { Database } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
 import { type AuditActor, recordAudit } from "../accounts/audit.ts";
 import { FeedbackError, latestDecision } from "./feedback.ts";
-import { queueNeighbourRefresh } from "./neighbour_refresh.ts";
+import type { ModelRuntime } from "../models/active_model.ts";
+import { type NeighbourRefresher, queueNeighbourRefresh, refreshNeighbours } from "./neighbour_refresh.ts";
 
 /** The audit kind of a withdrawn decision. */
 export const UNDO_AUDIT_KIND = "feedback.undo";
@@ -28,11 +29,13 @@ export async function withdrawDecision(
   feedbackId: number,
   options: {
     actor: AuditActor & { name: string };
-    /** Record the row for the NeighbourRefresher's next batch (neighbour_refresh.ts) in this transaction. */
-    queueNeighbours?: boolean;
+    modelId: string;
+    models?: ModelRuntime;
+    /** Re-scores the row's neighbours after answering (recorded in this transaction); without, before. */
+    neighbours?: NeighbourRefresher;
   },
 ): Promise<DecisionWithdrawn> {
-  return await db.transaction(async (tx) => {
+  const withdrawn = await db.transaction(async (tx) => {
     const [decision] = await tx.query<{
       product_id: number;
       value: string;
@@ -95,7 +98,10 @@ export async function withdrawDecision(
       label_source: label?.source ?? null,
     };
     await recordAudit(tx, options.actor, UNDO_AUDIT_KIND, answer);
-    if (options.queueNeighbours) await queueNeighbourRefresh(tx, [decision.product_id]);
+    if (options.neighbours) await queueNeighbourRefresh(tx, [decision.product_id]);
     return answer;
   });
+  // The row's label changed (or is gone): its neighbours' suggestions, and its own, are re-scored.
+  await refreshNeighbours(db, [withdrawn.product_id], options);
+  return withdrawn;
 }

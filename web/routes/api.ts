@@ -32,7 +32,6 @@ import { currentUser, requireUser } from "../http/current_user.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { saveFeedback } from "../../core/review/feedback.ts";
 import { withdrawDecision } from "../../core/review/withdraw_decision.ts";
-import { refreshAroundLabels } from "../../core/suggest/suggestions.ts";
 import { ImportError } from "../../core/imports/import_error.ts";
 import { deleteImport } from "../../core/imports/import_delete.ts";
 import { readImportProgress } from "../../core/imports/import_progress.ts";
@@ -191,19 +190,12 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
     const user = requireUser();
     const withdrawn = await withdrawDecision(deps.db, id, {
       actor: { name: user.name, id: user.id, via: user.via },
-      queueNeighbours: deps.neighbours !== undefined,
+      modelId: deps.modelId,
+      models: deps.models,
+      neighbours: deps.neighbours,
     });
     // The handler wrote the detailed entry (feedback.undo) in the same transaction.
     c.set("audited", true);
-    // The row's label changed (or is gone): its neighbours' suggestions, and its own, are re-scored.
-    if (deps.neighbours) deps.neighbours.nudge();
-    else {
-      await refreshAroundLabels(deps.db, {
-        modelId: deps.modelId,
-        labelledIds: [withdrawn.product_id],
-        models: deps.models,
-      });
-    }
     return c.json(withdrawn);
   });
 
