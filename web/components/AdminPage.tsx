@@ -3,6 +3,7 @@ import type { ApiTokenView, UserView } from "../../contract/schemas.ts";
 import { currentUser } from "../http/current_user.ts";
 import { CsrfField } from "./CsrfField.tsx";
 import { Layout } from "./Layout.tsx";
+import { TableBox } from "./TableBox.tsx";
 
 const FIELD = "border border-slate-300 rounded px-2 py-1 text-sm";
 const BUTTON = "bg-slate-900 text-white rounded px-3 py-1 text-sm";
@@ -46,7 +47,7 @@ export function AdminPage({ users, tokens, notice, error, newToken }: AdminPageP
       )}
 
       <h2 class="text-xl font-semibold mb-2">Accounts</h2>
-      <div class="relative overflow-x-auto max-w-full">
+      <TableBox>
         <table class="w-full text-sm bg-white border border-slate-200 mb-4" data-testid="users">
           <thead class="bg-slate-100 text-left">
             <tr>
@@ -104,7 +105,7 @@ export function AdminPage({ users, tokens, notice, error, newToken }: AdminPageP
             ))}
           </tbody>
         </table>
-      </div>
+      </TableBox>
       <form
         method="post"
         action="/admin/users"
@@ -138,7 +139,7 @@ export function AdminPage({ users, tokens, notice, error, newToken }: AdminPageP
       </form>
 
       <h2 class="text-xl font-semibold mb-2">API tokens</h2>
-      <div class="relative overflow-x-auto max-w-full">
+      <TableBox>
         <table class="w-full text-sm bg-white border border-slate-200 mb-4" data-testid="tokens">
           <thead class="bg-slate-100 text-left">
             <tr>
@@ -172,7 +173,7 @@ export function AdminPage({ users, tokens, notice, error, newToken }: AdminPageP
             ))}
           </tbody>
         </table>
-      </div>
+      </TableBox>
       <form
         method="post"
         action="/admin/tokens"

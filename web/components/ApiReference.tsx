@@ -5,6 +5,7 @@
  */
 import type { ComponentChildren } from "preact";
 import type { JsonSchema, OpenApiDocument, OpenApiOperation } from "../http/openapi.ts";
+import { TableBox } from "./TableBox.tsx";
 
 /** Props of {@link ApiReference}. */
 export interface ApiReferenceProps {
@@ -115,7 +116,7 @@ function Operation(
       <p class="font-medium">{operation.summary}</p>
       {operation.description && <p class="text-slate-600 text-sm mt-1">{operation.description}</p>}
       {operation.parameters.length > 0 && (
-        <div class="relative overflow-x-auto max-w-full">
+        <TableBox>
           <table class="w-full text-sm mt-3">
             <thead class="text-left text-slate-500">
               <tr>
@@ -139,7 +140,7 @@ function Operation(
               ))}
             </tbody>
           </table>
-        </div>
+        </TableBox>
       )}
       {operation.requestBody && (
         <div class="mt-3">

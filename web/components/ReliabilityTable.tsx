@@ -3,6 +3,7 @@
  * the suggestion was right. A calibrated model's "90 %" row is right about 90 % of the time.
  */
 import type { ModelMetrics } from "../../contract/schemas.ts";
+import { TableBox } from "./TableBox.tsx";
 
 function percent(value: number | null): string {
   return value === null ? "—" : `${(value * 100).toFixed(1)}%`;
@@ -20,7 +21,7 @@ export function ReliabilityTable({ version, metrics }: { version: string; metric
         fitted on held-out labels, measured out of fold on {metrics.holdout_size}{" "}
         rows · expected calibration error {percent(metrics.calibration.ece)}
       </p>
-      <div class="relative overflow-x-auto max-w-full">
+      <TableBox>
         <table class="text-sm bg-white border border-slate-200 rounded">
           <thead class="bg-slate-100 text-left">
             <tr>
@@ -41,7 +42,7 @@ export function ReliabilityTable({ version, metrics }: { version: string; metric
             ))}
           </tbody>
         </table>
-      </div>
+      </TableBox>
     </div>
   );
 }

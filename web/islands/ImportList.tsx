@@ -7,6 +7,7 @@ import type { ImportProgress } from "../../contract/schemas.ts";
 import { embeddingText, formatCount } from "../components/progress_text.ts";
 import { fetchJson } from "./api_client.ts";
 import { ExportButton } from "./ExportButton.tsx";
+import { TableBox } from "../components/TableBox.tsx";
 
 /** Props of {@link ImportList}: the imports as the server saw them when rendering. */
 export interface ImportListProps {
@@ -126,7 +127,7 @@ export function ImportList({ imports: initial }: ImportListProps) {
   return (
     <div>
       {error && <p class="text-red-700 text-sm mb-2">Cannot refresh: {error}</p>}
-      <div class="relative overflow-x-auto max-w-full">
+      <TableBox>
         <table class="w-full text-sm bg-white border border-slate-200 rounded-lg overflow-hidden">
           <thead class="bg-slate-100 text-left">
             <tr>
@@ -224,7 +225,7 @@ export function ImportList({ imports: initial }: ImportListProps) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableBox>
     </div>
   );
 }

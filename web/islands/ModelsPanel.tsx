@@ -16,6 +16,7 @@ import { AccuracyChart } from "../components/AccuracyChart.tsx";
 import { LearningCurveChart } from "../components/LearningCurveChart.tsx";
 import { ReliabilityTable } from "../components/ReliabilityTable.tsx";
 import { fetchJson, postJson } from "./api_client.ts";
+import { TableBox } from "../components/TableBox.tsx";
 
 /** Props of {@link ModelsPanel}: the list as the server saw it when rendering. */
 export interface ModelsPanelProps {
@@ -130,7 +131,7 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
       <JobStatus job={list.rescore_job} label="Re-score" testId="rescore-status" />
       {message && <p class="text-emerald-800 text-sm" data-testid="models-message">{message}</p>}
       {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
-      <div class="relative overflow-x-auto max-w-full">
+      <TableBox>
         <table class="w-full text-sm bg-white border border-slate-200 rounded-lg" data-testid="versions">
           <thead class="bg-slate-100 text-left">
             <tr>
@@ -201,7 +202,7 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
             })}
           </tbody>
         </table>
-      </div>
+      </TableBox>
       <div class="grid md:grid-cols-2 gap-6">
         <section>
           <h2 class="font-semibold mb-2">Accuracy by version</h2>

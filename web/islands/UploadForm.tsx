@@ -17,6 +17,7 @@ import { encodingName, TEXT_ENCODINGS, type TextEncodingName } from "../../core/
 import { looksLikeXlsx, previewXlsx, type XlsxPreview } from "../../core/imports/xlsx_preview.ts";
 import { WORKBOOK_LIMITS } from "../../core/imports/xlsx_sheet.ts";
 import { csrfToken, fetchJson } from "./api_client.ts";
+import { TableBox } from "../components/TableBox.tsx";
 
 /** Props of {@link UploadForm}. */
 export interface UploadFormProps {
@@ -460,7 +461,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
             </select>
           </div>
           <div class="overflow-x-auto">
-            <div class="relative overflow-x-auto max-w-full">
+            <TableBox>
               <table class="text-xs border border-slate-200">
                 <thead class="bg-slate-100">
                   <tr>
@@ -477,7 +478,7 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableBox>
           </div>
         </div>
       )}

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { WorkerList as WorkerListData, WorkerView } from "../../contract/schemas.ts";
 import { fetchJson } from "./api_client.ts";
+import { TableBox } from "../components/TableBox.tsx";
 
 /** Props of {@link WorkerList}: the list as the server saw it when rendering. */
 export interface WorkerListProps {
@@ -63,7 +64,7 @@ export function WorkerList({ list: initial }: WorkerListProps) {
           </p>
         )
         : (
-          <div class="relative overflow-x-auto max-w-full">
+          <TableBox>
             <table class="w-full text-sm bg-white border border-slate-200 rounded-lg overflow-hidden">
               <thead class="bg-slate-100 text-left">
                 <tr>
@@ -110,7 +111,7 @@ export function WorkerList({ list: initial }: WorkerListProps) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableBox>
         )}
     </div>
   );

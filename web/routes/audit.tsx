@@ -11,6 +11,7 @@ import type { Database } from "../../core/db/database.ts";
 import { Layout } from "../components/Layout.tsx";
 import { parseInput } from "../../core/parse_input.ts";
 import { auditFacets, readAudit } from "../../core/accounts/audit.ts";
+import { TableBox } from "../components/TableBox.tsx";
 
 const FIELD = "border border-slate-300 rounded px-2 py-1 text-sm";
 
@@ -57,7 +58,7 @@ function AuditPage(
         </label>
         <button type="submit" class="bg-slate-900 text-white rounded px-3 py-1 text-sm">Filter</button>
       </form>
-      <div class="relative overflow-x-auto max-w-full">
+      <TableBox>
         <table class="w-full text-sm bg-white border border-slate-200" data-testid="audit-entries">
           <thead class="bg-slate-100 text-left">
             <tr>
@@ -80,7 +81,7 @@ function AuditPage(
             ))}
           </tbody>
         </table>
-      </div>
+      </TableBox>
       {entries.length === 0 && <p class="text-slate-500 mt-2">No entries.</p>}
       {olderLink && <a class="text-blue-700 underline text-sm" href={olderLink}>Older entries</a>}
     </Layout>
