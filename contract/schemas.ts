@@ -140,8 +140,12 @@ export const ReviewQuery = z.object({
   /** Only rows with a suggestion whose confidence is in [min_confidence, max_confidence]. */
   min_confidence: z.coerce.number().min(0).max(1).optional(),
   max_confidence: z.coerce.number().min(0).max(1).optional(),
-  /** Free text: rows whose text holds every word (as a word or its beginning). */
-  q: z.string().trim().min(1).max(200).regex(/[\p{L}\p{N}]/u, "q needs a letter or a digit").optional(),
+  /**
+   * Free text: rows whose text holds every word (as a word or its beginning); a word with a symbol in it
+   * (`C++`, `50%`) as typed. Case and accents are ignored (core/text_key.ts).
+   */
+  q: z.string().trim().min(1).max(200).regex(/[\p{L}\p{N}\p{P}\p{S}]/u, "q needs a visible character")
+    .optional(),
   /** The waiting rows nearest to this product's embedding (cosine), nearest first, with `similarity`. */
   similar_to: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   /** `next_cursor` of the previous page: the fast way to the next one (`offset` is then ignored). */
@@ -229,6 +233,32 @@ export const StoredDecision = z.object({
   created_at: z.string(),
 });
 export type StoredDecision = z.infer<typeof StoredDecision>;
+
+/** Query of GET /decisions: the rows' standing decisions, newest first. */
+export const DecisionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  import_id: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  /** Only the decisions of this account. */
+  reviewer: z.string().trim().min(1).max(200).optional(),
+  /** `next_before` of the previous page: decisions older than this feedback id. */
+  before: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+});
+export type DecisionsQuery = z.infer<typeof DecisionsQuery>;
+
+/** A row's standing decision with the row it is about. */
+export const DecisionEntry = StoredDecision.extend({
+  import_id: z.number().int(),
+  row_number: z.number().int(),
+  text: z.string(),
+});
+export type DecisionEntry = z.infer<typeof DecisionEntry>;
+
+/** What GET /decisions answers: `next_before` is null on the last page. */
+export const DecisionPage = z.object({
+  items: z.array(DecisionEntry),
+  next_before: z.number().int().nullable(),
+});
+export type DecisionPage = z.infer<typeof DecisionPage>;
 
 /** What POST /submit-feedback answers. */
 export const FeedbackSaved = z.object({

@@ -88,9 +88,34 @@ function filters(query: QueueQuery): SqlQuery {
       }::real`
       : sql``
   }
-    ${query.q === undefined ? sql`` : sql`AND q.search @@ ${textQuery(query.q)}`}
+    ${query.q === undefined ? sql`` : textFilter(query.q)}
     ${query.reviewer === undefined ? sql`` : notLeasedToOthers(query.reviewer)}`;
 }
+
+/**
+ * The search box's filter: every word as a prefix ({@link textQuery}), and every word that holds a
+ * character other than a letter or a digit (`C++`, `50%`, `3/4"`) also as typed, anywhere in the row's
+ * search key. The full-text parser drops such characters (`C++` would search `c`, `%` nothing at all), and
+ * a reviewer who types them means them. Words of letters and digits only are left to the index; a query of
+ * symbols only (`%`) is the substring test alone, a scan of the queue in rank order that stops at the page.
+ */
+function textFilter(text: string): SqlQuery {
+  const key = searchKey(text);
+  const exact = key.split(" ").filter((word) => SYMBOL.test(word));
+  return sql`
+    ${WORD.test(key) ? sql`AND q.search @@ ${textQuery(key)}` : sql``}
+    ${
+    exact.length === 0 ? sql`` : sql`AND EXISTS (
+      SELECT 1 FROM products p WHERE p.id = q.product_id
+        AND NOT EXISTS (SELECT 1 FROM unnest(${exact}::text[]) word
+          WHERE strpos(coalesce(p.search_key, p.text), word) = 0))`
+  }`;
+}
+
+/** A letter or a digit: what the full-text parser indexes. */
+const WORD = /[\p{L}\p{N}]/u;
+/** A character the parser drops or splits words on. */
+const SYMBOL = /[^\p{L}\p{N}]/u;
 
 /**
  * Every word of `text` as a prefix, AND-ed: the words are cut by the same parser that indexed the rows

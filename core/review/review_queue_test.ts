@@ -289,3 +289,41 @@ test("rows with one text key are near-duplicates though their vectors differ: th
   const keys = first.map((item) => keyOf.get(item.product_id));
   assert.equal(new Set(keys).size, keys.length, `a key twice in the first window: ${keys.join(" | ")}`);
 });
+
+test('a searched word with a symbol in it is searched as typed: C++, 50%, 3/4"', async () => {
+  const titles = [
+    "C++ Primer, 5th edition",
+    "C Programming Language",
+    "Cable clip set",
+    "Mug, 50% recycled clay",
+    "50 paper cups",
+    'Garden hose 3/4" 20 m',
+    "Garden hose 3 4 m",
+  ];
+  const response = await app.request("/upload-csv?file_name=symbols.csv", {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: toCsv(titles.map((title) => ({ title }))),
+  });
+  const created = await response.json() as { import_id: number };
+  assert.equal(response.status, 201, JSON.stringify(created));
+  await worker.idle();
+  const found = async (q: string) =>
+    (await page(`import_id=${created.import_id}&limit=50&q=${encodeURIComponent(q)}`)).items
+      .map((item) => item.text).sort();
+  assert.deepEqual(await found("C++"), ["C++ Primer, 5th edition"]);
+  assert.deepEqual(await found("c++ primer"), ["C++ Primer, 5th edition"]);
+  assert.deepEqual(await found("%"), ["Mug, 50% recycled clay"]);
+  assert.deepEqual(await found("50%"), ["Mug, 50% recycled clay"]);
+  assert.deepEqual(await found('3/4"'), ['Garden hose 3/4" 20 m']);
+  // Words of letters and digits alone stay prefixes of words.
+  assert.deepEqual(await found("c"), [
+    "50 paper cups",
+    "C Programming Language",
+    "C++ Primer, 5th edition",
+    "Cable clip set",
+    "Mug, 50% recycled clay",
+  ]);
+  assert.deepEqual(await found("++"), ["C++ Primer, 5th edition"]);
+  assert.deepEqual(await found("#"), []);
+});

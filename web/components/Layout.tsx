@@ -6,7 +6,17 @@ import { UserNav } from "./UserNav.tsx";
 /** Props of {@link Layout}. */
 export interface LayoutProps {
   title: string;
-  active: "imports" | "review" | "models" | "api" | "workers" | "admin" | "audit" | "account" | "none";
+  active:
+    | "imports"
+    | "review"
+    | "decisions"
+    | "models"
+    | "api"
+    | "workers"
+    | "admin"
+    | "audit"
+    | "account"
+    | "none";
   children: ComponentChildren;
   /** Hide the navigation (login and setup pages). */
   bare?: boolean;
@@ -46,6 +56,7 @@ export function Layout({ title, active, children, bare = false }: LayoutProps) {
             <span class="font-semibold mr-4">CSV-Sorter</span>
             {link("/", "Imports", "imports")}
             {link("/review", "Review", "review")}
+            {link("/decisions", "Decisions", "decisions")}
             {ops && link("/models", "Models", "models")}
             {ops && link("/workers", "Workers", "workers")}
             {link("/api", "API", "api")}

@@ -22,6 +22,7 @@ import {
   settle,
   startApp,
 } from "./app_process.ts";
+import { auditThemes, axePage } from "./axe.ts";
 
 const ROW_COUNT = 400;
 const SCREENSHOT = path.join(REPO_ROOT, "test-results/models.png");
@@ -180,6 +181,13 @@ test("ops press Retrain, watch its progress, load the new version and see the su
   await page.locator("[data-testid=reliability]").waitFor();
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  // The models page with an active version, its chart and its reliability diagram passes axe.
+  const checked = await axePage(browser, context, { authorization: `Bearer ${token}` });
+  const violations = await auditThemes(checked, `${baseUrl}/models`, async (models) => {
+    await models.locator("[data-testid=reliability]").waitFor();
+  });
+  await checked.context().close();
+  assert.deepEqual(violations, []);
 
   // The review queue now shows v1's suggestions and calibrated confidences.
   await page.goto(`${baseUrl}/review`);

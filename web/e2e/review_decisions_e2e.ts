@@ -12,7 +12,6 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { Database } from "../../core/db/database.ts";
 import { openPgliteDatabase } from "../../core/db/database_pglite.ts";
@@ -20,9 +19,7 @@ import { sql } from "../../core/db/sql.ts";
 import { datasetRows, toCsv } from "../../testing/testing.ts";
 import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
 import { createOpsAndLogin, E2E_OPS, loginAs } from "./login.ts";
-
-/** axe-core's browser build, injected into each page the accessibility check reads. */
-const AXE_SCRIPT = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+import { auditThemes, axePage } from "./axe.ts";
 
 // 150 real products, two in three without a label: 100 cards to review, every one with a suggestion.
 const rows = datasetRows(150).map((row, index) => ({
@@ -50,6 +47,9 @@ interface Sent {
 const sent: Sent[] = [];
 /** The card decided in the other tab meanwhile. */
 let contested = 0;
+/** Rows whose decision was changed, or undone, on the Decisions page (after the review page's). */
+const changedOnList = new Set<number>();
+const undoneOnList = new Set<number>();
 /** The decisions sent since `from`, as [product, approved] pairs. */
 const since = (from: number) => sent.slice(from).map((one) => [one.product_id, one.approved]);
 const card = () => page.locator("[data-testid=review-card]");
@@ -516,41 +516,94 @@ test(
   },
 );
 
+test("a decision of an earlier page is changed (C) and another undone (U) on the Decisions page", {
+  timeout: 120_000,
+}, async () => {
+  await allSaved();
+  const list = await context.newPage();
+  const listErrors = collectPageErrors(list);
+  try {
+    await list.goto(`${app!.baseUrl}/decisions`);
+    await list.locator('[data-island="DecisionList"][data-hydrated="true"]').waitFor();
+    const entries = list.locator("[data-testid=decision-entry]");
+    const ids = await entries.evaluateAll((all) =>
+      all.map((li) => Number(li.getAttribute("data-product-id")))
+    );
+    const decidedHere = new Set(sent.map((one) => one.product_id));
+    // Two rows decided on the review page, pages ago (not the newest), not the contested one.
+    const [change, withdraw] = ids.map((id, at) => ({ id, at }))
+      .filter(({ id, at }) => at >= 2 && decidedHere.has(id) && id !== contested);
+    assert.ok(change && withdraw, `decided rows listed: ${ids.length}`);
+
+    for (let at = 0; at < change.at; at++) await list.keyboard.press("j");
+    await list.keyboard.press("c");
+    const input = list.locator("[data-testid=decision-input]");
+    await input.fill("changed from the list");
+    await list.keyboard.press("Enter");
+    await list.locator("[data-testid=decisions-message]", { hasText: "is now" }).waitFor();
+    const changedEntry = list.locator(`[data-testid=decision-entry][data-product-id="${change.id}"]`);
+    assert.equal(
+      await changedEntry.locator("[data-testid=decision-value]").innerText(),
+      "changed from the list",
+    );
+    changedOnList.add(change.id);
+
+    for (let at = change.at; at < withdraw.at; at++) await list.keyboard.press("j");
+    await list.keyboard.press("u");
+    await list.locator("[data-testid=decisions-message]", { hasText: "Undone" }).waitFor();
+    const undoneEntry = list.locator(`[data-testid=decision-entry][data-product-id="${withdraw.id}"]`);
+    assert.match(await undoneEntry.locator("[data-testid=decision-value]").innerText(), /^undone: /);
+    undoneOnList.add(withdraw.id);
+
+    // What the API now lists: the change as the row's standing decision, the undone one gone.
+    const standing = await list.evaluate(async () =>
+      (await (await fetch("/decisions?limit=200")).json()).items
+    );
+    const byId = new Map(
+      (standing as { product_id: number; value: string }[]).map((entry) => [entry.product_id, entry.value]),
+    );
+    assert.equal(byId.get(change.id), "changed from the list");
+    assert.equal(byId.has(withdraw.id), false);
+    assert.deepEqual(listErrors, []);
+  } finally {
+    await list.close();
+  }
+});
+
 test("axe-core finds no critical or serious violation on any page, in the light and the dark theme", {
   timeout: 240_000,
 }, async () => {
-  // axe is injected as a script: the app's CSP (rightly) refuses it, so this context bypasses the CSP.
-  const axeContext = await browser!.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
-  const axePage = await axeContext.newPage();
-  const found: string[] = [];
-  const audit = async (url: string, scheme: "light" | "dark") => {
-    await axePage.emulateMedia({ colorScheme: scheme });
-    await axePage.goto(`${app!.baseUrl}${url}`);
-    await settle(axePage);
-    await axePage.addScriptTag({ path: AXE_SCRIPT });
-    const violations = await axePage.evaluate(async () => {
-      // deno-lint-ignore no-explicit-any
-      const axe = (globalThis as any).axe;
-      const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
-      return (result.violations as { id: string; impact: string; nodes: { target: string[] }[] }[])
-        .filter((violation) => violation.impact === "critical" || violation.impact === "serious")
-        .map((violation) =>
-          `${violation.impact} ${violation.id} at ${
-            violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(", ")
-          }`
-        );
-    });
-    for (const violation of violations) found.push(`${url} (${scheme}): ${violation}`);
-  };
+  const checked = await axePage(browser!);
+  const base = app!.baseUrl;
   try {
-    for (const scheme of ["light", "dark"] as const) await audit("/login", scheme);
-    await loginAs(axePage, app!.baseUrl);
-    for (const url of ["/", "/review", "/models", "/workers", "/api", "/admin", "/audit", "/account"]) {
-      for (const scheme of ["light", "dark"] as const) await audit(url, scheme);
+    const found = await auditThemes(checked, `${base}/login`);
+    await loginAs(checked, base);
+    for (
+      const url of [
+        "/",
+        "/review",
+        "/decisions",
+        "/models",
+        "/workers",
+        "/api",
+        "/admin",
+        "/audit",
+        "/account",
+      ]
+    ) {
+      found.push(...await auditThemes(checked, `${base}${url}`));
     }
+    // The review page's states beyond the first card: the similar rows open, and a decided card.
+    found.push(
+      ...await auditThemes(checked, `${base}/review`, async (open) => {
+        await open.locator("[data-testid=review-card]").waitFor();
+        await open.keyboard.press("g");
+        await open.locator("[data-testid=similar-group]").waitFor();
+      }),
+    );
     assert.deepEqual(found, []);
   } finally {
-    await axeContext.close();
+    await checked.context().close();
   }
 });
 
@@ -573,8 +626,12 @@ test(
     SELECT product_id, count(*)::int AS decisions FROM feedback
     WHERE NOT EXISTS (SELECT 1 FROM feedback_withdrawals WHERE feedback_withdrawals.feedback_id = feedback.id)
     GROUP BY product_id ORDER BY product_id`);
-    const expected = [...new Set(sent.map((one) => one.product_id))].sort((a, b) => a - b);
-    assert.deepEqual(stored, expected.map((id) => ({ product_id: id, decisions: 1 })));
+    const expected = [...new Set(sent.map((one) => one.product_id))].sort((a, b) => a - b)
+      .filter((id) => !undoneOnList.has(id));
+    assert.deepEqual(
+      stored,
+      expected.map((id) => ({ product_id: id, decisions: changedOnList.has(id) ? 2 : 1 })),
+    );
     const [label] = await db.query<{ value: string }>(sql`
     SELECT value FROM product_labels WHERE product_id = ${contested}`);
     assert.equal(label.value, "decided elsewhere");

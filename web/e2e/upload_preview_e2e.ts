@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, startApp } from "./app_process.ts";
 import { createOpsAndLogin } from "./login.ts";
+import { auditThemes, axePage } from "./axe.ts";
 
 let app: AppProcess | undefined;
 let browser: Browser | undefined;
@@ -98,6 +99,16 @@ test("the preview reads supplier files as the import does, and the header row ca
   await sheet.selectOption("Notes");
   await preview.locator("thead th", { hasText: "note" }).waitFor();
   assert.deepEqual(await cells(), ["Prices without VAT"]);
+  // The form with a preview open (header line, encoding, left-out columns) passes axe.
+  const checked = await axePage(browser, page.context());
+  const violations = await auditThemes(checked, `${app.baseUrl}/`, async (form) => {
+    await form.locator('[data-island="UploadForm"][data-hydrated="true"]').waitFor();
+    await form.locator("#csv-file").setInputFiles(corpus("excel_padding.csv"));
+    await form.locator("[data-testid=preview-dropped]").waitFor();
+  });
+  await checked.context().close();
+  assert.deepEqual(violations, []);
+
   await page.locator("[data-testid=upload-button]").click();
   await outcome.first().waitFor();
   assert.match(await outcome.first().innerText(), /Imported 1 row|Done: 1 row/);

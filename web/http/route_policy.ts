@@ -54,6 +54,7 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   "POST /submit-feedback-bulk": reviewer(),
   "GET /suggested-values": reviewer(),
   "GET /label-values": reviewer(),
+  "GET /decisions": reviewer(),
   // Reads the whole catalogue, so who exported what is worth keeping although nothing changes.
   "GET /export": reviewer("export"),
   // The API description lists every route: signed-in users only, tools with a token.

@@ -69,6 +69,8 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   const [correction, setCorrection] = useState("");
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
+  /** The last read of the first page failed: the empty card shows why instead of "nothing matches". */
+  const [loadFailed, setLoadFailed] = useState(false);
   // The filters live in the address too (review_url.ts): a reload, a link, Back and Forward keep them.
   const [filters, setFilters] = useState<ReviewFilters>(() =>
     typeof location === "undefined" ? NO_FILTERS : filtersFromSearch(location.search)
@@ -141,6 +143,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     setIndex(0);
     setNextCursor(page.next_cursor);
     setError(null);
+    setLoadFailed(false);
     prefetch(page.next_cursor);
     return fresh.length;
   }, [prefetch]);
@@ -169,6 +172,7 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       show(page, 0);
     } catch (e) {
       setItems([]);
+      setLoadFailed(true);
       setError(`Cannot load the queue: ${(e as Error).message}`);
     } finally {
       setLoading(false);
@@ -482,11 +486,18 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
           onDrop={dropUnsaved}
         />
         <div class="bg-white border border-slate-200 rounded-lg p-6" data-testid="queue-empty">
-          <p class="font-medium">
-            {hasFilters(filters) ? "No row waiting for review matches these filters" : "Nothing to review"}
-            {importId ? " in this import" : ""}.
-          </p>
-          {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
+          {/* A queue that could not be read is not an empty one: say only what went wrong. */}
+          {loadFailed ? <p class="font-medium text-red-700" role="alert">{error}</p> : (
+            <>
+              <p class="font-medium">
+                {hasFilters(filters)
+                  ? "No row waiting for review matches these filters"
+                  : "Nothing to review"}
+                {importId ? " in this import" : ""}.
+              </p>
+              {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
+            </>
+          )}
           <p class="text-sm text-slate-500">
             Rows appear here once they are embedded.{" "}
             <button type="button" class="text-blue-700 underline" onClick={load}>Refresh</button>

@@ -1,6 +1,7 @@
 /** Every island by name: the server renders them, the client bundle hydrates them. */
 import { AutoAcceptPanel } from "./AutoAcceptPanel.tsx";
 import { AutoRetrainPanel } from "./AutoRetrainPanel.tsx";
+import { DecisionList } from "./DecisionList.tsx";
 import { ExportButton } from "./ExportButton.tsx";
 import { ImportList } from "./ImportList.tsx";
 import { ModelsPanel } from "./ModelsPanel.tsx";
@@ -13,6 +14,7 @@ import { WorkerList } from "./WorkerList.tsx";
 export const ISLANDS = {
   AutoAcceptPanel,
   AutoRetrainPanel,
+  DecisionList,
   ExportButton,
   ImportList,
   ModelsPanel,

@@ -4,6 +4,8 @@ import type { AppEnv } from "../http/app_env.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import {
+  DecisionPage,
+  DecisionsQuery,
   DecisionWithdrawn,
   DeleteImportQuery,
   FeedbackInput,
@@ -40,6 +42,9 @@ import { readReviewPage } from "../../core/review/review_queue.ts";
 import { claimLeases, releaseLeases } from "../../core/review/review_leases.ts";
 import { readSuggestedValues } from "../../core/review/suggested_values.ts";
 import { readKnownValues } from "../../core/review/known_values.ts";
+import { readDecisions } from "../../core/review/decision_list.ts";
+import { wantsHtml } from "../http/content_negotiation.ts";
+import { decisionsPage } from "../components/DecisionsPage.tsx";
 import { UploadKeyInUse, UploadRegistry, type UploadTracker } from "../../core/imports/upload_progress.ts";
 import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
 
@@ -165,6 +170,14 @@ export function apiRoutes(deps: ApiDependencies): Hono<AppEnv> {
   });
 
   api.get("/label-values", async (c) => c.json(await readKnownValues(deps.db)));
+
+  api.get("/decisions", async (c) => {
+    const query = parseInput(DecisionsQuery, c.req.query(), "query");
+    const page = await readDecisions(deps.db, query);
+    c.header("Vary", "Accept");
+    // One path, two readers (as GET /workers): tools get JSON, a browser the page that edits the list.
+    return wantsHtml(c.req.header("accept")) ? c.html(decisionsPage(page, query)) : c.json(page);
+  });
 
   api.get("/suggested-values", async (c) => {
     const query = parseInput(SuggestedValuesQuery, c.req.query(), "query");
@@ -323,6 +336,26 @@ export const apiDocs: RouteDoc[] = [
     query: ReviewQuery,
     responses: { 200: { description: "One page", content: { "application/json": ReviewPage } } },
     errors: [404, 422],
+  },
+  {
+    method: "get",
+    path: "/decisions",
+    tag: "API",
+    summary: "The rows' standing decisions, newest first",
+    description: "Each decided row's latest decision that was not withdrawn, with the row's text: where a " +
+      "decision of an earlier page is found to change or undo. Change it with POST /submit-feedback and " +
+      "`expected_feedback_id` set to its `feedback_id` (409 if someone decided the row meanwhile); undo " +
+      "it with POST /feedback/{id}/undo. Filters: `import_id`, `reviewer`. Follow `next_before` (as " +
+      "`before`) for older decisions. JSON unless the Accept header lists text/html, which gets the page " +
+      "where reviewers change and undo them.",
+    query: DecisionsQuery,
+    responses: {
+      200: {
+        description: "One page",
+        content: { "application/json": DecisionPage, "text/html": z.string() },
+      },
+    },
+    errors: [422],
   },
   {
     method: "get",

@@ -7,6 +7,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type {
   ApiError,
+  DecisionPage,
   FeedbackSaved,
   ImportCreated,
   ReviewItem,
@@ -529,6 +530,60 @@ test("POST /feedback/:id/undo walks a row back through its decisions to the queu
 
   // Undecided again: a card's decision (expected_feedback_id null) is no conflict with withdrawn ones.
   await saved(await submit({ product_id: item.product_id, approved: true, expected_feedback_id: null }));
+});
+
+test("GET /decisions lists each row's standing decision newest first, for changing or undoing it later", async () => {
+  const [a, b, c] = await nextItems(3);
+  const other = await signedInApp({ db, modelId: TEST_MODEL_ID, maxUploadBytes: 1024 * 1024 });
+  const first = await saved(await submit({ product_id: a.product_id, approved: true }));
+  const byOther = await saved(await submit({ product_id: b.product_id, approved: true }, {}, other));
+  const third = await saved(
+    await submit({ product_id: c.product_id, approved: false, corrected_text: "oops" }),
+  );
+  // A's decision changed later, from the list: the one shown is the one replaced.
+  const changed = await saved(
+    await submit({
+      product_id: a.product_id,
+      approved: false,
+      corrected_text: "changed later",
+      expected_feedback_id: first.feedback_id,
+    }),
+  );
+  assert.equal((await app.request(`/feedback/${third.feedback_id}/undo`, { method: "POST" })).status, 200);
+
+  const list = async (query: string) => {
+    const response = await app.request(`/decisions?${query}`);
+    const body = await response.json() as DecisionPage;
+    assert.equal(response.status, 200, JSON.stringify(body));
+    return body;
+  };
+  const mine = (page: DecisionPage) =>
+    page.items.filter((entry) => [a, b, c].some((item) => item.product_id === entry.product_id));
+  const all = await list("limit=200");
+  // Superseded (A's first) and withdrawn (C's) decisions are history, not listed; newest first.
+  assert.deepEqual(mine(all).map((entry) => [entry.feedback_id, entry.value, entry.reviewer]), [
+    [changed.feedback_id, "changed later", app.name],
+    [byOther.feedback_id, byOther.value, other.name],
+  ]);
+  const entry = mine(all)[0];
+  assert.deepEqual([entry.text, entry.import_id, entry.row_number], [a.text, a.import_id, a.row_number]);
+  assert.ok(all.items.every((row, at) => at === 0 || all.items[at - 1].feedback_id > row.feedback_id));
+  assert.equal(all.next_before, null);
+
+  // Paged by `before`, the same list; filtered by reviewer and import.
+  const walked: number[] = [];
+  for (let before: number | null = -1; before !== null;) {
+    const page: DecisionPage = await list(`limit=2${before > 0 ? `&before=${before}` : ""}`);
+    walked.push(...page.items.map((row) => row.feedback_id));
+    before = page.next_before;
+  }
+  assert.deepEqual(walked, all.items.map((row) => row.feedback_id));
+  assert.deepEqual(
+    (await list(`limit=200&reviewer=${encodeURIComponent(other.name)}`)).items.map((row) => row.feedback_id),
+    [byOther.feedback_id],
+  );
+  assert.deepEqual((await list(`limit=200&import_id=${a.import_id + 1000}`)).items, []);
+  await assertError(await app.request("/decisions?limit=0"), 422, /^Invalid query: limit: /);
 });
 
 test("POST /feedback/:id/undo gives a seed-labelled row its seed label back; 404 unknown, 422 bad id", async () => {

@@ -50,7 +50,16 @@ export function pageRoutes(deps: ApiDependencies): Hono<AppEnv> {
     const importId = Number.isInteger(raw) && raw > 0 ? raw : null;
     return c.html(page(
       <Layout title="Review" active="review">
-        <h1 class="text-2xl font-semibold mb-4">Review{importId ? ` import ${importId}` : ""}</h1>
+        <div class="flex flex-wrap items-baseline justify-between gap-2 mb-4">
+          <h1 class="text-2xl font-semibold">Review{importId ? ` import ${importId}` : ""}</h1>
+          <a
+            class="text-sm text-blue-700 underline"
+            href={importId ? `/decisions?import_id=${importId}` : "/decisions"}
+            data-testid="decisions-link"
+          >
+            Change an earlier decision
+          </a>
+        </div>
         {/* Signed in, decisions are stored under the account's name: no name box to fill in. */}
         <Island name="ReviewQueue" props={{ importId, pageSize: 20 }} />
       </Layout>,
