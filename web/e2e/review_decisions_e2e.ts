@@ -502,7 +502,7 @@ test(
         }
       }
       // The other pages at a phone's width: wide tables scroll inside their own box, not the page.
-      for (const url of ["/", "/models", "/workers", "/admin", "/audit", "/upload"]) {
+      for (const url of ["/", "/decisions", "/models", "/workers", "/admin", "/audit", "/upload"]) {
         await view.goto(`${app!.baseUrl}${url}`);
         await settle(view);
         const wide = await view.evaluate(() =>
