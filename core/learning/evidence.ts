@@ -59,7 +59,7 @@ export function nearestByCosine(
 ): [number, number][][] {
   if (targets.length === 0) return [];
   if (reference.length === 0) return targets.map(() => []);
-  const referenceMatrix = toMatrix(tf, reference, reference[0].length);
+  const referenceMatrix = uploadTransposed(tf, reference);
   try {
     return nearestInMatrix(tf, targets, referenceMatrix, k);
   } finally {
@@ -67,14 +67,23 @@ export function nearestByCosine(
   }
 }
 
-/** {@link nearestByCosine} against reference vectors already uploaded as a [rows, dimensions] matrix. */
+/**
+ * `vectors` as one [dimensions, rows] matrix: the similarities are then a plain product, which the wasm
+ * backend runs through XNNPACK (a transposed operand takes its slow path or a copy per product:
+ * core/runtime/wasm_matmul.ts).
+ */
+function uploadTransposed(tf: Tf, vectors: ArrayLike<number>[]): tfTypes.Tensor2D {
+  return tf.tidy(() => toMatrix(tf, vectors, vectors[0].length).transpose());
+}
+
+/** {@link nearestByCosine} against reference vectors already uploaded as a [dimensions, rows] matrix. */
 function nearestInMatrix(
   tf: Tf,
   targets: ArrayLike<number>[],
   referenceMatrix: tfTypes.Tensor2D,
   k: number,
 ): [number, number][][] {
-  const [rows, dimensions] = referenceMatrix.shape;
+  const [dimensions, rows] = referenceMatrix.shape;
   if (targets.length === 0) return [];
   if (rows === 0) return targets.map(() => []);
   const kept = Math.min(k, rows);
@@ -82,7 +91,7 @@ function nearestInMatrix(
   for (let start = 0; start < targets.length; start += CHUNK) {
     const chunk = targets.slice(start, start + CHUNK);
     const [values, indices] = tf.tidy(() => {
-      const similarities = tf.matMul(toMatrix(tf, chunk, dimensions), referenceMatrix, false, true);
+      const similarities = tf.matMul(toMatrix(tf, chunk, dimensions), referenceMatrix);
       const top = tf.topk(similarities, kept);
       return [top.values.dataSync() as Float32Array, top.indices.dataSync() as Int32Array];
     });
@@ -114,9 +123,9 @@ export interface EvidenceSources {
 export interface PreparedSources {
   sources: EvidenceSources;
   dispose(): void;
-  /** [rows, dimensions]; null when there are no rows. */
+  /** [dimensions, rows]; null when there are no rows. */
   rows: tfTypes.Tensor2D | null;
-  /** [names, dimensions]; null when there are no names. */
+  /** [dimensions, names]; null when there are no names. */
   names: tfTypes.Tensor2D | null;
   /** Text key → value → match. */
   memory: Map<string, Map<string, MemoryMatch>>;
@@ -125,7 +134,7 @@ export interface PreparedSources {
 /** Uploads and indexes `sources` for {@link gatherPreparedEvidence}; the caller disposes the result. */
 export function prepareSources(tf: Tf, sources: EvidenceSources): PreparedSources {
   const upload = (vectors: ArrayLike<number>[]) =>
-    vectors.length === 0 ? null : toMatrix(tf, vectors, vectors[0].length);
+    vectors.length === 0 ? null : uploadTransposed(tf, vectors);
   const rows = upload(sources.rows.map((row) => row.vector));
   let names: tfTypes.Tensor2D | null = null;
   try {

@@ -32,6 +32,7 @@ import { sql } from "../db/sql.ts";
 import { loadTf } from "../runtime/tf_backend.ts";
 import {
   MIN_TRAINING_ROWS,
+  type TrainedEnsemble,
   trainEnsemble,
   TrainingError,
   type TrainingOptions,
@@ -176,6 +177,8 @@ async function retrain(
     let steps = 1;
     const trained = await trainEnsemble(tf, rows, {
       ...options.training,
+      // The version serves as soon as it is ready; the curve is drawn after (see below).
+      learningCurve: options.training?.learningCurve === false ? false : "deferred",
       labelNames,
       seed: job.id,
       onProgress: (done, total, message) => {
@@ -254,13 +257,13 @@ async function retrain(
       models: options.models,
     });
     const accuracy = `held-out accuracy ${(trained.metrics.accuracy * 100).toFixed(1)}%`;
-    await context.progress(
-      steps,
-      steps,
-      `${version}: ready, ${accuracy}; ${
-        activation.decision === "activated" ? "activated" : `not activated (${activation.decision})`
-      }`,
-    );
+    const outcome = `${version}: ready, ${accuracy}; ${
+      activation.decision === "activated" ? "activated" : `not activated (${activation.decision})`
+    }`;
+    if (trained.drawLearningCurve) {
+      await drawLearningCurve(db, version, trained.drawLearningCurve, context, outcome);
+    }
+    await context.progress(steps, steps, outcome);
     const { metrics } = trained;
     return {
       version,
@@ -274,6 +277,31 @@ async function retrain(
   } catch (error) {
     await markModelFailed(db, version, (error as Error).message).catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * Draws `version`'s learning curve after it is ready (and maybe serving) and stores it in its metrics. The
+ * version is complete without it: a failure here (a lost lease included) leaves the one-point curve and
+ * never fails the job, which a retry would turn into another version.
+ */
+async function drawLearningCurve(
+  db: Queryable,
+  version: string,
+  draw: NonNullable<TrainedEnsemble["drawLearningCurve"]>,
+  context: JobContext,
+  outcome: string,
+): Promise<void> {
+  try {
+    const curve = await draw((done, total, message) =>
+      context.progress(done, total, `${outcome}; ${message}`)
+    );
+    await db.query(sql`
+      UPDATE model_versions
+      SET metrics = jsonb_set(metrics, '{learning_curve}', ${JSON.stringify(curve)}::text::jsonb)
+      WHERE version = ${version} AND metrics IS NOT NULL`);
+  } catch (error) {
+    console.warn(`${version}: the learning curve was not drawn: ${(error as Error).message}`);
   }
 }
 

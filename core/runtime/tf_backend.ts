@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { transposeBeforeMatMul } from "./wasm_matmul.ts";
 
 /** The tfjs namespace, as callers receive it once a backend is ready. */
 export type Tf = typeof tf;
@@ -56,6 +57,7 @@ async function initialise(choice?: BackendChoice): Promise<Tf> {
   if (!(await tf.setBackend("wasm"))) {
     throw new Error(`Cannot start TensorFlow.js: the wasm backend did not load from "${wasmDir()}"`);
   }
+  transposeBeforeMatMul(tf);
   return tf;
 }
 
