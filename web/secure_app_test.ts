@@ -144,6 +144,23 @@ test("every route of the app has an access policy, and each role gets exactly it
   console.log(`route-by-role matrix (${rows.length} routes):\n${rows.join("\n")}`);
 });
 
+test("the served app's OpenAPI document describes every route it serves, pages and forms included", async () => {
+  const { app } = await setUp();
+  const reviewer = await signIn(app, REVIEWER);
+  const response = await app.request("/openapi.json", { headers: { cookie: reviewer.cookie } });
+  assert.equal(response.status, 200);
+  const document = await response.json() as { paths: Record<string, Record<string, { "x-access": string }>> };
+  const policy = policyOf(app);
+  for (const key of routeKeys(app.routes)) {
+    const [method, pattern] = key.split(" ");
+    const operation = document.paths[policyKey(method, pattern).slice(method.length + 1)]
+      ?.[method.toLowerCase()];
+    assert.equal(operation?.["x-access"], policy(key)?.access, key);
+  }
+  assert.equal(document.paths["/login"].post["x-access"], "public");
+  assert.equal(document.paths["/admin/tokens/{id}/revoke"].post["x-access"], "ops");
+});
+
 test("a route registered without a policy entry is refused to everyone, ops included", async () => {
   const app = new Hono();
   app.onError(handleError);

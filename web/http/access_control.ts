@@ -1,7 +1,8 @@
 /**
- * Enforces the routes' declared access (web/http/route_policy.ts) on every request, before any handler runs: 404 for a path no route
- * serves, 403 for a route with no entry (deny by default), 401 without credentials — or, for a browser
- * navigating to a page, a redirect to the login page — and 403 for a role below the route's.
+ * Enforces the access each route declares (web/http/route_policy.ts) on every request, before any
+ * handler runs: 404 for a path no route serves, 403 for a route without a declaration (deny by default),
+ * 401 without credentials — or, for a browser navigating to a page, a redirect to the login page — and
+ * 403 for a role below the route's.
  */
 import type { AppEnv } from "./app_env.ts";
 import type { MiddlewareHandler } from "hono";
