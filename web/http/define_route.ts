@@ -143,8 +143,13 @@ export function defineRoute<
   const json = request?.body;
   // Runs before the validators: names the inputs for refusals, and reads a JSON body as the API always
   // has (415 for another type, 400 for malformed JSON, with these messages) before it is validated.
+  const params = request?.query ? request.params : undefined;
   const declared: MiddlewareHandler<AppEnv> = async function declaredRoute(c, next) {
     c.set("inputNames", names);
+    // The path before the query, as the handlers always checked them (@hono/zod-openapi checks the query
+    // first): a wrong id is named before a wrong filter.
+    const path = params?.safeParse(c.req.param());
+    if (path && !path.success) throw invalidInput(path.error, names.param ?? DEFAULT_NAMES.param);
     if (json) await readJsonBody(c as unknown as Context, { optional: !json.required });
     await next();
   };
