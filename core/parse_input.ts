@@ -8,8 +8,13 @@ import { DomainError } from "./domain_error.ts";
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const details = parsed.error.issues.map((issue) =>
+  throw invalidInput(parsed.error, what);
+}
+
+/** The `invalid` {@link DomainError} for a failed parse of the input `what`: "Invalid query: limit: …". */
+export function invalidInput(error: z.ZodError, what: string): DomainError {
+  const details = error.issues.map((issue) =>
     issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message
   );
-  throw new DomainError("invalid", `Invalid ${what}: ${details[0]}`, details);
+  return new DomainError("invalid", `Invalid ${what}: ${details[0]}`, details);
 }

@@ -1,17 +1,20 @@
 /**
  * The app as served: the inner app of web/app.ts (every feature route) behind the security layer —
- * security headers on every response, authentication (session cookie or API token), the route policy
- * of web/http/route_policy.ts (deny by default), CSRF checks, a JSON body limit, and the audit trail —
- * plus the login, setup, accounts and audit pages. Feature tests keep calling createApp() directly.
+ * security headers on every response, authentication (session cookie or API token), the access each
+ * route declares (web/http/route_policy.ts; deny by default), CSRF checks, a JSON body limit, and the
+ * audit trail — plus the login, setup, accounts and audit pages. Its OpenAPI document describes all of
+ * them. Feature tests keep calling createApp() directly.
  */
 import type { AppEnv } from "./http/app_env.ts";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createApp } from "./app.ts";
 import { accessControl } from "./http/access_control.ts";
 import { countUsers } from "../core/accounts/accounts.ts";
 import { ApiProblem, handleError } from "./http/api_error.ts";
 import { auditRequests } from "./http/audit_requests.ts";
+import { declaredRouter } from "./http/define_route.ts";
+import { declaredPolicies } from "./http/route_policy.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientOriginMiddleware } from "./http/client_origin.ts";
 import { csrfProtection } from "./http/csrf.ts";
@@ -79,9 +82,9 @@ function smallBodies() {
 export async function createSecureApp(
   deps: AppDependencies,
   options: SecureAppOptions = {},
-): Promise<Hono<AppEnv>> {
+): Promise<OpenAPIHono<AppEnv>> {
   const setup: SetupToken = { value: undefined };
-  const app = new Hono<AppEnv>();
+  const app = declaredRouter();
   app.onError(handleError);
   app.notFound((c) =>
     c.json({ error: { status: 404, message: `No route for ${c.req.method} ${c.req.path}` } }, 404)
@@ -89,7 +92,7 @@ export async function createSecureApp(
   app.use("*", clientOriginMiddleware({ trustProxy: options.trustProxy }));
   app.use("*", securityHeaders());
   app.use("*", authenticate(deps.db));
-  app.use("*", accessControl({ routes: () => app.routes }));
+  app.use("*", accessControl({ routes: () => app.routes, policy: () => declaredPolicies(app) }));
   app.use("*", smallBodies());
   app.use("*", csrfProtection({ publicUrl: options.publicUrl }));
   app.use("*", auditRequests(deps.db));
@@ -99,7 +102,7 @@ export async function createSecureApp(
   app.route("/", accountRoutes({ db: deps.db, throttle }));
   app.route("/", adminRoutes(deps));
   app.route("/", auditRoutes(deps));
-  app.route("/", createApp(deps));
+  app.route("/", createApp(deps, { documented: () => app }));
 
   if ((await countUsers(deps.db)) === 0) {
     setup.value = randomSecret();

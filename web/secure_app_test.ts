@@ -7,6 +7,7 @@ import type { AppEnv } from "./http/app_env.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Database } from "../core/db/database.ts";
 import { sql } from "../core/db/sql.ts";
 import { openTestDatabase, TEST_MODEL_ID } from "../testing/testing.ts";
@@ -16,7 +17,7 @@ import { createApiToken } from "../core/accounts/api_tokens.ts";
 import { handleError } from "./http/api_error.ts";
 import { runAsUser } from "./http/current_user.ts";
 import { LoginThrottle } from "../core/accounts/login_throttle.ts";
-import { ROUTE_POLICY, routeKeys } from "./http/route_policy.ts";
+import { declaredPolicies, policyKey, routeKeys, type RoutePolicy } from "./http/route_policy.ts";
 import { digestSecret } from "../core/accounts/secrets.ts";
 import { SECURITY_HEADERS } from "./http/security_headers.ts";
 import { formPost, sessionHeaders, signIn, type TestSession } from "../testing/test_sessions.ts";
@@ -32,7 +33,7 @@ after(async () => {
 
 interface Setup {
   db: Database;
-  app: Hono<AppEnv>;
+  app: OpenAPIHono<AppEnv>;
   logs: string[];
   throttle: LoginThrottle;
   clock: { now: number };
@@ -64,6 +65,15 @@ function samplePath(pattern: string): string {
     .replace(/:[A-Za-z0-9_]+(\{[^}]*\})?\??/g, "999999");
 }
 
+/** The policy `app` declares for a route key as Hono lists it ("GET /imports/:id"). */
+function policyOf(app: OpenAPIHono<AppEnv>): (key: string) => RoutePolicy | undefined {
+  const table = declaredPolicies(app);
+  return (key) => {
+    const [method, pattern] = key.split(" ");
+    return table[policyKey(method, pattern)];
+  };
+}
+
 async function call(
   app: Pick<Hono, "request">,
   key: string,
@@ -82,11 +92,17 @@ async function call(
 test("every route of the app has an access policy, and each role gets exactly its routes", async () => {
   const { app } = await setUp();
   const keys = routeKeys(app.routes);
-  const missing = keys.filter((key) => !ROUTE_POLICY[key]);
-  assert.deepEqual(missing, [], `routes without an entry in web/http/route_policy.ts: ${missing.join(", ")}`);
-  // An entry with no route would grant access to whatever later takes its path, unreviewed.
-  const stale = Object.keys(ROUTE_POLICY).filter((key) => !keys.includes(key));
-  assert.deepEqual(stale, [], `entries in web/http/route_policy.ts for no route: ${stale.join(", ")}`);
+  const policy = policyOf(app);
+  const missing = keys.filter((key) => !policy(key));
+  assert.deepEqual(
+    missing,
+    [],
+    `routes registered without a declaration (defineRoute): ${missing.join(", ")}`,
+  );
+  // A declaration with no route would grant access to whatever later takes its path, unreviewed.
+  const registered = keys.map((key) => policyKey(key.split(" ")[0], key.split(" ")[1]));
+  const stale = Object.keys(declaredPolicies(app)).filter((key) => !registered.includes(key));
+  assert.deepEqual(stale, [], `declarations for no route: ${stale.join(", ")}`);
 
   const reviewer = await signIn(app, REVIEWER);
   const ops = await signIn(app, OPS);
@@ -94,7 +110,7 @@ test("every route of the app has an access policy, and each role gets exactly it
   const ordered = [...keys.filter((key) => key !== "POST /logout"), "POST /logout"];
   const rows: string[] = [];
   for (const key of ordered) {
-    const access = ROUTE_POLICY[key].access;
+    const access = policy(key)!.access;
     const [method] = key.split(" ");
     const anonymous = await call(app, key, undefined);
     if (access === "public") {
@@ -128,12 +144,32 @@ test("every route of the app has an access policy, and each role gets exactly it
   console.log(`route-by-role matrix (${rows.length} routes):\n${rows.join("\n")}`);
 });
 
+test("the served app's OpenAPI document describes every route it serves, pages and forms included", async () => {
+  const { app } = await setUp();
+  const reviewer = await signIn(app, REVIEWER);
+  const response = await app.request("/openapi.json", { headers: { cookie: reviewer.cookie } });
+  assert.equal(response.status, 200);
+  const document = await response.json() as { paths: Record<string, Record<string, { "x-access": string }>> };
+  const policy = policyOf(app);
+  for (const key of routeKeys(app.routes)) {
+    const [method, pattern] = key.split(" ");
+    const operation = document.paths[policyKey(method, pattern).slice(method.length + 1)]
+      ?.[method.toLowerCase()];
+    assert.equal(operation?.["x-access"], policy(key)?.access, key);
+  }
+  assert.equal(document.paths["/login"].post["x-access"], "public");
+  assert.equal(document.paths["/admin/tokens/{id}/revoke"].post["x-access"], "ops");
+});
+
 test("a route registered without a policy entry is refused to everyone, ops included", async () => {
   const app = new Hono();
   app.onError(handleError);
   const user = { id: 1, name: "olivia", role: "ops" as const, via: "token" as const };
   app.use("*", (_c, next) => runAsUser(user, next));
-  app.use("*", accessControl({ routes: () => app.routes, policy: { "GET /guarded": { access: "ops" } } }));
+  app.use(
+    "*",
+    accessControl({ routes: () => app.routes, policy: () => ({ "GET /guarded": { access: "ops" } }) }),
+  );
   app.get("/guarded", (c) => c.text("ok"));
   app.get("/forgotten/:id", (c) => c.text("secret"));
   assert.equal((await app.request("/guarded")).status, 200);
@@ -152,10 +188,11 @@ test("API tokens act as their user and role until revoked, and no role above the
     createdBy: null,
   });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const policy = policyOf(app);
   for (const key of routeKeys(app.routes)) {
     const [method, pattern] = key.split(" ");
     // Logging out and changing a password concern browser sessions; a token is refused there by design.
-    if (["POST /logout", "POST /account/password"].includes(key) || ROUTE_POLICY[key].access === "public") {
+    if (["POST /logout", "POST /account/password"].includes(key) || policy(key)!.access === "public") {
       continue;
     }
     const response = await app.request(samplePath(pattern), {
@@ -163,7 +200,7 @@ test("API tokens act as their user and role until revoked, and no role above the
       headers: { ...bearer(reviewerToken), "content-type": "application/json" },
       ...(method === "GET" ? {} : { body: "{}" }),
     });
-    if (ROUTE_POLICY[key].access === "ops") {
+    if (policy(key)!.access === "ops") {
       assert.equal(response.status, 403, `${key} with a reviewer token`);
     } else {assert.ok(
         ![401, 403].includes(response.status),

@@ -4,7 +4,7 @@
  * cannot disagree. Schemas are shown as nested type lists, with the raw JSON Schema folded underneath.
  */
 import type { ComponentChildren } from "preact";
-import type { JsonSchema, OpenApiDocument, OpenApiOperation } from "../http/openapi.ts";
+import type { JsonSchema, OpenApiDocument, OpenApiOperation } from "../http/api_document.ts";
 import { TableBox } from "./TableBox.tsx";
 
 /** Props of {@link ApiReference}. */

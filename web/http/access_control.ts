@@ -1,20 +1,14 @@
 /**
- * Enforces {@link ROUTE_POLICY} on every request, before any handler runs: 404 for a path no route
- * serves, 403 for a route with no entry (deny by default), 401 without credentials — or, for a browser
- * navigating to a page, a redirect to the login page — and 403 for a role below the route's.
+ * Enforces the access each route declares (web/http/route_policy.ts) on every request, before any
+ * handler runs: 404 for a path no route serves, 403 for a route without a declaration (deny by default),
+ * 401 without credentials — or, for a browser navigating to a page, a redirect to the login page — and
+ * 403 for a role below the route's.
  */
 import type { AppEnv } from "./app_env.ts";
 import type { MiddlewareHandler } from "hono";
 import { ApiProblem } from "./api_error.ts";
 import { currentUser } from "./current_user.ts";
-import {
-  allows,
-  type Decision,
-  policyLookup,
-  ROUTE_POLICY,
-  type RouteEntry,
-  type RoutePolicy,
-} from "./route_policy.ts";
+import { allows, type Decision, policyLookup, type PolicyTable, type RouteEntry } from "./route_policy.ts";
 
 /** Whether the client asked for HTML (a browser navigating) rather than JSON. */
 function wantsHtml(accept: string | undefined): boolean {
@@ -25,14 +19,15 @@ function wantsHtml(accept: string | undefined): boolean {
 export interface AccessControlOptions {
   /** The app's routes; read on the first request, when every route is registered. */
   routes: () => readonly RouteEntry[];
-  policy?: Readonly<Record<string, RoutePolicy>>;
+  /** The routes' declared policies; read with the routes, on the first request. */
+  policy: () => PolicyTable;
 }
 
 /** The policy middleware; stores the request's {@link Decision} as `c.var.decision`. */
 export function accessControl(options: AccessControlOptions): MiddlewareHandler<AppEnv> {
   let lookup: ((method: string, path: string) => Decision) | undefined;
   return async function accessControl(c, next) {
-    lookup ??= policyLookup(options.routes(), options.policy ?? ROUTE_POLICY);
+    lookup ??= policyLookup(options.routes(), options.policy());
     const decision = lookup(c.req.method, c.req.path);
     c.set("decision", decision);
     if (decision.unrouted) {

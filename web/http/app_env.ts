@@ -5,6 +5,7 @@
 import type { Decision } from "./route_policy.ts";
 import type { ClientOrigin } from "./client_origin.ts";
 import type { CurrentUser } from "./current_user.ts";
+import type { InputNames } from "./define_route.ts";
 
 /** What the security layer sets on each request. */
 export interface AppVariables {
@@ -14,6 +15,8 @@ export interface AppVariables {
   decision: Decision;
   /** Set by a route that wrote its own, more specific audit entry, so the generic one is skipped. */
   audited: boolean;
+  /** What the route calls its inputs in refusals (define_route.ts). */
+  inputNames: InputNames;
   /** The origin the client used, behind a trusted proxy or not (client_origin.ts). */
   clientOrigin: ClientOrigin;
 }

@@ -1,92 +1,48 @@
 /**
- * Who may call which route: ONE table, method + Hono path pattern → access, read by the secure app on
- * every request. Deny by default: a route the app registers without an entry here is refused for everyone
- * (403 "No access policy for …"), and web/secure_app_test.ts fails for it, so a new route cannot ship
- * unguarded by accident. `audit` names the audit-trail kind of a route's successful calls; every
- * state-changing request is recorded anyway (kind `METHOD /pattern` when none is named here).
+ * Who may call which route, read by the secure app on every request. Each route declares its access (and
+ * audit kind) where it is declared (web/http/define_route.ts); this module derives the table from those
+ * declarations and answers, per request, what the matching routes need. Deny by default: a route the app
+ * registers without a declaration is refused for everyone (403 "No access policy for …"), and
+ * web/secure_app_test.ts fails for it, so a new route cannot ship unguarded by accident. `audit` names the
+ * audit-trail kind of a route's successful calls; every state-changing request is recorded anyway (kind
+ * `METHOD /pattern` when none is named).
  */
+import type { OpenAPIHono } from "@hono/zod-openapi";
 
 /** Who may call a route: anyone, any signed-in user (reviewers and ops), or ops only. */
 export type Access = "public" | "reviewer" | "ops";
 
-/** One entry of {@link ROUTE_POLICY}. */
+/** What a route declares about its callers. */
 export interface RoutePolicy {
   access: Access;
   /** Audit kind for this route (state-changing routes are audited even without one). */
   audit?: string;
 }
 
-const open = (audit?: string): RoutePolicy => ({ access: "public", audit });
-const reviewer = (audit?: string): RoutePolicy => ({ access: "reviewer", audit });
-const ops = (audit?: string): RoutePolicy => ({ access: "ops", audit });
+/** The policy table: `METHOD /openapi/{path}` → policy. */
+export type PolicyTable = Readonly<Record<string, RoutePolicy>>;
 
-/** The table. Keys are `METHOD /pattern` exactly as Hono lists them in `app.routes`. */
-export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
-  // Anyone: liveness for load balancers (says only "ok" and the driver), the island bundles and
-  // stylesheet (the login page needs them), and the login and first-account pages themselves.
-  "GET /health": open(),
-  "GET /static/*": open(),
-  "GET /login": open(),
-  "POST /login": open(), // audited by the handler: login, login.failed, login.throttled
-  "GET /setup": open(),
-  "POST /setup": open(), // audited by the handler: user.create
+/** Converts a Hono path to an OpenAPI one: `/imports/:id` → `/imports/{id}`, `*` → `{path}`. */
+export function toOpenApiPath(honoPath: string): string {
+  return honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, "{$1}").replace(/\*/g, "{path}");
+}
 
-  // Reviewers (and ops): import, follow progress, review, export, read the API description.
-  "GET /": reviewer(),
-  "GET /upload": reviewer(),
-  "GET /review": reviewer(),
-  "POST /upload-csv": reviewer("upload"),
-  "POST /imports/sample": reviewer("upload"),
-  "GET /imports": reviewer(),
-  "GET /imports/:id": reviewer(),
-  // The uploader follows and cancels their own upload (the registry refuses another account's key).
-  "GET /uploads/:key": reviewer(),
-  "POST /uploads/:key/cancel": reviewer("upload.cancel"),
-  // Reviewers upload, so they may take an upload back while it embeds; deleting rows that people
-  // reviewed needs confirm=true (the decisions go with them), and every delete is audited.
-  "DELETE /imports/:id": reviewer("import.delete"),
-  "GET /products-for-review": reviewer(),
-  "POST /submit-feedback": reviewer("feedback"),
-  // Audited by the handler: feedback.undo, in the transaction that withdraws the decision.
-  "POST /feedback/:id/undo": reviewer(),
-  "GET /products/:id/similar": reviewer(),
-  // Audited by the handler: one feedback.bulk entry per decided row; previews change nothing.
-  "POST /submit-feedback-bulk": reviewer(),
-  "GET /suggested-values": reviewer(),
-  "GET /label-values": reviewer(),
-  "GET /decisions": reviewer(),
-  // Reads the whole catalogue, so who exported what is worth keeping although nothing changes.
-  "GET /export": reviewer("export"),
-  // The API description lists every route: signed-in users only, tools with a token.
-  "GET /openapi.json": reviewer(),
-  "GET /api": reviewer(),
-  "GET /me": reviewer(),
-  "GET /account": reviewer(),
-  "POST /account/password": reviewer(), // audited by the handler: user.password, user.password.refused
-  "POST /logout": reviewer(), // audited by the handler: logout
+/** The key of a route in a {@link PolicyTable}: its method and its path as the OpenAPI document writes it. */
+export function policyKey(method: string, honoPath: string): string {
+  return `${method.toUpperCase()} ${toOpenApiPath(honoPath)}`;
+}
 
-  // Ops: models, settings, workers, accounts, tokens and the audit trail.
-  "POST /trigger-retrain": ops("retrain"),
-  "POST /load-model": ops("model.load"),
-  "GET /models": ops(),
-  "GET /models/:version": ops(),
-  "POST /upload-taxonomy": ops("taxonomy"),
-  "GET /settings/auto-accept": ops(),
-  "PUT /settings/auto-accept": ops("settings.auto_accept"),
-  "POST /settings/auto-accept/preview": ops(),
-  "GET /settings/auto-retrain": ops(),
-  "PUT /settings/auto-retrain": ops("settings.auto_retrain"),
-  "GET /jobs/:id": ops(),
-  "GET /workers": ops(),
-  "GET /admin": ops(),
-  "POST /admin/users": ops(), // the admin handlers write detailed entries: user.*, token.*
-  "POST /admin/users/:name/disable": ops(),
-  "POST /admin/users/:name/enable": ops(),
-  "POST /admin/users/:name/password": ops(),
-  "POST /admin/tokens": ops(),
-  "POST /admin/tokens/:id/revoke": ops(),
-  "GET /audit": ops(),
-};
+/** The policies the routes of `app` declare (their `x-access` and `x-audit`), by {@link policyKey}. */
+export function declaredPolicies(app: Pick<OpenAPIHono, "openAPIRegistry">): PolicyTable {
+  const table: Record<string, RoutePolicy> = {};
+  for (const definition of app.openAPIRegistry.definitions) {
+    if (definition.type !== "route") continue;
+    const route = definition.route as typeof definition.route & { "x-access"?: Access; "x-audit"?: string };
+    if (!route["x-access"]) continue;
+    table[policyKey(route.method, route.path)] = { access: route["x-access"], audit: route["x-audit"] };
+  }
+  return table;
+}
 
 const RANK: Record<Access, number> = { public: 0, reviewer: 1, ops: 2 };
 
@@ -134,37 +90,41 @@ export function patternRegExp(pattern: string): RegExp {
 export interface Decision {
   /** No registered route matches: the request can only end in 404. */
   unrouted: boolean;
-  /** Matching routes with no entry in the table (the request is refused). */
+  /** Matching routes without a declared policy (the request is refused). */
   missing: string[];
   /** The strictest access over the matching routes. */
   access: Access;
-  /** The matching route's audit kind, if the table names one. */
+  /** The matching route's audit kind, if it declares one. */
   audit: string | undefined;
   /** The first matching route's `METHOD /pattern`. */
   key: string | undefined;
 }
 
-/** Builds the per-request lookup over `routes` (the app's, read once) and `policy`. */
+/** Builds the per-request lookup over `routes` (the app's, read once) and `policy` (their declarations). */
 export function policyLookup(
   routes: readonly RouteEntry[],
-  policy: Readonly<Record<string, RoutePolicy>> = ROUTE_POLICY,
+  policy: PolicyTable,
 ): (method: string, path: string) => Decision {
   const compiled = routes.filter((route) => !isMiddleware(route)).map((route) => ({
     method: route.method,
     key: `${route.method} ${route.path}`,
     regexp: patternRegExp(route.path),
   }));
+  const policyOf = (key: string) => {
+    const [method, path] = key.split(" ");
+    return policy[policyKey(method, path)];
+  };
   return (method, path) => {
     const wanted = method === "HEAD" ? "GET" : method;
     const matches = compiled.filter((route) =>
       (route.method === wanted || route.method === "ALL") && route.regexp.test(path)
     );
     const keys = [...new Set(matches.map((match) => match.key))];
-    const missing = keys.filter((key) => !policy[key]);
+    const missing = keys.filter((key) => !policyOf(key));
     let access: Access = "public";
     let audit: string | undefined;
     for (const key of keys) {
-      const entry = policy[key];
+      const entry = policyOf(key);
       if (!entry) continue;
       if (RANK[entry.access] > RANK[access]) access = entry.access;
       audit ??= entry.audit;

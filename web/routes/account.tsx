@@ -5,7 +5,8 @@
  * passwords count against the same throttle as logins: the form must not become a way around it.
  */
 import type { AppEnv } from "../http/app_env.ts";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
 import { PasswordChangeInput } from "../../contract/schemas.ts";
 import type { Database } from "../../core/db/database.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
@@ -14,6 +15,7 @@ import { AccountError, findLogin, setUserPassword } from "../../core/accounts/ac
 import { recordAudit } from "../../core/accounts/audit.ts";
 import { clientAddress } from "../http/authenticate.ts";
 import { type CurrentUser, currentUser } from "../http/current_user.ts";
+import { declaredRouter, defineRoute } from "../http/define_route.ts";
 import type { LoginThrottle } from "../../core/accounts/login_throttle.ts";
 import { verifyPassword } from "../../core/accounts/passwords.ts";
 import { BUTTON, FIELD } from "../components/form_styles.ts";
@@ -80,17 +82,47 @@ function AccountPage({ user, error, done }: { user: CurrentUser; error?: string;
   );
 }
 
-/** Builds GET /account and POST /account/password. */
-export function accountRoutes(deps: AccountDependencies): Hono<AppEnv> {
-  const { db, throttle } = deps;
-  const routes = new Hono<AppEnv>();
+const PAGE = (description: string) => ({ description, content: { "text/html": z.string() } });
 
-  routes.get("/account", (c) => {
+const accountPage = defineRoute({
+  method: "get",
+  path: "/account",
+  access: "reviewer",
+  tag: "Pages",
+  summary: "Your account: who you are, and changing your password",
+  described: { query: z.object({ done: z.literal("password").optional() }) },
+  responses: { 200: PAGE("The page") },
+});
+
+// Audited by the handler: user.password, user.password.refused. The form is answered with the page.
+const changePassword = defineRoute({
+  method: "post",
+  path: "/account/password",
+  access: "reviewer",
+  tag: "Pages",
+  summary: "Change your password; every other session of the account ends",
+  described: { body: { "application/x-www-form-urlencoded": PasswordChangeInput } },
+  responses: {
+    303: { description: "Changed: to /account?done=password, with a fresh session" },
+    401: PAGE("The current password is wrong"),
+    403: PAGE("Signed in with an API token"),
+    422: PAGE("The new passwords differ or are refused"),
+    429: PAGE("Too many failed attempts (Retry-After)"),
+  },
+  errors: [413],
+});
+
+/** Builds GET /account and POST /account/password. */
+export function accountRoutes(deps: AccountDependencies): OpenAPIHono<AppEnv> {
+  const { db, throttle } = deps;
+  const routes = declaredRouter();
+
+  routes.openapi(accountPage, (c) => {
     const user = currentUser()!;
     return page(c, <AccountPage user={user} done={c.req.query("done") === "password"} />);
   });
 
-  routes.post("/account/password", async (c) => {
+  routes.openapi(changePassword, async (c) => {
     c.set("audited", true);
     const user = currentUser()!;
     const refuse = (error: string, status: 401 | 403 | 422 | 429) =>

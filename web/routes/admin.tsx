@@ -4,8 +4,9 @@
  * token, once (it is stored hashed and cannot be shown again). Each change writes its own audit entry.
  */
 import type { AppEnv } from "../http/app_env.ts";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { z } from "zod";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { renderToString } from "preact-render-to-string";
 import { CreateTokenInput, CreateUserInput, IdParam } from "../../contract/schemas.ts";
@@ -24,6 +25,7 @@ import { type AuditActor, recordAudit } from "../../core/accounts/audit.ts";
 import { currentUser } from "../http/current_user.ts";
 import { statusOf } from "../http/api_error.ts";
 import { readForm } from "../http/form_body.ts";
+import { declaredRouter, defineRoute } from "../http/define_route.ts";
 
 /** Confirmation messages by code: the redirect names a code, never echoes user text. */
 const NOTICES: Record<string, string> = {
@@ -34,10 +36,85 @@ const NOTICES: Record<string, string> = {
   "token-revoked": "Token revoked.",
 };
 
+const PAGE = (description: string) => ({ description, content: { "text/html": z.string() } });
+const FORM = "application/x-www-form-urlencoded";
+/** The forms answer a refusal with the page saying why (and the refusal's status). */
+const REFUSED = { 404: PAGE("No such account or token"), 422: PAGE("Refused: the page, saying why") };
+const NameParam = z.object({ name: CreateUserInput.shape.name });
+
+// Ops: accounts and tokens. The handlers read their forms and write detailed entries: user.*, token.*.
+const adminPage = defineRoute({
+  method: "get",
+  path: "/admin",
+  access: "ops",
+  tag: "Pages",
+  summary: "Accounts and API tokens",
+  described: { query: z.object({ done: z.enum(Object.keys(NOTICES) as [string, ...string[]]).optional() }) },
+  responses: { 200: PAGE("The page") },
+});
+
+const createUserRoute = defineRoute({
+  method: "post",
+  path: "/admin/users",
+  access: "ops",
+  tag: "Pages",
+  summary: "Create an account",
+  described: { body: { [FORM]: CreateUserInput } },
+  responses: { 303: { description: "Created: to /admin" }, ...REFUSED },
+  errors: [403, 413],
+});
+
+const accountChange = (action: "disable" | "enable", summary: string) =>
+  defineRoute({
+    method: "post",
+    path: `/admin/users/{name}/${action}`,
+    access: "ops",
+    tag: "Pages",
+    summary,
+    described: { params: NameParam },
+    responses: { 303: { description: "Done: to /admin" }, ...REFUSED },
+    errors: [403],
+  });
+const disableUser = accountChange("disable", "Disable an account (its sessions end; never the last ops)");
+const enableUser = accountChange("enable", "Enable an account");
+
+const resetPassword = defineRoute({
+  method: "post",
+  path: "/admin/users/{name}/password",
+  access: "ops",
+  tag: "Pages",
+  summary: "Set an account's password (its sessions end)",
+  described: { params: NameParam, body: { [FORM]: CreateUserInput.pick({ password: true }) } },
+  responses: { 303: { description: "Changed: to /admin" }, ...REFUSED },
+  errors: [403, 413],
+});
+
+const createToken = defineRoute({
+  method: "post",
+  path: "/admin/tokens",
+  access: "ops",
+  tag: "Pages",
+  summary: "Create an API token: the page shows it, once",
+  described: { body: { [FORM]: CreateTokenInput } },
+  responses: { 201: PAGE("The page with the new token"), ...REFUSED },
+  errors: [403, 413],
+});
+
+const revokeToken = defineRoute({
+  method: "post",
+  path: "/admin/tokens/{id}/revoke",
+  access: "ops",
+  tag: "Pages",
+  summary: "Revoke an API token",
+  described: { params: IdParam },
+  responses: { 303: { description: "Revoked: to /admin" }, ...REFUSED },
+  errors: [403],
+});
+
 /** Builds the /admin routes. */
-export function adminRoutes(deps: { db: Database }): Hono<AppEnv> {
+export function adminRoutes(deps: { db: Database }): OpenAPIHono<AppEnv> {
   const { db } = deps;
-  const routes = new Hono<AppEnv>();
+  const routes = declaredRouter();
 
   const actor = (): AuditActor => {
     const user = currentUser()!;
@@ -64,12 +141,12 @@ export function adminRoutes(deps: { db: Database }): Hono<AppEnv> {
     }
   };
 
-  routes.get("/admin", (c) => {
+  routes.openapi(adminPage, (c) => {
     const notice = NOTICES[c.req.query("done") ?? ""];
     return render(c, { notice });
   });
 
-  routes.post("/admin/users", (c) =>
+  routes.openapi(createUserRoute, (c) =>
     change(c, async () => {
       const parsed = CreateUserInput.safeParse(await readForm(c));
       if (!parsed.success) {
@@ -102,10 +179,10 @@ export function adminRoutes(deps: { db: Database }): Hono<AppEnv> {
       await recordAudit(db, actor(), disabled ? "user.disable" : "user.enable", { name: user.name });
       return c.redirect(`/admin?done=user-${disabled ? "disabled" : "enabled"}`, 303);
     });
-  routes.post("/admin/users/:name/disable", setDisabled(true));
-  routes.post("/admin/users/:name/enable", setDisabled(false));
+  routes.openapi(disableUser, setDisabled(true));
+  routes.openapi(enableUser, setDisabled(false));
 
-  routes.post("/admin/users/:name/password", (c) =>
+  routes.openapi(resetPassword, (c) =>
     change(c, async () => {
       const password = (await readForm(c)).password ?? "";
       const user = await setUserPassword(db, c.req.param("name"), password);
@@ -113,7 +190,7 @@ export function adminRoutes(deps: { db: Database }): Hono<AppEnv> {
       return c.redirect("/admin?done=password-set", 303);
     }));
 
-  routes.post("/admin/tokens", (c) =>
+  routes.openapi(createToken, (c) =>
     change(c, async () => {
       const parsed = CreateTokenInput.safeParse(await readForm(c));
       if (!parsed.success) {
@@ -139,7 +216,7 @@ export function adminRoutes(deps: { db: Database }): Hono<AppEnv> {
       return await render(c, { newToken: created }, 201);
     }));
 
-  routes.post("/admin/tokens/:id/revoke", (c) =>
+  routes.openapi(revokeToken, (c) =>
     change(c, async () => {
       const id = IdParam.safeParse(c.req.param()).data?.id;
       if (id === undefined) {

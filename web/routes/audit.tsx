@@ -4,12 +4,13 @@
  * trigger refuses UPDATE and DELETE whoever sends them.
  */
 import type { AppEnv } from "../http/app_env.ts";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
 import { renderToString } from "preact-render-to-string";
-import { type AuditEntry, AuditQuery } from "../../contract/schemas.ts";
+import { AuditEntry, AuditQuery } from "../../contract/schemas.ts";
 import type { Database } from "../../core/db/database.ts";
 import { Layout } from "../components/Layout.tsx";
-import { parseInput } from "../../core/parse_input.ts";
+import { declaredRouter, defineRoute } from "../http/define_route.ts";
 import { auditFacets, readAudit } from "../../core/accounts/audit.ts";
 import { TableBox } from "../components/TableBox.tsx";
 
@@ -88,11 +89,29 @@ function AuditPage(
   );
 }
 
+const readAuditRoute = defineRoute({
+  method: "get",
+  path: "/audit",
+  access: "ops",
+  tag: "API",
+  summary: "The audit trail, newest first, filtered by user and kind",
+  description: "JSON unless the Accept header lists text/html, which gets the page. `before_id` pages back.",
+  request: { query: AuditQuery },
+  names: { query: "audit query" },
+  responses: {
+    200: {
+      description: "The entries",
+      content: { "application/json": z.object({ entries: z.array(AuditEntry) }), "text/html": z.string() },
+    },
+  },
+  errors: [422],
+});
+
 /** Builds GET /audit. */
-export function auditRoutes(deps: { db: Database }): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>();
-  routes.get("/audit", async (c) => {
-    const query = parseInput(AuditQuery, c.req.query(), "audit query");
+export function auditRoutes(deps: { db: Database }): OpenAPIHono<AppEnv> {
+  const routes = declaredRouter();
+  routes.openapi(readAuditRoute, async (c) => {
+    const query = c.req.valid("query");
     const entries = await readAudit(deps.db, query);
     c.header("Vary", "Accept");
     c.header("cache-control", "no-store");

@@ -4,13 +4,14 @@
  * in the server log (who can read the log owns the machine), valid until the first account exists.
  */
 import type { AppEnv } from "../http/app_env.ts";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
 import { BUTTON, FIELD } from "../components/form_styles.ts";
 import { readForm } from "../http/form_body.ts";
 import { page } from "../http/html_page.ts";
 import { startSession } from "../http/session_cookie.ts";
 import { deleteCookie, getCookie } from "hono/cookie";
-import { LoginInput, SetupInput } from "../../contract/schemas.ts";
+import { LoginInput, Role, SetupInput } from "../../contract/schemas.ts";
 import type { Database } from "../../core/db/database.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
 import { Layout } from "../components/Layout.tsx";
@@ -18,6 +19,7 @@ import { AccountError, countUsers, createFirstOps, findLogin } from "../../core/
 import { recordAudit } from "../../core/accounts/audit.ts";
 import { clientAddress, SESSION_COOKIE, sessionCookieOptions } from "../http/authenticate.ts";
 import { currentUser } from "../http/current_user.ts";
+import { declaredRouter, defineRoute } from "../http/define_route.ts";
 import type { LoginThrottle } from "../../core/accounts/login_throttle.ts";
 import { timingSafeEqualText, verifyAgainstNothing, verifyPassword } from "../../core/accounts/passwords.ts";
 import { deleteSession } from "../../core/accounts/sessions.ts";
@@ -150,17 +152,104 @@ function MessagePage({ title, message }: { title: string; message: string }) {
   );
 }
 
-/** Builds /login, /logout, /setup and /me. */
-export function authRoutes(deps: AuthDependencies): Hono<AppEnv> {
-  const { db, throttle, setup } = deps;
-  const routes = new Hono<AppEnv>();
+const PAGE = (description: string) => ({ description, content: { "text/html": z.string() } });
+const FORM = "application/x-www-form-urlencoded";
 
-  routes.get("/login", (c) => {
+// Anyone: the login and first-account pages, and their forms. The form handlers answer refusals with the
+// page again (and a status), so they read their forms themselves.
+const loginPage = defineRoute({
+  method: "get",
+  path: "/login",
+  access: "public",
+  tag: "Pages",
+  summary: "The login page",
+  described: { query: LoginInput.pick({ next: true }) },
+  responses: { 200: PAGE("The form") },
+});
+
+// Audited by the handler: login, login.failed, login.throttled.
+const login = defineRoute({
+  method: "post",
+  path: "/login",
+  access: "public",
+  tag: "Pages",
+  summary: "Log in: starts a session (cookie) and goes to `next`",
+  described: { body: { [FORM]: LoginInput } },
+  responses: {
+    303: { description: "Logged in: to `next`, or /" },
+    401: PAGE("Wrong name or password: the form again"),
+    429: PAGE("Too many failed attempts from this address for this name (Retry-After)"),
+  },
+  errors: [403, 413],
+});
+
+// Audited by the handler: logout.
+const logout = defineRoute({
+  method: "post",
+  path: "/logout",
+  access: "reviewer",
+  tag: "Pages",
+  summary: "Log out: ends this session",
+  responses: { 303: { description: "To /login" } },
+  errors: [403],
+});
+
+const me = defineRoute({
+  method: "get",
+  path: "/me",
+  access: "reviewer",
+  tag: "API",
+  summary: "Who is signed in, and how (session or API token)",
+  responses: {
+    200: {
+      description: "The account",
+      content: {
+        "application/json": z.object({ name: z.string(), role: Role, via: z.enum(["session", "token"]) }),
+      },
+    },
+  },
+});
+
+const setupPage = defineRoute({
+  method: "get",
+  path: "/setup",
+  access: "public",
+  tag: "Pages",
+  summary: "The first ops account's page, from the one-time link in the server log",
+  described: { query: SetupInput.pick({ token: true }) },
+  responses: {
+    200: PAGE("The form"),
+    403: PAGE("Not the link's token"),
+    410: PAGE("An account exists: setup is done"),
+  },
+});
+
+// Audited by the handler: user.create.
+const setupAccount = defineRoute({
+  method: "post",
+  path: "/setup",
+  access: "public",
+  tag: "Pages",
+  summary: "Create the first ops account and log in",
+  described: { body: { [FORM]: SetupInput } },
+  responses: {
+    303: { description: "Created: to /; or to /setup when the token is not (or no longer) valid" },
+    422: PAGE("Refused (name, password): the form again, saying why"),
+  },
+  errors: [403, 413],
+});
+
+/** Builds /login, /logout, /setup and /me. */
+export function authRoutes(deps: AuthDependencies): OpenAPIHono<AppEnv> {
+  const { db, throttle, setup } = deps;
+  const routes = declaredRouter();
+
+  routes.openapi(loginPage, (c) => {
     const next = LoginInput.shape.next.safeParse(c.req.query("next")).data;
     return page(c, <LoginPage next={next} />);
   });
 
-  routes.post("/login", async (c) => {
+  routes.openapi(login, async (c) => {
     c.set("audited", true);
     const form = await readForm(c);
     const parsed = LoginInput.safeParse(form);
@@ -201,7 +290,7 @@ export function authRoutes(deps: AuthDependencies): Hono<AppEnv> {
     return c.redirect(input.next ?? "/", 303);
   });
 
-  routes.post("/logout", async (c) => {
+  routes.openapi(logout, async (c) => {
     c.set("audited", true);
     const id = getCookie(c, SESSION_COOKIE);
     if (id) await deleteSession(db, id);
@@ -211,7 +300,7 @@ export function authRoutes(deps: AuthDependencies): Hono<AppEnv> {
     return c.redirect("/login", 303);
   });
 
-  routes.get("/me", (c) => {
+  routes.openapi(me, (c) => {
     const user = currentUser()!;
     return c.json({ name: user.name, role: user.role, via: user.via });
   });
@@ -221,7 +310,7 @@ export function authRoutes(deps: AuthDependencies): Hono<AppEnv> {
     return token && timingSafeEqualText(token, setup.value) ? "ok" : "bad";
   };
 
-  routes.get("/setup", async (c) => {
+  routes.openapi(setupPage, async (c) => {
     const token = c.req.query("token");
     const state = await setupState(token);
     if (state === "done") {
@@ -240,7 +329,7 @@ export function authRoutes(deps: AuthDependencies): Hono<AppEnv> {
     return page(c, <SetupPage token={token!} />);
   });
 
-  routes.post("/setup", async (c) => {
+  routes.openapi(setupAccount, async (c) => {
     c.set("audited", true);
     const form = await readForm(c);
     const state = await setupState(form.token);

@@ -1,11 +1,12 @@
-/** GET /openapi.json and the readable GET /api page, both from the route modules' descriptions. */
+/** GET /openapi.json and the readable GET /api page, both from the app's route declarations. */
 import type { AppEnv } from "../http/app_env.ts";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { renderToString } from "preact-render-to-string";
 import { z } from "zod";
 import { ApiReference } from "../components/ApiReference.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { buildOpenApiDocument, type OpenApiDocument, type RouteDoc } from "../http/openapi.ts";
+import { apiDocument, type OpenApiDocument } from "../http/api_document.ts";
+import { declaredRouter, defineRoute } from "../http/define_route.ts";
 
 const INFO = {
   title: "CSV-Sorter API",
@@ -14,34 +15,35 @@ const INFO = {
     "query strings are validated against these schemas before a handler runs (422 when they do not match).",
 };
 
-/** Descriptions of the two routes below. */
-export const openApiDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/openapi.json",
-    tag: "API",
-    summary: "This API as an OpenAPI 3.1 document",
-    responses: { 200: { description: "The document", content: { "application/json": z.looseObject({}) } } },
-  },
-  {
-    method: "get",
-    path: "/api",
-    tag: "Pages",
-    summary: "This API as a readable page",
-    responses: { 200: { description: "An HTML page", content: { "text/html": z.string() } } },
-  },
-];
+// The API description lists every route: signed-in users only, tools with a token.
+const documentRoute = defineRoute({
+  method: "get",
+  path: "/openapi.json",
+  access: "reviewer",
+  tag: "API",
+  summary: "This API as an OpenAPI 3.1 document",
+  responses: { 200: { description: "The document", content: { "application/json": z.looseObject({}) } } },
+});
+
+const pageRoute = defineRoute({
+  method: "get",
+  path: "/api",
+  access: "reviewer",
+  tag: "Pages",
+  summary: "This API as a readable page",
+  responses: { 200: { description: "An HTML page", content: { "text/html": z.string() } } },
+});
 
 /**
- * Builds the routes serving the document for `docs` (every other route module's descriptions; these two
- * routes add their own). The document is built on first request and kept: the routes do not change.
+ * Builds the routes serving the document of `app()`: the app that is served, whose routes (these two
+ * included) it describes. The document is built on first request and kept: the routes do not change.
  */
-export function openApiRoutes(docs: RouteDoc[]): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>();
+export function openApiRoutes(app: () => OpenAPIHono<AppEnv>): OpenAPIHono<AppEnv> {
+  const routes = declaredRouter();
   let document: OpenApiDocument | undefined;
-  const read = () => (document ??= buildOpenApiDocument([...docs, ...openApiDocs], INFO));
-  routes.get("/openapi.json", (c) => c.json(read()));
-  routes.get("/api", (c) =>
+  const read = () => (document ??= apiDocument(app(), INFO));
+  routes.openapi(documentRoute, (c) => c.json(read()));
+  routes.openapi(pageRoute, (c) =>
     c.html(`<!DOCTYPE html>${
       renderToString(
         <Layout title="API" active="api">

@@ -1,27 +1,57 @@
 /** Server-rendered pages; the interactive parts are islands hydrated in the browser. */
 import type { AppEnv } from "../http/app_env.ts";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
 import { readImportProgress } from "../../core/imports/import_progress.ts";
-import type { RouteDoc } from "../http/openapi.ts";
+import { IdParam } from "../../contract/schemas.ts";
+import { declaredRouter, defineRoute } from "../http/define_route.ts";
 import type { ApiDependencies } from "../http/app_dependencies.ts";
 
 const HTML = { 200: { description: "An HTML page", content: { "text/html": z.string() } } };
-const REDIRECT = { 303: { description: "See Other" } };
+
+// Reviewers (and ops): the pages to import, follow progress and review.
+const importsPage = defineRoute({
+  method: "get",
+  path: "/",
+  access: "reviewer",
+  tag: "Pages",
+  summary: "Imports: upload a CSV, see progress, export",
+  responses: HTML,
+});
+
+const uploadPage = defineRoute({
+  method: "get",
+  path: "/upload",
+  access: "reviewer",
+  tag: "Pages",
+  summary: "Redirects to /",
+  responses: { 303: { description: "See Other" } },
+});
+
+const reviewPage = defineRoute({
+  method: "get",
+  path: "/review",
+  access: "reviewer",
+  tag: "Pages",
+  summary: "The review queue",
+  // Any other value shows the whole queue: read by the handler.
+  described: { query: z.object({ import_id: IdParam.shape.id.optional() }) },
+  responses: HTML,
+});
 
 function page(node: VNode): string {
   return `<!DOCTYPE html>${renderToString(node)}`;
 }
 
 /** Builds the page routes. */
-export function pageRoutes(deps: ApiDependencies): Hono<AppEnv> {
-  const pages = new Hono<AppEnv>();
+export function pageRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
+  const pages = declaredRouter();
 
-  pages.get("/", async (c) => {
+  pages.openapi(importsPage, async (c) => {
     const imports = await readImportProgress(deps.db, { modelId: deps.modelId });
     return c.html(page(
       <Layout title="Imports" active="imports">
@@ -43,9 +73,9 @@ export function pageRoutes(deps: ApiDependencies): Hono<AppEnv> {
     ));
   });
 
-  pages.get("/upload", (c) => c.redirect("/", 303));
+  pages.openapi(uploadPage, (c) => c.redirect("/", 303));
 
-  pages.get("/review", (c) => {
+  pages.openapi(reviewPage, (c) => {
     const raw = Number(c.req.query("import_id"));
     const importId = Number.isInteger(raw) && raw > 0 ? raw : null;
     return c.html(page(
@@ -68,23 +98,3 @@ export function pageRoutes(deps: ApiDependencies): Hono<AppEnv> {
 
   return pages;
 }
-
-/** Descriptions of the pages for the OpenAPI document (HTML, for people). */
-export const pageDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/",
-    tag: "Pages",
-    summary: "Imports: upload a CSV, see progress, export",
-    responses: HTML,
-  },
-  { method: "get", path: "/upload", tag: "Pages", summary: "Redirects to /", responses: REDIRECT },
-  {
-    method: "get",
-    path: "/review",
-    tag: "Pages",
-    summary: "The review queue",
-    query: z.object({ import_id: z.coerce.number().int().positive().optional() }),
-    responses: HTML,
-  },
-];

@@ -2,9 +2,9 @@
 import type { AppEnv } from "../http/app_env.ts";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { RouteDoc } from "../http/openapi.ts";
+import { declaredRouter, defineRoute, describeRoute } from "../http/define_route.ts";
 
 // web/static, made by web/build.ts (check_repo_paths: ignore: absent until the first build).
 const STATIC_DIR = path.resolve(import.meta.dirname ?? ".", "../static");
@@ -17,9 +17,21 @@ const TYPES: Record<string, string> = {
   ".csv": "text/csv; charset=utf-8",
 };
 
+// Anyone: the login page needs the stylesheet and island bundles too.
+const staticFile = defineRoute({
+  method: "get",
+  path: "/{path}",
+  access: "public",
+  tag: "Files",
+  summary: "Stylesheet and island bundles",
+  described: { params: z.object({ path: z.string().describe("e.g. build/app.css") }) },
+  responses: { 200: { description: "The file" }, 404: { description: "No such file" } },
+});
+
 /** Serves files below web/static by exact relative path; no directory listings, no `..`. */
-export function staticRoutes(): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>();
+export function staticRoutes(): OpenAPIHono<AppEnv> {
+  const routes = declaredRouter();
+  describeRoute(routes, staticFile);
   routes.get("/*", async (c) => {
     const relative = decodeURIComponent(c.req.path.replace(/^\/static\//, ""));
     if (!/^[a-zA-Z0-9_\-/]+\.[a-z]+$/.test(relative) || relative.includes("..")) return c.notFound();
@@ -35,13 +47,3 @@ export function staticRoutes(): Hono<AppEnv> {
   });
   return routes;
 }
-
-/** Description of the static files route for the OpenAPI document (paths relative to /static). */
-export const staticDocs: RouteDoc[] = [{
-  method: "get",
-  path: "/static/*",
-  tag: "Files",
-  summary: "Stylesheet and island bundles",
-  params: z.object({ path: z.string().describe("e.g. build/app.css") }),
-  responses: { 200: { description: "The file" }, 404: { description: "No such file" } },
-}];
