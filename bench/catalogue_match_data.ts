@@ -10,7 +10,8 @@
  * - "offers": the match graph's connected components (over all splits) are products; each has ONE
  *   decided offer (seeded pick) and no canonical name, and the other offers of the components whose
  *   matches are all in the evaluation split are matched against the products. Products are padded to
- *   `products` with rows that are in no labelled pair, each its own product with one decided offer. The
+ *   `products` with rows labelled only as non-matches (near variants a labeller rejected), each its own
+ *   product with one decided offer. The
  *   "train side" setting also decides the other offers of components with a train.csv match, on which the
  *   re-ranker is fitted.
  */
@@ -207,12 +208,16 @@ export function offerSettings(
       }
     }
   }
-  const labelled = new Set<string>();
+  // Padding products: rows labelled only as non-matches first (a labeller saw them next to a product and
+  // said no: near variants, known to be different products), then rows in no labelled pair.
+  const inPair = new Set<string>();
   for (const split of ["train", "valid", "test"]) {
-    for (const [a, b] of allPairs(split)) labelled.add("a" + a).add("b" + b);
+    for (const [a, b] of allPairs(split)) inPair.add("a" + a).add("b" + b);
   }
-  const unlabelled = [...tables.a, ...tables.b].filter((key) => !labelled.has(key));
-  for (const key of shuffled(unlabelled, random).slice(0, Math.max(0, options.products - entries.length))) {
+  const nonMatches = [...inPair].filter((key) => !parent.has(key)).sort();
+  const unlabelled = [...tables.a, ...tables.b].filter((key) => !inPair.has(key));
+  const padding = [...shuffled(nonMatches, random), ...shuffled(unlabelled, random)];
+  for (const key of padding.slice(0, Math.max(0, options.products - entries.length))) {
     const id = `p${entries.length}`;
     entries.push({ id });
     oneOffer.push(decide(key, id));
