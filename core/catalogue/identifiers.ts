@@ -7,8 +7,8 @@
  *
  * Normal forms: codes lower case with separators removed (`MQ8N2B/A` → `mq8n2ba`, plus the parts around a
  * separator that are codes themselves: `mq8n2b`); quantities as `value unit` with the unit's canonical
- * spelling and the value as a plain decimal (`64 GB`, `64gb` → `64 gb`; `1 TB` → `1000 gb`; `5,5"` → `5.5
- * in`); colours as an English name (`spacegrau` → `grey`, `schwarz` → `black`).
+ * spelling and the value as a plain decimal (`64 GB`, `64gb` → `64 gb`; `1 TB` → `1000 gb`; `512 MB` → `0.5
+ * gb`; `5,5"` → `5.5 in`); colours as an English name (`spacegrau` → `grey`, `schwarz` → `black`).
  */
 
 /** The identifying tokens of one text. */
@@ -27,7 +27,8 @@ export interface Identifiers {
 const UNITS: Record<string, [string, number]> = {
   tb: ["gb", 1000],
   gb: ["gb", 1],
-  mb: ["mb", 1],
+  // Memory is sold in binary megabytes: 512 MB is half of 1 GB, 1024MB is 1 GB.
+  mb: ["gb", 1 / 1024],
   kb: ["kb", 1],
   mp: ["mp", 1],
   megapixel: ["mp", 1],
@@ -126,6 +127,15 @@ const COLOURS: Record<string, string> = {
   brown: "brown",
   braun: "brown",
   beige: "beige",
+  magenta: "magenta",
+  cyan: "cyan",
+  turquoise: "turquoise",
+  teal: "turquoise",
+  burgundy: "burgundy",
+  ivory: "ivory",
+  bronze: "bronze",
+  copper: "copper",
+  champagne: "champagne",
 };
 // Words that end in a colour but are not one ("motor", "color" itself).
 const COLOUR_SUFFIX_MIN_PREFIX = 3;

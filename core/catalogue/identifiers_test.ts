@@ -68,3 +68,12 @@ test("normaliseText() writes quantities one way and colours in English, so TF-ID
   assert.equal(normaliseText("Apple iPhone 8 Plus 64GB Space Grey"), "apple iphone 8 plus 64gb space grey");
   assert.equal(normaliseText("Display 5,5 Zoll, 1 TB, Schwarz"), "display 5.5in , 1000gb , black");
 });
+
+test("identifiersOf() reads memory in binary megabytes: 1024MB is 1 GB, 512 MB conflicts with 1 GB", () => {
+  assert.deepEqual(identifiersOf("geforce gt 430 with 1024mb ddr3").quantities, ["1 gb"]);
+  const comparison = compareIdentifiers(
+    identifiersOf("geforce gt 220 1 gb ddr2"),
+    identifiersOf("geforce gt 220 512 mb ddr2"),
+  );
+  assert.equal(comparison.quantityConflicts, 1);
+});

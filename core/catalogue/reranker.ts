@@ -28,20 +28,20 @@ export type RerankerWeights = Float32Array;
  */
 export const DEFAULT_WEIGHTS: RerankerWeights = Float32Array.from([
   // cosine, tfidf, cosineRank, tfidfRank, decidedCosine, decidedTfidf
-  5.8,
-  7.1,
-  0.2,
-  1.5,
-  -3.5,
-  -1.1,
+  5.9,
+  7,
+  0.15,
+  1.55,
+  -3.4,
+  -1.3,
   // codeMatch, codeLength, codeConflict, quantityMatch, quantityConflict, colourMatch, colourConflict
   0.3,
-  1.35,
+  1.3,
   -0.9,
-  1,
-  -1.9,
-  0.9,
-  -3.65,
+  1.25,
+  -1.45,
+  0.8,
+  -3.75,
 ]);
 
 /** Fewer decided matches usable for training than this and {@link DEFAULT_WEIGHTS} are kept. */
