@@ -1,6 +1,7 @@
 /**
  * The tokens that tell two near-identical product titles apart: model codes (`MQ8N2B/A`, `sgh-t249`,
- * `910-001898`), numbers with units (`64 gb`, `5.5"`, `600w`) and colours (`spacegrau`, `black`). A
+ * `910-001898`), numbers with units (`64 gb`, `5.5"`, `600w`), colours (`spacegrau`, `black`) and standalone
+ * generation numbers (`iphone 8`). A
  * sentence embedding places `iPhone 8 Plus 64GB` and `iPhone 8 Plus 256GB` almost on top of each other and
  * TF-IDF gives them most of their n-grams in common; agreement or conflict on these tokens is the evidence
  * that separates them (pair_features.ts).
@@ -19,6 +20,11 @@ export interface Identifiers {
   quantities: string[];
   /** Colours as English names, distinct. */
   colours: string[];
+  /**
+   * Numbers of 1–3 digits standing alone, outside quantities (`iphone 8`, `geforce gt 430`, `ipad 2`):
+   * in a product name usually the generation or the model.
+   */
+  numbers: string[];
   /** The text in lower case with everything but letters and digits removed, for code look-ups. */
   squashed: string;
 }
@@ -211,6 +217,11 @@ export function identifiersOf(text: string): Identifiers {
     codes: codesOf(lower),
     quantities: quantitiesOf(lower),
     colours: coloursOf(lower),
+    numbers: [
+      ...new Set(
+        lower.replace(QUANTITY, " ").match(/(?<![\p{L}\p{N}.,-])\d{1,3}(?![\p{L}\p{N}.,-])/gu) ?? [],
+      ),
+    ],
     squashed: lower.replace(/[^\p{L}\p{N}]+/gu, ""),
   };
 }
@@ -258,6 +269,8 @@ export interface IdentifierComparison {
   colourMatch: boolean;
   /** Both name colours and share none. */
   colourConflict: boolean;
+  /** Both have standalone numbers and share none (`iphone 8` against `iphone 7`). */
+  numberConflict: boolean;
 }
 
 function codeFoundIn(code: string, other: Identifiers): boolean {
@@ -292,5 +305,15 @@ export function compareIdentifiers(a: Identifiers, b: Identifiers): IdentifierCo
   }
   const colourMatch = a.colours.some((colour) => b.colours.includes(colour));
   const colourConflict = !colourMatch && a.colours.length > 0 && b.colours.length > 0;
-  return { codeMatch, codeConflict, quantityMatches, quantityConflicts, colourMatch, colourConflict };
+  const numberConflict = a.numbers.length > 0 && b.numbers.length > 0 &&
+    !a.numbers.some((number) => b.numbers.includes(number));
+  return {
+    codeMatch,
+    codeConflict,
+    quantityMatches,
+    quantityConflicts,
+    colourMatch,
+    colourConflict,
+    numberConflict,
+  };
 }

@@ -77,3 +77,14 @@ test("identifiersOf() reads memory in binary megabytes: 1024MB is 1 GB, 512 MB c
   );
   assert.equal(comparison.quantityConflicts, 1);
 });
+
+test("identifiersOf() keeps standalone generation numbers, and iphone 8 conflicts with iphone 7", () => {
+  assert.deepEqual(identifiersOf("Apple iPhone 8 Plus 64GB").numbers, ["8"]);
+  assert.deepEqual(identifiersOf("evga geforce gt 430 1 gb pci-express 2.0 3-band").numbers, ["430"]);
+  assert.ok(
+    compareIdentifiers(identifiersOf("iphone 8 64gb"), identifiersOf("iPhone 7 64GB")).numberConflict,
+  );
+  assert.ok(
+    !compareIdentifiers(identifiersOf("iphone 8 64gb"), identifiersOf("iPhone 8 Plus")).numberConflict,
+  );
+});

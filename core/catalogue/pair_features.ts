@@ -28,6 +28,7 @@ export const FEATURE_NAMES = [
   "quantityConflict",
   "colourMatch",
   "colourConflict",
+  "numberConflict",
 ] as const;
 
 /** Number of features per pair. */
@@ -55,6 +56,7 @@ export function pairFeatures(
     let quantityConflict = Infinity;
     let colourMatch = 0;
     let colourConflict = 1;
+    let numberConflict = 1;
     for (const doc of index.entryDocuments[entry]) {
       const c = candidates.cosines[doc];
       const t = candidates.tfidf[doc];
@@ -73,6 +75,7 @@ export function pairFeatures(
       quantityConflict = Math.min(quantityConflict, comparison.quantityConflicts);
       if (comparison.colourMatch) colourMatch = 1;
       if (!comparison.colourConflict) colourConflict = 0;
+      if (!comparison.numberConflict) numberConflict = 0;
     }
     features[0] = cosine;
     features[1] = tfidf;
@@ -85,6 +88,7 @@ export function pairFeatures(
     features[10] = Math.min(2, Number.isFinite(quantityConflict) ? quantityConflict : 0);
     features[11] = colourMatch;
     features[12] = colourConflict;
+    features[13] = numberConflict;
     return features;
   });
   for (const [feature, rank] of [[0, 2], [1, 3]]) {
