@@ -21,6 +21,7 @@ const CORE_RANK = {
   "core/jobs": 3,
   "core/learning": 3,
   "core/imports": 6,
+  "core/catalogue": 4,
   "core/models": 4,
   "core/suggest": 5,
   "core/model_lifecycle": 6,
