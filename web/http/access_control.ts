@@ -8,12 +8,8 @@ import type { AppEnv } from "./app_env.ts";
 import type { MiddlewareHandler } from "hono";
 import { ApiProblem } from "./api_error.ts";
 import { currentUser } from "./current_user.ts";
+import { wantsHtml } from "./content_negotiation.ts";
 import { allows, type Decision, policyLookup, type PolicyTable, type RouteEntry } from "./route_policy.ts";
-
-/** Whether the client asked for HTML (a browser navigating) rather than JSON. */
-function wantsHtml(accept: string | undefined): boolean {
-  return /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept ?? "");
-}
 
 /** Options of {@link accessControl}. */
 export interface AccessControlOptions {

@@ -3,6 +3,7 @@
  * for a browser (Accept: text/html). Read-only: there is no route that changes an entry, and the table's
  * trigger refuses UPDATE and DELETE whoever sends them.
  */
+import { wantsHtml } from "../http/content_negotiation.ts";
 import type { AppEnv } from "../http/app_env.ts";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
@@ -115,7 +116,7 @@ export function auditRoutes(deps: { db: Database }): OpenAPIHono<AppEnv> {
     const entries = await readAudit(deps.db, query);
     c.header("Vary", "Accept");
     c.header("cache-control", "no-store");
-    if (!/(^|,)\s*text\/html\s*(;|,|$)/i.test(c.req.header("accept") ?? "")) return c.json({ entries });
+    if (!wantsHtml(c.req.header("accept"))) return c.json({ entries });
     const { actors, kinds } = await auditFacets(deps.db);
     return c.html(
       `<!DOCTYPE html>${
