@@ -28,6 +28,8 @@ export interface LabelledRow {
   vector: ArrayLike<number>;
   /** A person's decision (feedback) rather than a seed label from the file. */
   human?: boolean;
+  /** The product the label is on, when it came from the database. */
+  productId?: number;
 }
 
 /** A label name and the embedding of the name itself. */

@@ -276,18 +276,23 @@ test("reviewers' decisions queue a retrain once N arrived, not before; the new v
   } AND status IN ('active', 'retired')
     ORDER BY id LIMIT 1`);
   assert.ok(previous, "an earlier version was active");
-  const figures = new RegExp(
-    `^(\\d+) of (\\d+) held-out rows right \\([\\d.]+%\\), ${previous.version} (\\d+) \\([\\d.]+%\\) on the same rows`,
-  );
-  const match = figures.exec(activation.reason);
-  assert.ok(match, activation.reason);
-  const [right, total, activeRight] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  assert.equal(total, done.result!.holdout_size);
-  assert.equal(activation.decision, right >= activeRight ? "activated" : "kept", activation.reason);
+  // Compared on the held-out rows labelled since the active version was trained, or — with fewer than 20
+  // of those (12 decisions here) — by each version's own out-of-fold accuracy.
+  const sameRows = new RegExp(
+    `^(\\d+) of (\\d+) held-out rows labelled since ${previous.version} was trained right \\([\\d.]+%\\), ${previous.version} (\\d+) \\([\\d.]+%\\) on the same rows`,
+  ).exec(activation.reason);
+  const ownAccuracy = new RegExp(
+    `^held-out accuracy ([\\d.]+)% against ${previous.version}'s own ([\\d.]+)% \\(only \\d+ held-out rows`,
+  ).exec(activation.reason);
+  assert.ok(sameRows || ownAccuracy, activation.reason);
+  const wins = sameRows
+    ? Number(sameRows[1]) >= Number(sameRows[3])
+    : Number(ownAccuracy![1]) >= Number(ownAccuracy![2]);
+  assert.equal(activation.decision, wins ? "activated" : "kept", activation.reason);
   const [active] = await db.query<{ version: string }>(
     sql`SELECT version FROM model_versions WHERE status = 'active'`,
   );
-  assert.equal(active.version, right >= activeRight ? done.result!.version : previous.version);
+  assert.equal(active.version, wins ? done.result!.version : previous.version);
   console.log(`auto-activation after 12 decisions: ${activation.decision}: ${activation.reason}`);
 });
 
@@ -312,9 +317,11 @@ test("the policy activates only a version at least as good as the active one, an
     sql`SELECT version FROM model_versions WHERE status = 'active'`,
   );
   const model = await runtime.load(active.version);
-  // A held-out split of the current labels, as a retrain would draw it.
+  // A held-out split of the current labels, as a retrain would draw it. The active version trained on
+  // them; rows without a product id count as labelled since, so both versions are compared on these.
   const labelled: LabelledRow[] = await readTrainingRows(db, embedder.modelId);
-  const split = stratifiedSplit(labelled, 0.2, seededRandom(7));
+  const drawn = stratifiedSplit(labelled, 0.2, seededRandom(7));
+  const split = { train: drawn.train, holdout: drawn.holdout.map(({ productId: _, ...row }) => row) };
   const labelNames = await readLabelNames(db, embedder.modelId);
   const activeRight = await heldoutRight(tf, model, split, labelNames);
   model.classifier.dispose();
@@ -322,15 +329,15 @@ test("the policy activates only a version at least as good as the active one, an
 
   // The candidate: a retrain's ready version (the policy off while it trains) whose own held-out answers
   // are given: one row short of the active version's, then all right with the policy off, then equal.
-  const candidate = async (right: number, autoActivation: boolean) => {
+  const candidate = async (right: number, autoActivation: boolean, heldOut = split) => {
     await setting({ enabled: false, auto_activate: false });
     const done = await finished((await enqueueRetrain(db)).job_id);
     assert.equal(done.result!.activation.decision, "off");
     await setting({ enabled: false, auto_activate: autoActivation });
-    const scores = split.holdout.map((_, i): [number, number] => [0.5, i < right ? 1 : 0]);
+    const scores = heldOut.holdout.map((_, i): [number, number] => [0.5, i < right ? 1 : 0]);
     const outcome = await autoActivate(db, tf, {
       version: done.result!.version,
-      split,
+      split: heldOut,
       heldoutScores: scores,
       labelNames,
       modelsDir,
@@ -362,4 +369,21 @@ test("the policy activates only a version at least as good as the active one, an
   assert.equal(equal.outcome.decision, "activated", equal.outcome.reason);
   assert.equal(equal.outcome.previous, active.version);
   assert.deepEqual([equal.stored.status, equal.stored.activation_decision], ["active", "activated"]);
+
+  // Rows the active version trained on are not compared on: it would answer them from memory (61 of 61
+  // where its own out-of-fold accuracy was 76.7 %) and never be replaced. Each version's own out-of-fold
+  // accuracy decides instead.
+  const [{ accuracy }] = await db.query<{ accuracy: number }>(
+    sql`SELECT accuracy FROM model_versions WHERE status = 'active'`,
+  );
+  const size = drawn.holdout.length;
+  const better = await candidate(Math.min(size, Math.ceil(accuracy * size) + 1), true, drawn);
+  assert.equal(better.outcome.decision, "activated", better.outcome.reason);
+  assert.match(
+    better.outcome.reason,
+    /^held-out accuracy [\d.]+% against v\d+'s own [\d.]+% \(only 0 held-out rows/,
+  );
+  const poorer = await candidate(Math.max(0, Math.floor(accuracy * size) - 2), true, drawn);
+  assert.equal(poorer.outcome.decision, "kept", poorer.outcome.reason);
+  assert.match(poorer.outcome.reason, /too few to compare on\): v\d+ stays active$/);
 });

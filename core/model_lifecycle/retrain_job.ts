@@ -82,7 +82,7 @@ export async function readTrainingRows(db: Queryable, modelId: string): Promise<
       WHERE labels.source IN ('seed', 'human') AND labels.product_id > ${after}
       ORDER BY labels.product_id
       LIMIT ${TRAINING_PAGE}`);
-    for (const { product_id: _, ...row } of page) rows.push(row);
+    for (const { product_id, ...row } of page) rows.push({ ...row, productId: product_id });
     if (page.length < TRAINING_PAGE) return rows;
     after = page[page.length - 1].product_id;
     await yieldToEventLoop();

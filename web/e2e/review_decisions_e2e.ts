@@ -344,6 +344,16 @@ test("the filters are in the address: a reload keeps them, Back returns to the o
   await page.waitForURL((url) => url.searchParams.get("q") === null);
   assert.equal(await page.locator("[data-testid=filter-search]").inputValue(), "");
   await card().waitFor();
+
+  // The card on screen survives a reload too (the address names it).
+  await settle(page);
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  const third = await cardId();
+  await page.waitForURL((url) => url.searchParams.get("card") === String(third));
+  await page.reload();
+  await page.locator(`[data-testid=review-card][data-product-id="${third}"]`).waitFor();
+  await settle(page);
 });
 
 test(
@@ -537,8 +547,10 @@ test("a decision of an earlier page is changed (C) and another undone (U) on the
 
     for (let at = 0; at < change.at; at++) await list.keyboard.press("j");
     await list.keyboard.press("c");
-    const input = list.locator("[data-testid=decision-input]");
-    await input.fill("changed from the list");
+    // The value shown is selected: typing replaces it (it was appended to before).
+    await list.locator("[data-testid=decision-input]").waitFor();
+    await list.keyboard.type("changed from the list");
+    await list.locator("[data-testid=decision-new-value]").waitFor();
     await list.keyboard.press("Enter");
     await list.locator("[data-testid=decisions-message]", { hasText: "is now" }).waitFor();
     const changedEntry = list.locator(`[data-testid=decision-entry][data-product-id="${change.id}"]`);

@@ -44,7 +44,8 @@ export function DecisionList({ page, importId, reviewer }: DecisionListProps) {
       .catch(() => {});
   }, []);
   useEffect(() => {
-    if (editing !== null) input.current?.focus();
+    // Selected, so that typing replaces the value shown rather than adding to it.
+    if (editing !== null) input.current?.select();
   }, [editing]);
 
   const query = (older: number | null) => {
@@ -100,7 +101,20 @@ export function DecisionList({ page, importId, reviewer }: DecisionListProps) {
       } else {
         const error = (body as ApiError | undefined)?.error;
         const current = error?.current_decision;
-        if (current) replace(at, { ...entry, ...current, undone: undefined });
+        if (current) {
+          // Theirs is shown now and the editor keeps yours: Enter replaces theirs (the change is then
+          // based on the decision on screen), Esc keeps it.
+          replace(at, { ...entry, ...current, undone: undefined });
+          setMessage({
+            text:
+              `Not saved: ${current.reviewer} ${
+                current.approved ? "approved" : "corrected"
+              } row ${entry.row_number} as "${current.value}" meanwhile. Enter replaces it with yours ("${value}"), ` +
+              "Esc keeps theirs.",
+            error: true,
+          });
+          return;
+        }
         setMessage({
           text: status === 401
             ? "Not saved: your session ended. Sign in again (in a new tab) and save again."
@@ -224,7 +238,7 @@ export function DecisionList({ page, importId, reviewer }: DecisionListProps) {
             {editing === at
               ? (
                 <form
-                  class="flex gap-2 items-center"
+                  class="flex flex-wrap gap-2 items-center"
                   onSubmit={(event) => {
                     event.preventDefault();
                     void save(at);
@@ -234,7 +248,7 @@ export function DecisionList({ page, importId, reviewer }: DecisionListProps) {
                   <input
                     id={`change-${entry.product_id}`}
                     ref={input}
-                    class="border border-slate-300 rounded px-2 py-1"
+                    class="border border-slate-300 rounded px-2 py-1 w-64 max-w-full"
                     list="decision-values"
                     maxLength={500}
                     value={draft}
@@ -244,6 +258,9 @@ export function DecisionList({ page, importId, reviewer }: DecisionListProps) {
                     }}
                     data-testid="decision-input"
                   />
+                  {draft.trim() !== "" && known.length > 0 && !known.includes(draft.trim()) && (
+                    <span class="text-xs text-amber-800" data-testid="decision-new-value">new value</span>
+                  )}
                   <button
                     type="submit"
                     class="bg-blue-700 text-white rounded px-3 py-1"

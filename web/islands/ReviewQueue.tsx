@@ -31,7 +31,7 @@ import { ReviewPageList, type ShownDecision } from "../components/ReviewPageList
 import { fetchJson, postJsonForStatus, refreshCsrfToken } from "./api_client.ts";
 import { DecisionOutbox, type OutboxEntry } from "./decision_outbox.ts";
 import { DecisionProblems } from "./DecisionProblems.tsx";
-import { filtersFromSearch, searchWithFilters } from "./review_url.ts";
+import { cardFromSearch, filtersFromSearch, searchWithCard, searchWithFilters } from "./review_url.ts";
 import {
   filterParams,
   hasFilters,
@@ -170,6 +170,10 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       decidedIds.current = new Set();
       decidedOrder.current = [];
       show(page, 0);
+      // Back on the page (a reload, Back from another page): the card the address names, if still waiting.
+      const wanted = cardFromSearch(location.search);
+      const at = page.items.findIndex((item) => item.product_id === wanted);
+      if (at > 0) setIndex(at);
     } catch (e) {
       setItems([]);
       setLoadFailed(true);
@@ -383,10 +387,19 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   }, []);
 
   const changeFilters = (next: ReviewFilters) => setFilters(next);
+  // The card on screen is in the address too, replaced rather than pushed: J and K are no history.
+  useEffect(() => {
+    if (!current) return;
+    const search = searchWithCard(location.search, current.product_id);
+    if (search !== location.search) {
+      history.replaceState(null, "", `${location.pathname}${search}${location.hash}`);
+    }
+  }, [current?.product_id]);
   useEffect(() => {
     const search = searchWithFilters(location.search, filters);
     if (search !== location.search) {
-      history.pushState(null, "", `${location.pathname}${search}${location.hash}`);
+      // Other filters show other cards: the new entry names none.
+      history.pushState(null, "", `${location.pathname}${searchWithCard(search, null)}${location.hash}`);
     }
   }, [filters]);
   useEffect(() => {
@@ -499,7 +512,8 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
             </>
           )}
           <p class="text-sm text-slate-500">
-            Rows appear here once they are embedded.{" "}
+            {/* Only an empty queue may still be filling; a filter that matches nothing is not a wait. */}
+            {!loadFailed && !hasFilters(filters) && "Rows appear here once they are embedded. "}
             <button type="button" class="text-blue-700 underline" onClick={load}>Refresh</button>
             {hasFilters(filters) && (
               <>

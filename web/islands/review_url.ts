@@ -7,6 +7,8 @@
 import { NO_FILTERS, type ReviewFilters } from "./ReviewFilterBar.tsx";
 
 const KEYS = ["suggestion", "min_confidence", "max_confidence", "q", "similar_to", "similar_text"] as const;
+/** The card on screen (a product id); the review page drops it when the filters change. */
+const CARD = "card";
 /** Longest value kept from the address (the API's own limits are lower; it refuses longer ones). */
 const MAX_LENGTH = 500;
 
@@ -45,6 +47,21 @@ export function searchWithFilters(search: string, filters: ReviewFilters): strin
     params.set("similar_to", String(filters.similarTo.productId));
     params.set("similar_text", filters.similarTo.text.slice(0, 120));
   }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+/** The card the address names (`card=<product id>`), or null. */
+export function cardFromSearch(search: string): number | null {
+  const card = Number(new URLSearchParams(search).get(CARD));
+  return Number.isInteger(card) && card > 0 && card <= 2_147_483_647 ? card : null;
+}
+
+/** `search` naming `productId` as the card on screen (none: the parameter removed). */
+export function searchWithCard(search: string, productId: number | null): string {
+  const params = new URLSearchParams(search);
+  if (productId === null) params.delete(CARD);
+  else params.set(CARD, String(productId));
   const text = params.toString();
   return text ? `?${text}` : "";
 }

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { NO_FILTERS, type ReviewFilters } from "./ReviewFilterBar.tsx";
-import { filtersFromSearch, searchWithFilters } from "./review_url.ts";
+import { cardFromSearch, filtersFromSearch, searchWithCard, searchWithFilters } from "./review_url.ts";
 
 test("filters written to the address read back the same, and import_id stays", () => {
   const filters: ReviewFilters = {
@@ -25,4 +25,14 @@ test("unreadable values in the address count as no filter", () => {
     { ...NO_FILTERS, q: "x".repeat(500) },
   );
   assert.deepEqual(filtersFromSearch("?similar_to=9").similarTo, { productId: 9, text: "row 9" });
+});
+
+test("the card on screen is named in the address and read back; junk names none", () => {
+  const search = searchWithCard("?import_id=7&q=mug", 1234);
+  assert.equal(cardFromSearch(search), 1234);
+  assert.deepEqual(filtersFromSearch(search).q, "mug");
+  assert.equal(searchWithCard(search, null), "?import_id=7&q=mug");
+  for (const junk of ["?card=abc", "?card=-1", "?card=3000000000", "?card=1.5", ""]) {
+    assert.equal(cardFromSearch(junk), null, junk);
+  }
 });
