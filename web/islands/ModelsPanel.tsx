@@ -64,7 +64,8 @@ function JobStatus({ job, label, testId }: { job: JobView | null; label: string;
 export function ModelsPanel({ list: initial }: ModelsPanelProps) {
   const [list, setList] = useState(initial);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
+  /** What the last action said; `job`: said of that retrain job, shown only while it waits or runs. */
+  const [message, setMessage] = useState<{ text: string; job?: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const refresh = useCallback(async () => {
@@ -81,7 +82,7 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
     return () => clearTimeout(timer);
   }, [list, active]);
 
-  const act = async (work: () => Promise<string>) => {
+  const act = async (work: () => Promise<{ text: string; job?: number }>) => {
     setBusy(true);
     setError(null);
     try {
@@ -96,16 +97,21 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
   const retrain = () =>
     act(async () => {
       const queued = await postJson<RetrainQueued>("/trigger-retrain", {});
-      return queued.already_queued
-        ? `Retrain job ${queued.job_id} was already waiting`
-        : `Retrain job ${queued.job_id} queued`;
+      return {
+        text: queued.already_queued
+          ? `Retrain job ${queued.job_id} was already waiting`
+          : `Retrain job ${queued.job_id} queued`,
+        job: queued.job_id,
+      };
     });
   const load = (version: string) =>
     act(async () => {
       const loaded = await postJson<ModelLoaded>("/load-model", { version });
-      return `${loaded.version} is active${
-        loaded.previous ? ` (was ${loaded.previous})` : ""
-      }; re-scoring the rows waiting for review`;
+      return {
+        text: `${loaded.version} is active${
+          loaded.previous ? ` (was ${loaded.previous})` : ""
+        }; re-scoring the rows waiting for review`,
+      };
     });
 
   const measured = list.versions.filter((version) => version.metrics !== null);
@@ -129,7 +135,9 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
       </div>
       <JobStatus job={list.retrain_job} label="Retrain" testId="retrain-status" />
       <JobStatus job={list.rescore_job} label="Re-score" testId="rescore-status" />
-      {message && <p class="text-emerald-800 text-sm" data-testid="models-message">{message}</p>}
+      {message && (message.job === undefined ||
+        (list.retrain_job?.id === message.job && running(list.retrain_job))) &&
+        <p class="text-emerald-800 text-sm" data-testid="models-message">{message.text}</p>}
       {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
       <TableBox>
         <table class="w-full text-sm bg-white border border-slate-200 rounded-lg" data-testid="versions">
