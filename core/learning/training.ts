@@ -56,8 +56,8 @@ export interface TrainingOptions {
   /**
    * Also train on ⅛, ¼ and ½ of the training rows to draw the learning curve (default true). "deferred":
    * the run returns without those points and {@link TrainedEnsemble.drawLearningCurve} draws them when
-   * the caller asks — after the version is in service: at 10,000 labels they were 55–60 % of a retrain
-   * (bench:train: 159–173 s of 293 s).
+   * the caller asks — after the version is in service: at 10,000 labels they were half of a retrain
+   * (bench:train on an idle machine: 90 s of 185 s).
    */
   learningCurve?: boolean | "deferred";
   seed?: number;
