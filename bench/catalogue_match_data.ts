@@ -19,7 +19,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Papa from "papaparse";
 import type { CanonicalEntry, DecidedRow } from "../core/catalogue/catalogue_index.ts";
-import { seededRandom } from "../core/learning/training.ts";
+import { seededRandom, shuffled } from "../core/learning/training.ts";
 import { DATASET_DIR, type DatasetRow, datasetRows } from "../testing/testing.ts";
 import { embedCached } from "./catalogue.ts";
 
@@ -60,15 +60,6 @@ function allPairs(split: string): Pair[] {
   const text = fs.readFileSync(path.join(DATASET_DIR, `${split}.csv`), "utf8");
   return Papa.parse<{ ltable_id: string; rtable_id: string }>(text, { header: true, skipEmptyLines: true })
     .data.map((row) => [row.ltable_id, row.rtable_id]);
-}
-
-function shuffled<T>(items: T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
 }
 
 function textOf(row: DatasetRow, choice: TextChoice): string {

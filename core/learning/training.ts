@@ -102,7 +102,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function shuffled<T>(items: T[], random: () => number): T[] {
+/** A copy of `items` in a random order (Fisher–Yates, drawing from `random`). */
+export function shuffled<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
