@@ -546,9 +546,9 @@ test("a decision of an earlier page is changed (C) and another undone (U) on the
     assert.ok(change && withdraw, `decided rows listed: ${ids.length}`);
 
     for (let at = 0; at < change.at; at++) await list.keyboard.press("j");
+    // Typed straight after C, as a reviewer does: the value shown is selected in the same frame that shows
+    // the input, so typing replaces it (it was appended to before) and no first key is lost to the list.
     await list.keyboard.press("c");
-    // The value shown is selected: typing replaces it (it was appended to before).
-    await list.locator("[data-testid=decision-input]").waitFor();
     await list.keyboard.type("changed from the list");
     await list.locator("[data-testid=decision-new-value]").waitFor();
     await list.keyboard.press("Enter");

@@ -4,7 +4,7 @@
  * decision someone made meanwhile is reported (409, both values shown) instead of overwritten; the old
  * decision stays in the history. Keys: J/K or ↓/↑ move, C changes, Enter saves, Esc cancels, U undoes.
  */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type {
   ApiError,
   DecisionEntry,
@@ -43,8 +43,9 @@ export function DecisionList({ page, importId, reviewer }: DecisionListProps) {
     fetchJson<KnownValue[]>("/label-values").then((list) => setKnown(list.map((entry) => entry.value)))
       .catch(() => {});
   }, []);
-  useEffect(() => {
-    // Selected, so that typing replaces the value shown rather than adding to it.
+  useLayoutEffect(() => {
+    // Selected, so that typing replaces the value shown rather than adding to it; in the same commit
+    // that shows the input, because a deferred effect let the next key reach the list instead.
     if (editing !== null) input.current?.select();
   }, [editing]);
 
