@@ -8,7 +8,7 @@ import { stopOnSignal } from "../core/runtime/shutdown.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { openDatabase } from "../core/db/open_database.ts";
 import type { WorkerHandle } from "../core/worker/worker_loop.ts";
-import { launchWorker } from "../core/worker/launch_worker.ts";
+import { type LaunchedWorker, launchWorker } from "../core/worker/launch_worker.ts";
 import { ModelRuntime, watchActiveModel } from "../core/models/active_model.ts";
 import { storedVectorDimensions } from "../core/models/model_versions.ts";
 import { releaseLeasesOfGoneHolders } from "../core/jobs/lease_recovery.ts";
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const db = await openDatabase(config, { applicationName: "csv-sorter-web", max: 10 });
   let worker: WorkerHandle | undefined;
+  let embedder: LaunchedWorker["embedder"] | undefined;
   const applied = await migrate(db);
   if (applied.length > 0) console.log(`Applied migrations: ${applied.join(", ")}`);
   const where = config.databaseUrl ? "PostgreSQL server" : `embedded database in ${config.dataDir}`;
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
   });
 
   if (config.embeddedWorker) {
-    ({ worker } = await launchWorker(db, config, {
+    ({ worker, embedder } = await launchWorker(db, config, {
       models,
       log: (message) => console.log(`[worker] ${message}`),
     }));
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     await server.shutdown();
     await neighbours.close();
     await worker?.stop();
+    embedder?.close?.();
     await imports.stop();
     await stopWatchingModels();
     models.close();

@@ -7,7 +7,8 @@ import type { ModelRuntime } from "../models/active_model.ts";
 import type { Config } from "../runtime/config.ts";
 import type { Database } from "../db/database.ts";
 import { type DeviceChoice, loadOnDevice, reportedDevice, selectDevice } from "../runtime/device.ts";
-import { type Embedder, loadEmbedder } from "../embedding/embedder.ts";
+import { type Embedder, type EmbedderOptions, loadEmbedder } from "../embedding/embedder.ts";
+import { loadEmbedderOnThread } from "../embedding/embedder_thread.ts";
 import { modelJobHandlers } from "./model_jobs.ts";
 import { loadTf } from "../runtime/tf_backend.ts";
 import { startWorker, type WorkerHandle } from "./worker_loop.ts";
@@ -15,7 +16,8 @@ import { startWorker, type WorkerHandle } from "./worker_loop.ts";
 /** A started worker, with the model and device it runs on. */
 export interface LaunchedWorker {
   worker: WorkerHandle;
-  embedder: Embedder;
+  /** `close`, when present, ends the model's thread: after `worker.stop()`. */
+  embedder: Embedder & { close?: () => void };
   device: DeviceChoice;
 }
 
@@ -28,13 +30,13 @@ export async function launchWorker(
   const selected = await selectDevice(config.device);
   for (const reason of selected.reasons) options.log(reason);
   const { value: embedder, choice: device } = await loadOnDevice(selected, (device) =>
-    loadEmbedder({
+    loadEmbedderHere({
       modelId: config.embeddingModelId,
       localModelPath: config.embeddingModelPath,
       allowRemoteModels: config.allowRemoteModels,
       dtype: config.embeddingDtype,
       device,
-    }), options.log);
+    }, options.log), options.log);
   await loadTf(device.training);
   const worker = await startWorker(db, embedder, {
     batchSize: config.embedBatchSize,
@@ -46,4 +48,19 @@ export async function launchWorker(
     jobHandlers: modelJobHandlers({ modelsDir: config.modelsDir, models: options.models }),
   });
   return { worker, embedder, device };
+}
+
+/**
+ * The model on a thread of its own under Deno (the embedded shape: this process also answers requests
+ * and runs PGlite), else on this thread (a Node worker process serves no requests). Should the thread
+ * fail to start, the model runs here and the log says why.
+ */
+async function loadEmbedderHere(options: EmbedderOptions, log: (message: string) => void): Promise<Embedder> {
+  if (!("Deno" in globalThis)) return await loadEmbedder(options);
+  try {
+    return await loadEmbedderOnThread(options);
+  } catch (error) {
+    log(`embedding on the server's own thread (requests wait while it embeds): ${(error as Error).message}`);
+    return await loadEmbedder(options);
+  }
 }
