@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { datasetRows, toCsv } from "../testing/testing.ts";
-import { CHROMIUM_ARGS, settle, startApp } from "../web/e2e/app_process.ts";
+import { CHROMIUM_ARGS, settle, startApp, waitForImport } from "../web/e2e/app_process.ts";
 import { createOpsAndLogin } from "../web/e2e/login.ts";
 import { percentile } from "./percentile.ts";
 
@@ -54,14 +54,7 @@ try {
     return (await response.json()).import_id as number;
   }, toCsv(rows));
   console.error(`embedding ${rows.length} rows…`);
-  await page.waitForFunction(
-    async (id) => {
-      const progress = await (await fetch(`/imports/${id}`)).json();
-      return progress.embedded_count === progress.row_count && progress.suggested_count > 0;
-    },
-    importId,
-    { timeout: 600_000, polling: 500 },
-  );
+  await waitForImport(page, importId, { suggested: true, timeoutMs: 600_000 });
   await page.goto(`${app.baseUrl}/review?import_id=${importId}`);
   await page.locator("[data-testid=review-card]").waitFor();
   await settle(page);

@@ -57,6 +57,28 @@ export async function settle(page: Page): Promise<void> {
 }
 
 /** Collects the page's uncaught errors and console errors, to assert none at the end of a test. */
+/**
+ * Waits until import `importId` is embedded (and, with `suggested`, has suggestions), asking the app from
+ * `page` every 500 ms; throws after `timeoutMs`. Polled from here because Playwright's waitForFunction does
+ * not await a predicate's promise: an async predicate passed at once.
+ */
+export async function waitForImport(
+  page: Page,
+  importId: number,
+  options: { suggested?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 180_000);
+  let progress = { embedded_count: -1, row_count: 0, suggested_count: 0 };
+  while (Date.now() < deadline) {
+    progress = await page.evaluate(async (id) => (await fetch(`/imports/${id}`)).json(), importId);
+    if (
+      progress.embedded_count === progress.row_count && (!options.suggested || progress.suggested_count > 0)
+    ) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`Import ${importId} not ready in time: ${JSON.stringify(progress)}`);
+}
+
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));

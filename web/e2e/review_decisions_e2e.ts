@@ -17,7 +17,14 @@ import type { Database } from "../../core/db/database.ts";
 import { openPgliteDatabase } from "../../core/db/database_pglite.ts";
 import { sql } from "../../core/db/sql.ts";
 import { datasetRows, toCsv } from "../../testing/testing.ts";
-import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
+import {
+  type AppProcess,
+  CHROMIUM_ARGS,
+  collectPageErrors,
+  settle,
+  startApp,
+  waitForImport,
+} from "./app_process.ts";
 import { createOpsAndLogin, E2E_OPS, loginAs } from "./login.ts";
 import { auditThemes, axePage } from "./axe.ts";
 
@@ -89,14 +96,7 @@ before(async () => {
     return (await response.json()).import_id as number;
   }, toCsv(rows));
   assert.ok(uploaded > 0);
-  await page.waitForFunction(
-    async (id) => {
-      const progress = await (await fetch(`/imports/${id}`)).json();
-      return progress.embedded_count === progress.row_count && progress.suggested_count > 0;
-    },
-    uploaded,
-    { timeout: 180_000, polling: 500 },
-  );
+  await waitForImport(page, uploaded, { suggested: true });
 
   page.on("request", (request) => {
     if (request.method() === "POST" && request.url().endsWith("/submit-feedback")) {
@@ -483,14 +483,7 @@ test(
         });
         return (await response.json()).import_id as number;
       }, toCsv(wideRows));
-      await view.waitForFunction(
-        async (id) => {
-          const progress = await (await fetch(`/imports/${id}`)).json();
-          return progress.embedded_count === progress.row_count;
-        },
-        importId,
-        { timeout: 120_000, polling: 500 },
-      );
+      await waitForImport(view, importId, { timeoutMs: 120_000 });
       for (const viewport of [{ width: 1280, height: 720 }, { width: 375, height: 667 }]) {
         await view.setViewportSize(viewport);
         await view.goto(`${app!.baseUrl}/review?import_id=${importId}`);
