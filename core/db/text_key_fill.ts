@@ -54,5 +54,8 @@ export async function fillTextKeys(db: Queryable | Database): Promise<number> {
     if ("transaction" in db) await db.transaction(batch);
     else await batch(db);
     filled += rows.length;
+    // A macrotask between batches: on embedded PGlite each batch holds the server's thread (20,000 rows
+    // written without keys by a benchmark held it for 85 s in one go), and requests get through here.
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }

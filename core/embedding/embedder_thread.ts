@@ -7,86 +7,102 @@
  */
 import type { Embedder, EmbedderOptions } from "./embedder.ts";
 
-/** An embedder on a thread; `close()` ends the thread (pending calls fail). */
+/** An embedder on a thread; `close()` ends the thread (pending and later calls fail). */
 export interface ThreadEmbedder extends Embedder {
   close(): void;
 }
 
 type Reply = { loaded: number } | { error: string; id?: number } | { id: number; vectors: Float32Array };
 
+interface Call {
+  resolve(vectors: number[][]): void;
+  reject(error: Error): void;
+}
+
 /**
  * Starts the thread and loads the model there with `options` (as loadEmbedder does). Rejects with
  * loadEmbedder's message when the model cannot be loaded, or when the runtime has no Web Worker (Node:
- * its workers are processes of their own and need none).
+ * its workers are processes of their own and need none). A thread that dies later (out of memory, a
+ * crash in ONNX Runtime) fails the calls in flight and is started again by the next call.
  */
-export function loadEmbedderOnThread(options: EmbedderOptions): Promise<ThreadEmbedder> {
-  if (typeof Worker === "undefined") {
-    return Promise.reject(new Error("This runtime has no Web Worker to embed on"));
-  }
-  const thread = new Worker(new URL("./embedder_thread_worker.ts", import.meta.url), { type: "module" });
-  const pending = new Map<number, { resolve(vectors: number[][]): void; reject(error: Error): void }>();
+export async function loadEmbedderOnThread(options: EmbedderOptions): Promise<ThreadEmbedder> {
+  if (typeof Worker === "undefined") throw new Error("This runtime has no Web Worker to embed on");
+  const pending = new Map<number, Call>();
   let nextId = 0;
   let dimensions = 0;
-  let failed: Error | undefined;
-  const failAll = (error: Error) => {
-    failed = error;
+  let closed = false;
+  let current: Promise<Worker> | undefined;
+
+  const failPending = (error: Error) => {
     for (const call of pending.values()) call.reject(error);
     pending.clear();
   };
-  return new Promise((resolve, reject) => {
-    const embedder: ThreadEmbedder = {
-      modelId: options.modelId,
-      get dimensions() {
-        return dimensions;
-      },
-      embed(texts) {
-        if (failed) return Promise.reject(failed);
-        if (texts.length === 0) return Promise.resolve([]);
-        const id = ++nextId;
-        return new Promise((resolveCall, rejectCall) => {
-          pending.set(id, { resolve: resolveCall, reject: rejectCall });
-          thread.postMessage({ id, texts });
-        });
-      },
-      close() {
+  const start = () =>
+    new Promise<Worker>((resolve, reject) => {
+      const thread = new Worker(new URL("./embedder_thread_worker.ts", import.meta.url), { type: "module" });
+      let loaded = false;
+      thread.onmessage = (event: MessageEvent<Reply>) => {
+        const reply = event.data;
+        if ("loaded" in reply) {
+          loaded = true;
+          dimensions = reply.loaded;
+          resolve(thread);
+          return;
+        }
+        if (reply.id === undefined) {
+          thread.terminate();
+          current = undefined;
+          reject(new Error((reply as { error: string }).error));
+          return;
+        }
+        const call = pending.get(reply.id);
+        pending.delete(reply.id);
+        if (!call) return;
+        if ("error" in reply) {
+          call.reject(new Error(reply.error));
+          return;
+        }
+        const rows = reply.vectors.length / dimensions;
+        call.resolve(
+          Array.from(
+            { length: rows },
+            (_, i) => Array.from(reply.vectors.subarray(i * dimensions, (i + 1) * dimensions)),
+          ),
+        );
+      };
+      thread.onerror = (event) => {
+        event.preventDefault();
         thread.terminate();
-        failAll(new Error("The embedding thread was closed"));
-      },
-    };
-    thread.onmessage = (event: MessageEvent<Reply>) => {
-      const reply = event.data;
-      if ("loaded" in reply) {
-        dimensions = reply.loaded;
-        resolve(embedder);
-        return;
-      }
-      if (reply.id === undefined) {
-        thread.terminate();
-        reject(new Error((reply as { error: string }).error));
-        return;
-      }
-      const call = pending.get(reply.id);
-      pending.delete(reply.id);
-      if (!call) return;
-      if ("error" in reply) {
-        call.reject(new Error(reply.error));
-        return;
-      }
-      const count = reply.vectors.length / dimensions;
-      call.resolve(
-        Array.from(
-          { length: count },
-          (_, i) => Array.from(reply.vectors.subarray(i * dimensions, (i + 1) * dimensions)),
-        ),
-      );
-    };
-    thread.onerror = (event) => {
-      event.preventDefault();
-      const error = new Error(`The embedding thread stopped: ${event.message}`);
-      thread.terminate();
-      failAll(error);
-      reject(error);
-    };
-    thread.postMessage({ load: options });
-  });
+        current = undefined;
+        const error = new Error(`The embedding thread stopped: ${event.message}`);
+        failPending(error);
+        if (!loaded) reject(error);
+      };
+      thread.postMessage({ load: options });
+    });
+
+  current = start();
+  await current;
+  return {
+    modelId: options.modelId,
+    get dimensions() {
+      return dimensions;
+    },
+    async embed(texts) {
+      if (closed) throw new Error("The embedding thread was closed");
+      if (texts.length === 0) return [];
+      const thread = await (current ??= start());
+      const id = ++nextId;
+      return await new Promise<number[][]>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        thread.postMessage({ id, texts });
+      });
+    },
+    close() {
+      closed = true;
+      void current?.then((thread) => thread.terminate(), () => {});
+      current = undefined;
+      failPending(new Error("The embedding thread was closed"));
+    },
+  };
 }
