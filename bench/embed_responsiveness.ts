@@ -58,6 +58,8 @@ interface Run {
   seconds: number;
   rowsPerSecond: number;
   longestStallMs: number;
+  stallsOver250: number;
+  steps: Record<string, number>;
   latency: Record<string, { n: number; p50: number; p99: number; max: number }>;
 }
 
@@ -142,12 +144,15 @@ async function measure(
     });
 
     let longestStall = 0;
+    let stallsOver250 = 0;
     let last = performance.now();
     const ticker = setInterval(() => {
       const now = performance.now();
       longestStall = Math.max(longestStall, now - last - 10);
+      if (now - last - 10 > 250) stallsOver250++;
       last = now;
     }, 10);
+    const stepsBefore = { ...worker.stats.seconds };
     const started = performance.now();
     const queued = await createCatalogueImport(db, "new.csv", ROWS);
     // Keyed as the importer keys them (core/imports/csv_import.ts); rows without keys are keyed later,
@@ -176,6 +181,12 @@ async function measure(
     }
     const seconds = (performance.now() - started) / 1000;
     clearInterval(ticker);
+    const steps = Object.fromEntries(
+      Object.entries(worker.stats.seconds).map(([step, total]) => [
+        step,
+        total - stepsBefore[step as keyof typeof stepsBefore],
+      ]),
+    );
     client.postMessage("stop");
     const samples = await collected;
     client.terminate();
@@ -194,7 +205,15 @@ async function measure(
         max: sorted.at(-1) ?? NaN,
       };
     }
-    return { placement, seconds, rowsPerSecond: ROWS / seconds, longestStallMs: longestStall, latency };
+    return {
+      placement,
+      seconds,
+      rowsPerSecond: ROWS / seconds,
+      longestStallMs: longestStall,
+      stallsOver250,
+      steps,
+      latency,
+    };
   } finally {
     embedder.close?.();
     await db.close();
@@ -233,6 +252,15 @@ for (const run of runs) {
         `${l.max.toFixed(0)} | ${run.longestStallMs.toFixed(0)} | ${run.rowsPerSecond.toFixed(1)} |`,
     );
   }
+}
+console.log("\nwhere the worker's time went (seconds), and the event loop's stalls over 250 ms:");
+for (const run of runs) {
+  console.log(
+    `  ${run.placement}: ${
+      Object.entries(run.steps).map(([step, s]) => `${step} ${s.toFixed(1)}`).join(", ")
+    }; ` +
+      `total ${run.seconds.toFixed(1)}; stalls > 250 ms: ${run.stallsOver250}`,
+  );
 }
 const [before, after] = runs;
 console.log("\nown thread / server thread:");

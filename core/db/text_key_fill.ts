@@ -12,6 +12,7 @@
 import { searchKey, textKey } from "../text_key.ts";
 import type { Database, Queryable } from "./database.ts";
 import { sql } from "./sql.ts";
+import { yieldToEventLoop } from "../runtime/yield_to_event_loop.ts";
 
 /** Rows keyed per statement: bounded memory and short transactions on a large catalogue. */
 export const TEXT_KEY_BATCH = 1000;
@@ -56,6 +57,6 @@ export async function fillTextKeys(db: Queryable | Database): Promise<number> {
     filled += rows.length;
     // A macrotask between batches: on embedded PGlite each batch holds the server's thread (20,000 rows
     // written without keys by a benchmark held it for 85 s in one go), and requests get through here.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop();
   }
 }
