@@ -124,22 +124,31 @@ async function measure(
       self.onmessage = async (event) => {
         if (event.data === "stop") { running = false; return; }
         const { base, endpoints, token } = event.data;
-        for (let i = 0; running; i++) {
-          const endpoint = endpoints[i % endpoints.length];
-          const t0 = performance.now();
-          const response = await fetch(base + endpoint, { headers: { authorization: "Bearer " + token } });
-          await response.arrayBuffer();
-          if (response.status !== 200) throw new Error("GET " + endpoint + " answered " + response.status);
-          samples.push({ endpoint, ms: performance.now() - t0 });
-          await new Promise((resolve) => setTimeout(resolve, 50));
+        // Any failure is posted back: an error thrown here would end the thread and leave the bench waiting.
+        try {
+          for (let i = 0; running; i++) {
+            const endpoint = endpoints[i % endpoints.length];
+            const t0 = performance.now();
+            const response = await fetch(base + endpoint, {
+              headers: { authorization: "Bearer " + token },
+              signal: AbortSignal.timeout(120000),
+            });
+            await response.arrayBuffer();
+            if (response.status !== 200) throw new Error("GET " + endpoint + " answered " + response.status);
+            samples.push({ endpoint, ms: performance.now() - t0 });
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          self.postMessage(samples);
+        } catch (error) {
+          self.postMessage({ error: String(error) });
         }
-        self.postMessage(samples);
       };`;
     const client = new Worker(URL.createObjectURL(new Blob([clientSource], { type: "text/javascript" })), {
       type: "module",
     });
     const collected = new Promise<Sample[]>((resolve, reject) => {
-      client.onmessage = (event) => resolve(event.data);
+      client.onmessage = (event) =>
+        event.data.error ? reject(new Error(`The client failed: ${event.data.error}`)) : resolve(event.data);
       client.onerror = (event) => reject(new Error(event.message));
     });
 

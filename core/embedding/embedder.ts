@@ -12,6 +12,11 @@ export interface Embedder {
   readonly dimensions: number;
   /** Embeds `texts` in order. */
   embed(texts: string[]): Promise<number[][]>;
+  /**
+   * Whether the model runs off the caller's thread (embedder_thread.ts), so that a call overlaps the
+   * caller's own work: the worker loop then embeds the next batch while it writes and scores this one.
+   */
+  readonly offThread?: boolean;
 }
 
 /** Options for {@link loadEmbedder}. */

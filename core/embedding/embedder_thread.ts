@@ -85,6 +85,7 @@ export async function loadEmbedderOnThread(options: EmbedderOptions): Promise<Th
   await current;
   return {
     modelId: options.modelId,
+    offThread: true,
     get dimensions() {
       return dimensions;
     },

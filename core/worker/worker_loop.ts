@@ -8,6 +8,7 @@ import type { Database } from "../db/database.ts";
 import type { Embedder } from "../embedding/embedder.ts";
 import type { JobContext, JobHandler } from "../jobs/job_handler.ts";
 import {
+  type ClaimedProduct,
   claimProducts,
   completeEmbeddings,
   enqueueMissingEmbeddings,
@@ -64,6 +65,9 @@ export function retryDelayMs(failures: number, random: () => number = Math.rando
   const base = Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
   return Math.round(base * (0.75 + 0.5 * random()));
 }
+
+/** Rows per write and per scoring statement on embedded PGlite (see startWorker's statementRows). */
+export const EMBEDDED_STATEMENT_ROWS = 8;
 
 /**
  * Rows re-scored per transaction by the idle sweep of suggestion_refresh: as the rescore job's batches,
@@ -175,29 +179,79 @@ export async function startWorker(
     });
   }
 
-  async function runBatch(): Promise<boolean> {
-    const claimed = await timed("claim", () =>
+  /**
+   * Rows written and scored per statement. On embedded PGlite a statement holds the server's thread:
+   * writing 32 vectors (each an HNSW insert, ~5 ms here) and scoring them held it for 300–900 ms, so
+   * requests waited that long (bench/embed_responsiveness.ts); 8 at a time with a macrotask between
+   * them lets requests through. A server's workers write the whole batch at once.
+   */
+  const statementRows = db.kind === "pglite" ? EMBEDDED_STATEMENT_ROWS : options.batchSize;
+
+  /** A claimed batch and its vectors on the way. */
+  interface Claimed {
+    products: ClaimedProduct[];
+    vectors: Promise<number[][]>;
+  }
+  /**
+   * The next batch, claimed and sent to the model while this one is written and scored, when the model
+   * runs on a thread of its own (Embedder.offThread): the database work of a batch (write, score,
+   * neighbours) took ~4× the model's time in the embedded shape, and this way they overlap.
+   */
+  let ahead: Promise<Claimed> | undefined;
+
+  async function claimBatch(): Promise<Claimed> {
+    const products = await timed("claim", () =>
       claimProducts(db, {
         modelId: embedder.modelId,
         workerId,
         limit: options.batchSize,
         leaseSeconds: options.leaseSeconds,
       }));
+    const vectors = products.length === 0
+      ? Promise.resolve([])
+      : embedder.embed(products.map((product) => product.text));
+    // Awaited when the batch is written; until then a failure must not count as unhandled.
+    vectors.catch(() => {});
+    return { products, vectors };
+  }
+
+  async function runBatch(): Promise<boolean> {
+    const next = ahead ?? claimBatch();
+    ahead = undefined;
+    const { products: claimed, vectors: embedding } = await next;
     if (claimed.length === 0) return false;
+    if (embedder.offThread && !stopping) {
+      ahead = claimBatch();
+      ahead.catch(() => {});
+    }
     const productIds = claimed.map((product) => product.product_id);
     try {
-      const vectors = await timed("embed", () => embedder.embed(claimed.map((product) => product.text)));
-      await timed(
-        "write",
-        () =>
-          db.transaction((tx) =>
-            completeEmbeddings(tx, { modelId: embedder.modelId, workerId, productIds, vectors })
-          ),
-      );
-      await timed(
-        "suggest",
-        () => refreshSuggestions(db, { modelId: embedder.modelId, productIds, models: options.models }),
-      );
+      const vectors = await timed("embed", () => embedding);
+      for (let start = 0; start < productIds.length; start += statementRows) {
+        const ids = productIds.slice(start, start + statementRows);
+        await timed(
+          "write",
+          () =>
+            db.transaction((tx) =>
+              completeEmbeddings(tx, {
+                modelId: embedder.modelId,
+                workerId,
+                productIds: ids,
+                vectors: vectors.slice(start, start + statementRows),
+              })
+            ),
+        );
+        if (statementRows < productIds.length) await yieldToEventLoop();
+      }
+      for (let start = 0; start < productIds.length; start += statementRows) {
+        const ids = productIds.slice(start, start + statementRows);
+        await timed(
+          "suggest",
+          () =>
+            refreshSuggestions(db, { modelId: embedder.modelId, productIds: ids, models: options.models }),
+        );
+        if (statementRows < productIds.length) await yieldToEventLoop();
+      }
       // The neighbours of rows that came with a label are only queued here (a labelled file would
       // otherwise re-score hundreds of rows per batch); the idle sweep below re-scores each once.
       await timed("neighbours", async () => {
@@ -393,6 +447,8 @@ export async function startWorker(
       stopping = true;
       wake();
       await Promise.all([loop, jobLoop]);
+      // A batch claimed ahead is finished too, rather than left leased until its lease runs out.
+      if (ahead) await runBatch().catch(() => {});
       await heartbeat.stop();
       await unlisten();
       for (const resolve of idleWaiters) resolve();

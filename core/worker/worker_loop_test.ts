@@ -175,6 +175,47 @@ test("a batch whose embedding fails is retried and the error is kept until then"
   await worker.stop();
 });
 
+test("with the model off this thread the next batch embeds while one is written; stop() leaves none leased", async () => {
+  const rows = datasetRows(120).filter((row) => row.title.trim() !== "").slice(0, 64)
+    .map((row) => ({ title: row.title, label: null }));
+  /** Vectors of the import already written when each embed call began. */
+  const writtenAtCall: number[] = [];
+  let ids: number[] = [];
+  const offThread = (overlap: boolean): Embedder => ({
+    modelId: embedder.modelId,
+    dimensions: embedder.dimensions,
+    offThread: overlap,
+    async embed(texts) {
+      const [{ n }] = await db.query<{ n: number }>(sql`
+        SELECT count(*)::int AS n FROM embeddings WHERE product_id = ANY(${ids}::int[])`);
+      writtenAtCall.push(n);
+      return await embedder.embed(texts);
+    },
+  });
+  for (const overlap of [false, true]) {
+    writtenAtCall.length = 0;
+    ids = await importRows(rows, { notify: false });
+    const worker = await start({ pollMs: 50, embedder: offThread(overlap) });
+    await worker.idle();
+    await worker.stop();
+    // Batches of 16: the second call comes after the first batch is written, or while it is.
+    assert.equal(writtenAtCall[1], overlap ? 0 : 16, `overlap ${overlap}: ${writtenAtCall}`);
+  }
+
+  // Stopped mid-import: the batch claimed ahead is finished, not left leased until its lease runs out.
+  ids = await importRows(rows, { notify: false });
+  const worker = await start({ pollMs: 50, embedder: offThread(true) });
+  while ((await db.query(sql`SELECT 1 FROM embeddings WHERE product_id = ANY(${ids}::int[])`)).length === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await worker.stop();
+  const leased = await db.query(sql`
+    SELECT 1 FROM embedding_queue q
+    WHERE q.product_id = ANY(${ids}::int[]) AND q.locked_by = ${worker.workerId}
+      AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.product_id = q.product_id)`);
+  assert.equal(leased.length, 0, "rows claimed but neither embedded nor released");
+});
+
 test("retryDelayMs() doubles from half a second to thirty seconds, jittered by a quarter either way", () => {
   const low = () => 0;
   const high = () => 0.999999;
