@@ -29,6 +29,8 @@ export interface EmbedderOptions {
   dtype?: "fp32" | "fp16" | "q8" | "int8" | "uint8" | "q4";
   /** ONNX Runtime execution provider, e.g. "cpu" or "cuda". */
   device?: "cpu" | "cuda" | "auto";
+  /** Threads ONNX Runtime runs one call on (its intra-op pool); default: its own choice, every core. */
+  intraOpThreads?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
     extractor = await pipeline("feature-extraction", options.modelId, {
       dtype: options.dtype ?? "fp32",
       device: options.device ?? "cpu",
+      ...(options.intraOpThreads ? { session_options: { intraOpNumThreads: options.intraOpThreads } } : {}),
     });
   } catch (error) {
     throw new Error(
