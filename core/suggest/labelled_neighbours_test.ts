@@ -126,23 +126,26 @@ test("labelled_embeddings follows labels and vectors however they change", async
   await db.query(sql`DELETE FROM imports WHERE id = ${created.id}`);
 });
 
-test("with few labelled rows among many, the k nearest labelled rows are those of an exact scan", {
-  timeout: 300_000,
-}, async () => {
-  const ids = await insertProducts(clusteredVectors(6000, 11));
-  const next = random(3);
-  const labelled = new Set<number>();
-  while (labelled.size < 300) labelled.add(ids[Math.floor(next() * ids.length)]);
-  await db.query(sql`
+test(
+  "with few labelled rows among many, every row gets k labelled neighbours, nearly all of an exact scan's",
+  {
+    timeout: 300_000,
+  },
+  async () => {
+    const ids = await insertProducts(clusteredVectors(6000, 11));
+    const next = random(3);
+    const labelled = new Set<number>();
+    while (labelled.size < 300) labelled.add(ids[Math.floor(next() * ids.length)]);
+    await db.query(sql`
     INSERT INTO product_labels (product_id, value, source)
     SELECT id, 'value ' || (id % 7), 'seed' FROM unnest(${[...labelled]}::int[]) id`);
-  await db.query(sql`ANALYZE`);
-  const targets = ids.filter((id) => !labelled.has(id)).slice(0, 64);
-  const k = 10;
+    await db.query(sql`ANALYZE`);
+    const targets = ids.filter((id) => !labelled.has(id)).slice(0, 64);
+    const k = 10;
 
-  const exact = await db.transaction(async (tx) => {
-    await tx.query(sql`SET LOCAL enable_indexscan = off`);
-    return await tx.query<{ product_id: number; neighbour_id: number }>(sql`
+    const exact = await db.transaction(async (tx) => {
+      await tx.query(sql`SET LOCAL enable_indexscan = off`);
+      return await tx.query<{ product_id: number; neighbour_id: number }>(sql`
       SELECT targets.product_id, nearest.neighbour_id
       FROM embeddings targets
       CROSS JOIN LATERAL (
@@ -152,20 +155,28 @@ test("with few labelled rows among many, the k nearest labelled rows are those o
         ORDER BY labelled.embedding <=> targets.embedding LIMIT ${k}
       ) nearest
       WHERE targets.model_id = ${MODEL} AND targets.product_id = ANY(${targets}::int[])`);
-  });
-  const found = await nearestLabelled(db, { modelId: MODEL, productIds: targets, k });
-  const byTarget = (rows: { product_id: number; neighbour_id: number }[]) =>
-    new Map(
-      targets.map((id) => [
-        id,
-        rows.filter((row) => row.product_id === id).map((row) => row.neighbour_id).sort(),
-      ]),
+    });
+    const found = await nearestLabelled(db, { modelId: MODEL, productIds: targets, k });
+    const byTarget = (rows: { product_id: number; neighbour_id: number }[]) =>
+      new Map(
+        targets.map((id) => [id, rows.filter((row) => row.product_id === id).map((row) => row.neighbour_id)]),
+      );
+    assert.equal(exact.length, targets.length * k);
+    const truth = byTarget(exact);
+    const short = [...byTarget(found)].filter(([, neighbours]) => neighbours.length < k);
+    assert.deepEqual(short, [], "rows given fewer than k labelled neighbours");
+    // HNSW is approximate: bench/knn_recall.ts measures 0.995–1.000 on real titles; these synthetic clusters
+    // are harder. The join it replaced returned fewer than k for most rows here.
+    const hits = [...byTarget(found)].reduce(
+      (sum, [id, neighbours]) => sum + neighbours.filter((n) => truth.get(id)!.includes(n)).length,
+      0,
     );
-  assert.equal(exact.length, targets.length * k);
-  assert.deepEqual(byTarget(found), byTarget(exact));
-  // Nearest first: the vote weighs them by similarity and keeps the best per value.
-  for (const id of targets) {
-    const own = found.filter((row) => row.product_id === id).map((row) => row.similarity);
-    assert.deepEqual(own, [...own].sort((a, b) => b - a));
-  }
-});
+    const recall = hits / exact.length;
+    assert.ok(recall >= 0.97, `recall@${k} against an exact scan ${recall.toFixed(3)}`);
+    // Nearest first: the vote weighs them by similarity and keeps the best per value.
+    for (const id of targets) {
+      const own = found.filter((row) => row.product_id === id).map((row) => row.similarity);
+      assert.deepEqual(own, [...own].sort((a, b) => b - a));
+    }
+  },
+);
