@@ -426,9 +426,16 @@ test(
     // The Suggested filter keeps the focus after a choice; A and the arrow keys then changed the filter.
     const select = page.locator("[data-testid=suggestion-filter]");
     const value = (await select.locator("option").nth(1).getAttribute("value"))!;
+    // The card of the unfiltered page stays on screen until the filtered page arrives: read the card's id
+    // only once that page is shown, or A (rightly) decides the card that replaced it.
+    const filtered = page.waitForResponse((response) =>
+      response.url().includes("/products-for-review") &&
+      new URL(response.url()).searchParams.get("suggestion") === value
+    );
     await select.selectOption(value);
     await page.waitForURL((url) => url.searchParams.get("suggestion") === value);
-    await card().waitFor();
+    await filtered;
+    await page.locator("[data-testid=card-suggestion]", { hasText: value }).waitFor();
     await settle(page);
     let mark = sent.length;
     let shown = await cardId();
