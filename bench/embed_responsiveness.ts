@@ -239,11 +239,8 @@ const options = {
 } as const;
 const runs = [
   await measure("server thread", () => loadEmbedder(options)),
-  // As launch_worker.ts starts it: one core left to the server's thread.
-  await measure(
-    "own thread",
-    () => loadEmbedderOnThread({ ...options, intraOpThreads: Math.max(1, os.availableParallelism() - 1) }),
-  ),
+  // As launch_worker.ts starts it (one core left to the server's thread: embedder_thread.ts).
+  await measure("own thread", () => loadEmbedderOnThread(options)),
 ];
 
 const cpu = os.cpus();

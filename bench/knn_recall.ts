@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import type { Database, Queryable } from "../core/db/database.ts";
 import { openPgliteDatabase } from "../core/db/database_pglite.ts";
 import { migrate } from "../core/db/migrate.ts";
+import { seededRandom } from "../core/learning/training.ts";
 import { sql, vectorLiteral } from "../core/db/sql.ts";
 import { nearestLabelled } from "../core/suggest/stored_evidence.ts";
 import { openServerTestDatabase } from "../testing/test_server.ts";
@@ -49,18 +50,8 @@ const K = Number(values.k);
 const EF_SEARCH = values["ef-search"].split(",").map(Number);
 const BATCH = 64;
 
-/** A seeded generator (mulberry32), so that every database gets the same catalogue and the same labels. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function fill(db: Database, size: number, base: number[][], categories: string[]): Promise<void> {
-  const next = random(size);
+  const next = seededRandom(size);
   const importId = await createCatalogueImport(db, `recall-${size}.csv`, size);
   for (let first = 0; first < size; first += 2000) {
     const n = Math.min(2000, size - first);
@@ -92,7 +83,7 @@ async function fill(db: Database, size: number, base: number[][], categories: st
 async function labelUpTo(db: Database, count: number): Promise<void> {
   const [{ n, total }] = await db.query<{ n: number; total: number }>(sql`
     SELECT (SELECT count(*)::int FROM product_labels) AS n, (SELECT count(*)::int FROM products) AS total`);
-  const next = random(count);
+  const next = seededRandom(count);
   const chosen = new Set<number>();
   while (chosen.size < count - n) chosen.add(1 + Math.floor(next() * total));
   await db.query(sql`

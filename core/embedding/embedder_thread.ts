@@ -5,6 +5,7 @@
  * bench/embed_responsiveness.ts measures request latency while rows embed, with the model on the main
  * thread and on this one, in one run.
  */
+import os from "node:os";
 import type { Embedder, EmbedderOptions } from "./embedder.ts";
 
 /** An embedder on a thread; `close()` ends the thread (pending and later calls fail). */
@@ -25,8 +26,12 @@ interface Call {
  * its workers are processes of their own and need none). A thread that dies later (out of memory, a
  * crash in ONNX Runtime) fails the calls in flight and is started again by the next call.
  */
-export async function loadEmbedderOnThread(options: EmbedderOptions): Promise<ThreadEmbedder> {
+export async function loadEmbedderOnThread(given: EmbedderOptions): Promise<ThreadEmbedder> {
   if (typeof Worker === "undefined") throw new Error("This runtime has no Web Worker to embed on");
+  // One core left to the caller's thread unless told otherwise: on 2 cores ONNX Runtime's pool on both
+  // made the server's requests wait for the CPU while the model was never the bottleneck
+  // (bench/embed_responsiveness.ts).
+  const options = { intraOpThreads: Math.max(1, os.availableParallelism() - 1), ...given };
   const pending = new Map<number, Call>();
   let nextId = 0;
   let dimensions = 0;

@@ -8,6 +8,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Database } from "../db/database.ts";
+import { seededRandom } from "../learning/training.ts";
 import { sql, vectorLiteral } from "../db/sql.ts";
 import { nearestLabelled } from "./stored_evidence.ts";
 import { openTestDatabase } from "../../testing/testing.ts";
@@ -20,19 +21,9 @@ before(async () => {
 });
 after(() => db?.close());
 
-/** A seeded generator (mulberry32): the same vectors on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` unit vectors around 40 centres, as product titles cluster by kind. */
 function clusteredVectors(count: number, seed: number): number[][] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
   const centres = Array.from({ length: 40 }, () => Array.from({ length: 384 }, gaussian));
   return Array.from({ length: count }, (_, i) => {
@@ -133,7 +124,7 @@ test(
   },
   async () => {
     const ids = await insertProducts(clusteredVectors(6000, 11));
-    const next = random(3);
+    const next = seededRandom(3);
     const labelled = new Set<number>();
     while (labelled.size < 300) labelled.add(ids[Math.floor(next() * ids.length)]);
     await db.query(sql`

@@ -3,7 +3,6 @@
  * loads the embedding model on it, loads the TF.js backend that device selection chose for training,
  * and starts embedding and job handling. `npm start` (embedded) and `npm run worker` (server) share it.
  */
-import os from "node:os";
 import type { ModelRuntime } from "../models/active_model.ts";
 import type { Config } from "../runtime/config.ts";
 import type { Database } from "../db/database.ts";
@@ -59,12 +58,7 @@ export async function launchWorker(
 async function loadEmbedderHere(options: EmbedderOptions, log: (message: string) => void): Promise<Embedder> {
   if (!("Deno" in globalThis)) return await loadEmbedder(options);
   try {
-    // One core left to the server's thread: on 2 cores ONNX Runtime's pool on both made requests wait
-    // for the CPU while the model was never the bottleneck (bench/embed_responsiveness.ts).
-    return await loadEmbedderOnThread({
-      ...options,
-      intraOpThreads: Math.max(1, os.availableParallelism() - 1),
-    });
+    return await loadEmbedderOnThread(options);
   } catch (error) {
     log(`embedding on the server's own thread (requests wait while it embeds): ${(error as Error).message}`);
     return await loadEmbedder(options);
