@@ -14,7 +14,9 @@
  * (embedded once, cached under ~/.cache/csv-sorter/bench/), --labelled (default 1,500) of them
  * seed-labelled, the rest waiting for review with a suggestion.
  *
- * Options: --rows N, --labelled N, --idle-seconds N (default 15), --trace (list every stall over 250 ms
+ * Options: --rows N, --labelled N, --idle-seconds N (default 15), --trainer thread|here (where the
+ * training runs: on a thread of its own as the embedded default does, or on the server's thread as before
+ * it; default thread), --trace (list every stall over 250 ms
  * with the progress message the retrain reported last before it began: where it holds the event loop;
  * and the seconds spent after each kind of progress message: where the retrain spends its time).
  */
@@ -28,6 +30,7 @@ import { openPgliteDatabase } from "../core/db/database_pglite.ts";
 import { loadEmbedder } from "../core/embedding/embedder.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { modelJobHandlers } from "../core/worker/model_jobs.ts";
+import { trainerOnThread } from "../core/model_lifecycle/training_thread.ts";
 import { sql, vectorLiteral } from "../core/db/sql.ts";
 import { freePort, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts";
 import { loadTf } from "../core/runtime/tf_backend.ts";
@@ -42,8 +45,10 @@ const { values } = parseArgs({
     labelled: { type: "string", default: "1500" },
     "idle-seconds": { type: "string", default: "15" },
     trace: { type: "boolean", default: false },
+    trainer: { type: "string", default: "thread" },
   },
 });
+if (!["thread", "here"].includes(values.trainer!)) throw new Error("--trainer is thread or here");
 const ROWS = Number(values.rows);
 const LABELLED = Number(values.labelled);
 const IDLE_MS = Number(values["idle-seconds"]) * 1000;
@@ -122,7 +127,11 @@ const worker = await startWorker(db, embedder, {
   log: () => {},
   models,
   jobHandlers: (() => {
-    const handlers = modelJobHandlers({ modelsDir, models });
+    const handlers = modelJobHandlers({
+      modelsDir,
+      models,
+      trainer: values.trainer === "thread" ? trainerOnThread() : undefined,
+    });
     return {
       ...handlers,
       // Every progress message with the moment it was reported, to place the stalls.
@@ -239,6 +248,7 @@ console.log(JSON.stringify(
     rows: ROWS,
     labelled: LABELLED,
     backend: tf.getBackend(),
+    trainer: values.trainer,
     retrain: { status, seconds: round((retrainEnd - retrainStart) / 1000), error: lastError, result },
     idle_ms: { n: idle.n, p50: round(idle.p50), p95: round(idle.p95), max: round(idle.max) },
     retrain_ms: { n: during.n, p50: round(during.p50), p95: round(during.p95), max: round(during.max) },

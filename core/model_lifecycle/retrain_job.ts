@@ -19,24 +19,16 @@ import {
 } from "../../contract/schemas.ts";
 import type { ModelRuntime } from "../models/active_model.ts";
 import { autoActivate } from "./auto_activation.ts";
-import type { Queryable } from "../db/database.ts";
-import { predictProbabilities } from "../learning/classifier.ts";
-import { lexicalProbabilities } from "../learning/lexical.ts";
+import type { Database, Queryable } from "../db/database.ts";
 import type { LabelledRow } from "../learning/evidence.ts";
 import type { ClaimedJob } from "../jobs/jobs.ts";
 import { embedMissingLabelNames, readLabelNames } from "../suggest/label_names.ts";
-import { loadModelVersion, saveModelVersion } from "../models/model_store.ts";
 import { storeModelFiles } from "../models/model_files.ts";
 import { createModelVersion, markModelFailed, markModelReady } from "../models/model_versions.ts";
 import { sql } from "../db/sql.ts";
-import { loadTf } from "../runtime/tf_backend.ts";
-import {
-  MIN_TRAINING_ROWS,
-  type TrainedEnsemble,
-  trainEnsemble,
-  TrainingError,
-  type TrainingOptions,
-} from "../learning/training.ts";
+import { loadTf, type Tf } from "../runtime/tf_backend.ts";
+import { MIN_TRAINING_ROWS, TrainingError, type TrainingOptions } from "../learning/training.ts";
+import { type TrainedVersion, trainVersion, type VersionTrainer } from "./version_training.ts";
 import type { JobContext, JobHandler } from "../jobs/job_handler.ts";
 import { yieldToEventLoop } from "../runtime/yield_to_event_loop.ts";
 
@@ -47,6 +39,11 @@ export interface RetrainOptions {
   models?: ModelRuntime;
   /** Smaller runs for tests: fixed epochs, no learning curve. */
   training?: Pick<TrainingOptions, "epochs" | "learningCurve" | "holdoutFraction">;
+  /**
+   * Trains and saves the version: {@link trainVersion} on this thread by default, or on a thread of its
+   * own (training_thread.ts) where this thread also answers requests.
+   */
+  trainer?: VersionTrainer;
 }
 
 /** What a finished retrain job stores as its result. */
@@ -173,111 +170,100 @@ async function retrain(
     const [{ feedback }] = await db.query<{ feedback: number }>(sql`
       SELECT count(*)::int AS feedback FROM feedback`);
     const labelNames = await readLabelNames(db, embedder.modelId);
-    // One step more than training reports: saving and verifying the files.
+    // The last step (saving) stays open until the version is stored and its activation decided.
     let steps = 1;
-    const trained = await trainEnsemble(tf, rows, {
-      ...options.training,
-      // The version serves as soon as it is ready; the curve is drawn after (see below).
-      learningCurve: options.training?.learningCurve === false ? false : "deferred",
+    const train = options.trainer ?? ((input, onProgress) => trainVersion(tf, input, onProgress));
+    const trained = await train({
+      version,
+      rows,
       labelNames,
       seed: job.id,
-      onProgress: (done, total, message) => {
-        steps = total + 1;
-        return context.progress(done, steps, `${version}: ${message}`);
-      },
-    });
-    try {
-      await context.progress(steps - 1, steps, `${version}: saving`);
-      await saveModelVersion(tf, options.modelsDir, {
-        version,
-        classifier: trained.classifier,
-        lexical: trained.lexical,
-        labels: trained.labels,
-        ensemble: trained.ensemble,
-        metrics: trained.metrics,
-        embeddingModelId: embedder.modelId,
-        dimensions: embedder.dimensions,
-        feedbackSnapshot: feedback,
-        tfjsVersion: tf.version.tfjs,
-        backend: tf.getBackend(),
-      });
-      // Read back what was written and check it predicts exactly what was trained. Each step below is
-      // one synchronous stretch on the server's thread in the embedded shape (a yield between them: at
-      // 10,000 labels saving, checking and storing were one 29 s stall, storing 24 s of it).
-      await yieldToEventLoop();
-      await context.progress(steps - 1, steps, `${version}: checking the saved files`);
-      const stored = await loadModelVersion(tf, options.modelsDir, version, {
-        embeddingModelId: embedder.modelId,
-        dimensions: embedder.dimensions,
-      });
-      try {
-        const probe = rows.slice(0, 16);
-        const vectors = probe.map((row) => row.vector);
-        const before = [
-          ...predictProbabilities(tf, trained.classifier, vectors),
-          ...lexicalProbabilities(trained.lexical, probe),
-        ];
-        const after = [
-          ...predictProbabilities(tf, stored.classifier, vectors),
-          ...(stored.lexical ? lexicalProbabilities(stored.lexical, probe) : []),
-        ];
-        if (after.length !== before.length) {
-          throw new Error(`Cannot save model "${version}": its lexical channel did not load back`);
-        }
-        const drift = Math.max(
-          ...before.flatMap((row, i) => Array.from(row, (p, j) => Math.abs(p - after[i][j]))),
-        );
-        if (!(drift < 1e-5)) {
-          throw new Error(`Cannot save model "${version}": reloaded predictions differ by ${drift}`);
-        }
-      } finally {
-        stored.classifier.dispose();
-      }
-      // Ready means loadable from any machine: the files go into the database with the status.
-      await yieldToEventLoop();
-      await context.progress(steps - 1, steps, `${version}: storing the files in the database`);
-      await db.transaction(async (tx) => {
-        await storeModelFiles(tx, options.modelsDir, version);
-        await markModelReady(tx, version, { metrics: trained.metrics, feedbackSnapshot: feedback });
-      });
-    } finally {
-      trained.classifier.dispose();
-    }
-    const known = new Set(trained.split.train.map((row) => row.value));
-    await yieldToEventLoop();
-    await context.progress(steps - 1, steps, `${version}: deciding whether to activate it`);
-    const activation = await autoActivate(db, tf, {
-      version,
-      split: trained.split,
-      heldoutScores: trained.metrics.heldout_scores,
-      labelNames: labelNames.filter((name) => name.taxonomy || known.has(name.value)),
+      training: options.training,
       modelsDir: options.modelsDir,
       embeddingModelId: embedder.modelId,
       dimensions: embedder.dimensions,
-      models: options.models,
+      feedbackSnapshot: feedback,
+    }, (done, total, message) => {
+      steps = total;
+      return context.progress(done, total, `${version}: ${message}`);
     });
-    const accuracy = `held-out accuracy ${(trained.metrics.accuracy * 100).toFixed(1)}%`;
-    const outcome = `${version}: ready, ${accuracy}; ${
-      activation.decision === "activated" ? "activated" : `not activated (${activation.decision})`
-    }`;
-    if (trained.drawLearningCurve) {
-      await drawLearningCurve(db, version, trained.drawLearningCurve, context, outcome);
+    try {
+      return await storeAndActivate(db, tf, {
+        version,
+        trained,
+        labelNames,
+        feedback,
+        steps,
+        options,
+        context,
+      });
+    } finally {
+      trained.dispose();
     }
-    await context.progress(steps, steps, outcome);
-    const { metrics } = trained;
-    return {
-      version,
-      accuracy: metrics.accuracy,
-      macro_f1: metrics.macro_f1,
-      majority_baseline: metrics.majority_baseline,
-      train_size: metrics.train_size,
-      holdout_size: metrics.holdout_size,
-      activation: { decision: activation.decision, reason: activation.reason, previous: activation.previous },
-    };
   } catch (error) {
     await markModelFailed(db, version, (error as Error).message).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Stores a trained version's files with its ready status, lets the auto-activation policy decide, then
+ * draws the deferred learning curve. `steps` is the run's last progress step (saving), kept open until
+ * the end.
+ */
+async function storeAndActivate(
+  db: Database,
+  tf: Tf,
+  { version, trained, labelNames, feedback, steps, options, context }: {
+    version: string;
+    trained: TrainedVersion;
+    labelNames: Awaited<ReturnType<typeof readLabelNames>>;
+    feedback: number;
+    steps: number;
+    options: RetrainOptions;
+    context: JobContext;
+  },
+): Promise<RetrainResult> {
+  const { embedder } = context;
+  // Ready means loadable from any machine: the files go into the database with the status. A yield
+  // first: storing is one long statement on embedded PGlite.
+  await yieldToEventLoop();
+  await context.progress(steps - 1, steps, `${version}: storing the files in the database`);
+  await db.transaction(async (tx) => {
+    await storeModelFiles(tx, options.modelsDir, version);
+    await markModelReady(tx, version, { metrics: trained.metrics, feedbackSnapshot: feedback });
+  });
+  const known = new Set(trained.split.train.map((row) => row.value));
+  await yieldToEventLoop();
+  await context.progress(steps - 1, steps, `${version}: deciding whether to activate it`);
+  const activation = await autoActivate(db, tf, {
+    version,
+    split: trained.split,
+    heldoutScores: trained.metrics.heldout_scores,
+    labelNames: labelNames.filter((name) => name.taxonomy || known.has(name.value)),
+    modelsDir: options.modelsDir,
+    embeddingModelId: embedder.modelId,
+    dimensions: embedder.dimensions,
+    models: options.models,
+  });
+  const accuracy = `held-out accuracy ${(trained.metrics.accuracy * 100).toFixed(1)}%`;
+  const outcome = `${version}: ready, ${accuracy}; ${
+    activation.decision === "activated" ? "activated" : `not activated (${activation.decision})`
+  }`;
+  if (trained.drawLearningCurve) {
+    await drawLearningCurve(db, version, trained.drawLearningCurve, context, outcome);
+  }
+  await context.progress(steps, steps, outcome);
+  const { metrics } = trained;
+  return {
+    version,
+    accuracy: metrics.accuracy,
+    macro_f1: metrics.macro_f1,
+    majority_baseline: metrics.majority_baseline,
+    train_size: metrics.train_size,
+    holdout_size: metrics.holdout_size,
+    activation: { decision: activation.decision, reason: activation.reason, previous: activation.previous },
+  };
 }
 
 /**
@@ -288,7 +274,7 @@ async function retrain(
 async function drawLearningCurve(
   db: Queryable,
   version: string,
-  draw: NonNullable<TrainedEnsemble["drawLearningCurve"]>,
+  draw: NonNullable<TrainedVersion["drawLearningCurve"]>,
   context: JobContext,
   outcome: string,
 ): Promise<void> {
