@@ -8,6 +8,7 @@ import { vector } from "@electric-sql/pglite-pgvector";
 import type { Database, Queryable } from "./database.ts";
 import type { SqlQuery } from "./sql.ts";
 import { lockDataDir } from "./data_dir_lock.ts";
+import { BYTEA_OID, parseBytea, serializeBytea } from "./pglite_bytea.ts";
 
 interface PgliteLike {
   query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
@@ -27,7 +28,13 @@ export async function openPgliteDatabase(dataDir: string | undefined): Promise<D
   const release = dataDir ? lockDataDir(dataDir) : () => {};
   let pg: PGlite;
   try {
-    pg = await PGlite.create(dataDir ? { dataDir, extensions: { vector } } : { extensions: { vector } });
+    pg = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      extensions: { vector },
+      // Model files are megabytes of bytea: PGlite's own codec took ~1 s per 8 MB (pglite_bytea.ts).
+      serializers: { [BYTEA_OID]: serializeBytea },
+      parsers: { [BYTEA_OID]: parseBytea },
+    });
   } catch (error) {
     release();
     throw error;
