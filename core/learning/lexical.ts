@@ -72,18 +72,29 @@ function features(model: Pick<LexicalModel, "hashing" | "idf">, input: LexicalIn
   return { sparse: tfidfVector(input.text, model.idf, model.hashing), dense: input.vector };
 }
 
+/** Options of {@link trainLexical}. */
+export interface LexicalTrainingOptions {
+  epochs?: number;
+  seed?: number;
+  onEpoch?: (epoch: number, epochs: number) => Promise<void>;
+  /** Rows not trained on, with their values: training stops once their loss stops falling (early_stop.ts). */
+  watch?: { rows: LexicalInput[]; values: string[] };
+}
+
+/** {@link trainLexical} or a stand-in that trains it elsewhere (lexical_thread.ts). */
+export type LexicalTrainer = (
+  rows: LexicalInput[],
+  values: string[],
+  labels: string[],
+  options?: LexicalTrainingOptions,
+) => Promise<LexicalModel>;
+
 /** Trains on `rows` (with `values`) over `labels`; every value must be one of `labels`. */
 export async function trainLexical(
   rows: LexicalInput[],
   values: string[],
   labels: string[],
-  options: {
-    epochs?: number;
-    seed?: number;
-    onEpoch?: (epoch: number, epochs: number) => Promise<void>;
-    /** Rows not trained on, with their values: training stops once their loss stops falling (early_stop.ts). */
-    watch?: { rows: LexicalInput[]; values: string[] };
-  } = {},
+  options: LexicalTrainingOptions = {},
 ): Promise<LexicalModel> {
   const hashing = DEFAULT_HASHING;
   // Each text hashed once, for its document frequencies and its features.

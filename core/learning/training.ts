@@ -22,7 +22,7 @@ import {
 } from "./ensemble.ts";
 import type { LabelledRow, LabelName } from "./evidence.ts";
 import { gatherEvidenceInSlices } from "./evidence_in_slices.ts";
-import { type LexicalModel, trainLexical } from "./lexical.ts";
+import { type LexicalModel, type LexicalTrainer, trainLexical } from "./lexical.ts";
 import { linearEpochsFor } from "./linear_head.ts";
 import type { Tf } from "../runtime/tf_backend.ts";
 import { bestWeights, weightGrid } from "./weight_search.ts";
@@ -63,6 +63,8 @@ export interface TrainingOptions {
   seed?: number;
   /** Retrain the heads on all rows below {@link REFIT_BELOW} labels (default true). */
   refit?: boolean;
+  /** Trains the lexical channel: trainLexical here by default, or lexical_thread.ts beside the classifier. */
+  lexicalTrainer?: LexicalTrainer;
   /** Progress: `done` of `total` steps, with a sentence for people. A rejection aborts the run. */
   onProgress?: (done: number, total: number, message: string) => Promise<void>;
 }
@@ -289,7 +291,10 @@ interface HeadPlan {
   watch?: LabelledRow[];
 }
 
-/** Trains the classifier head, then the lexical channel, on `rows` over `labels`. */
+/**
+ * Trains the classifier head and the lexical channel on `rows` over `labels`, at once: with
+ * `options.lexicalTrainer` on another thread the two run in parallel; here they take turns at each yield.
+ */
 async function trainHeads(
   tf: Tf,
   rows: LabelledRow[],
@@ -305,7 +310,18 @@ async function trainHeads(
     : [];
   const watch = watched.length >= MIN_WATCHED_ROWS ? watched : [];
   let epochs = 0;
-  const classifier = await trainClassifier(tf, {
+  let lexicalEpochs = 0;
+  const lexicalRun = (options.lexicalTrainer ?? trainLexical)(rows, rows.map((row) => row.value), labels, {
+    epochs: plan.lexicalEpochs ??
+      (options.epochs === undefined ? undefined : Math.min(options.epochs, linearEpochsFor(rows.length))),
+    seed: options.seed,
+    onEpoch: async (epoch, of) => {
+      lexicalEpochs = epoch;
+      await onLexicalEpoch?.(epoch, of);
+    },
+    watch: watch.length > 0 ? { rows: watch, values: watch.map((row) => row.value) } : undefined,
+  });
+  const classifierRun = trainClassifier(tf, {
     vectors: rows.map((row) => row.vector),
     classes: rows.map((row) => index.get(row.value)!),
     classCount: labels.length,
@@ -320,23 +336,13 @@ async function trainHeads(
       ? { vectors: watch.map((row) => row.vector), classes: watch.map((row) => index.get(row.value)!) }
       : undefined,
   });
-  try {
-    let lexicalEpochs = 0;
-    const lexical = await trainLexical(rows, rows.map((row) => row.value), labels, {
-      epochs: plan.lexicalEpochs ??
-        (options.epochs === undefined ? undefined : Math.min(options.epochs, linearEpochsFor(rows.length))),
-      seed: options.seed,
-      onEpoch: async (epoch, of) => {
-        lexicalEpochs = epoch;
-        await onLexicalEpoch?.(epoch, of);
-      },
-      watch: watch.length > 0 ? { rows: watch, values: watch.map((row) => row.value) } : undefined,
-    });
-    return { classifier, lexical, epochs, lexicalEpochs };
-  } catch (error) {
-    classifier.dispose();
-    throw error;
+  const [classifier, lexical] = await Promise.allSettled([classifierRun, lexicalRun]);
+  if (classifier.status === "rejected") throw classifier.reason;
+  if (lexical.status === "rejected") {
+    classifier.value.dispose();
+    throw lexical.reason;
   }
+  return { classifier: classifier.value, lexical: lexical.value, epochs, lexicalEpochs };
 }
 
 /** Label names zero-shot may answer with, given the training rows: theirs plus the taxonomy's. */
@@ -401,14 +407,31 @@ export async function trainEnsemble(
   const progress = options.onProgress ?? (() => Promise.resolve());
   await progress(0, total, `Training on ${train.length} labels, holding out ${holdout.length}`);
 
+  // The heads train at once, so progress counts the epochs both have finished.
+  let classifierDone = 0;
+  let lexicalDone = 0;
   const trainedHeads = await trainHeads(
     tf,
     train,
     labels,
     options,
     { watch: holdout },
-    (epoch, of, loss) => progress(epoch, total, `Training: epoch ${epoch} of ${of}, loss ${loss.toFixed(3)}`),
-    (epoch, of) => progress(epochs + epoch, total, `Training the lexical channel: epoch ${epoch} of ${of}`),
+    (epoch, of, loss) => {
+      classifierDone = epoch;
+      return progress(
+        classifierDone + lexicalDone,
+        total,
+        `Training: epoch ${epoch} of ${of}, loss ${loss.toFixed(3)}`,
+      );
+    },
+    (epoch, of) => {
+      lexicalDone = epoch;
+      return progress(
+        classifierDone + lexicalDone,
+        total,
+        `Training the lexical channel: epoch ${epoch} of ${of}`,
+      );
+    },
   );
   const { classifier, lexical } = trainedHeads;
   try {

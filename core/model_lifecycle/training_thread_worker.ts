@@ -7,6 +7,7 @@
  */
 import { type BackendChoice, loadTf } from "../runtime/tf_backend.ts";
 import type { LabelledRow } from "../learning/evidence.ts";
+import { canTrainLexicalOnThread, trainLexicalOnThread } from "../learning/lexical_thread.ts";
 import { type TrainedVersion, trainVersion, type VersionTrainingInput } from "./version_training.ts";
 
 /** The input as it crosses: rows without their vectors, and the vectors in one buffer. */
@@ -40,7 +41,10 @@ port.onmessage = async (event) => {
         vector: vectors.subarray(i * width, (i + 1) * width),
       }));
       const index = new Map(rows.map((row, i) => [row, i]));
-      trained = await trainVersion(await loadTf(request.backend), { ...input, rows }, progress);
+      // The lexical channel trains on a thread of its own beside the classifier (lexical_thread.ts).
+      trained = await trainVersion(await loadTf(request.backend), { ...input, rows }, progress, {
+        lexicalTrainer: canTrainLexicalOnThread() ? trainLexicalOnThread : undefined,
+      });
       port.postMessage({
         trained: {
           labels: trained.labels,

@@ -52,7 +52,8 @@ export type VersionTrainer = (
 /**
  * Trains `input.rows` into version `input.version`, saves its folder under `input.modelsDir` and reloads
  * it. Progress counts training's steps plus one for saving and checking. The learning curve is deferred
- * unless `input.training.learningCurve` is false: the version serves as soon as it is ready.
+ * unless `input.training.learningCurve` is false: the version serves as soon as it is ready. `run` says how
+ * to train what does not cross threads (the lexical channel's trainer).
  *
  * Errors: training.ts' TrainingError (too few labels), and an Error when the saved folder does not load
  * back with predictions within 1e-5 of the trained ones (nothing is marked ready then).
@@ -61,12 +62,14 @@ export async function trainVersion(
   tf: Tf,
   input: VersionTrainingInput,
   onProgress: TrainingProgress,
+  run: Pick<TrainingOptions, "lexicalTrainer"> = {},
 ): Promise<TrainedVersion> {
   const { version, rows } = input;
   // One step more than training reports: saving and verifying the files.
   let steps = 1;
   const trained = await trainEnsemble(tf, rows, {
     ...input.training,
+    ...run,
     learningCurve: input.training?.learningCurve === false ? false : "deferred",
     labelNames: input.labelNames,
     seed: input.seed,
