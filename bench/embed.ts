@@ -13,7 +13,8 @@
  * (worker_loop.ts WorkerStats.seconds).
  *
  * Options: --rows N per file (default 2000), --round N (default 250), --dtype fp32|q8 (default fp32),
- * --batch N (default 32).
+ * --batch N (default 32), --device auto|cpu|cuda (default auto: a worker's choice; the line "device:" says what
+ * was used).
  * sentence-transformers runs from ${CSV_SORTER_CACHE:-~/.cache/csv-sorter}/venv with the weights
  * scripts/ensure_model.sh unpacked there; without them the benchmark says so and skips that row.
  */
@@ -22,7 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openPgliteDatabase } from "../core/db/database_pglite.ts";
-import { loadEmbedder } from "../core/embedding/embedder.ts";
+import { benchDevice, loadBenchEmbedder } from "./bench_device.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { sql } from "../core/db/sql.ts";
 import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts";
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     round: { type: "string", default: "250" },
     dtype: { type: "string", default: "fp32" },
     batch: { type: "string", default: "32" },
+    device: { type: "string", default: "auto" },
   },
 });
 const rowCount = Number(values.rows);
@@ -55,7 +57,8 @@ if (all.length < 2 * rowCount) throw new Error(`Only ${all.length} dataset rows 
 const unlabelledFile = all.slice(0, rowCount);
 const labelledFile = all.slice(rowCount, 2 * rowCount);
 
-const embedder = await loadEmbedder({
+const device = await benchDevice(values.device);
+const embedder = await loadBenchEmbedder(device, {
   modelId: TEST_MODEL_ID,
   localModelPath: TEST_MODEL_PATH,
   allowRemoteModels: false,
@@ -136,6 +139,7 @@ try {
     `embedding benchmark: ${rowCount} + ${rowCount} real titles, ${dtype}, batch ${batchSize}, rounds of ${round}, ` +
       `${os.cpus().length} cores, ${suggested} suggestions at the end`,
   );
+  console.log(`device: ${device.describe()}`);
   console.log(`| path | seconds | products/s | × model alone |`);
   console.log(`|---|---:|---:|---:|`);
   if (pytorch.available) {

@@ -17,13 +17,16 @@
  * training splits and random orders, same data); tables give the mean and, with several runs, the range.
  * Options: --scenario fine,coarse; --orders queue,random (plus prototypes: see ORDERS); --budgets
  * 20,50,100,200,500,1000; --pool N (3000); --eval N (1000); --seed N (7); --page N (20); --runs N (2);
- * --no-baselines. Runs under Deno and Node.
+ * --no-baselines; --adapter (an experiment: on the random order's labels, the product trained on vectors
+ * passed through a residual linear adapter fitted to those labels, bench/adapter.ts, next to the product on
+ * the frozen vectors, both trained on the labels alone). Runs under Deno and Node.
  */
 import { parseArgs } from "node:util";
 import { loadTf } from "../core/runtime/tf_backend.ts";
 import { type BaselineKind, baselinePredictions } from "./tfidf_baseline.ts";
 import { scenarioData } from "./learning_data.ts";
-import { ORDERS, simulate } from "./learning_simulation.ts";
+import { accuracyOf, ORDERS, simulate } from "./learning_simulation.ts";
+import { adaptRows, trainAdapter } from "./adapter.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -36,6 +39,7 @@ const { values: options } = parseArgs({
     page: { type: "string", default: "20" },
     runs: { type: "string", default: "2" },
     "no-baselines": { type: "boolean", default: false },
+    adapter: { type: "boolean", default: false },
   },
 });
 const POOL = Number(options.pool);
@@ -91,6 +95,23 @@ for (const scenario of options.scenario.split(",").map((name) => name.trim())) {
           record(`product, ${order}`, labels, accuracy);
           const line = [`product ${accuracy.toFixed(3)} (retrain ${(millis / 1000).toFixed(1)} s)`];
           if (order === "random") {
+            if (options.adapter) {
+              const frozen = await accuracyOf(tf, data, labelled, runSeed);
+              const adapter = await trainAdapter(tf, labelled, { seed: runSeed });
+              const adapted = await accuracyOf(
+                tf,
+                {
+                  pool: [],
+                  evaluation: adaptRows(adapter, data.evaluation),
+                  labelNames: adaptRows(adapter, data.labelNames),
+                },
+                adaptRows(adapter, labelled),
+                runSeed,
+              );
+              record("frozen vectors", labels, frozen);
+              record("adapted vectors", labels, adapted);
+              line.push(`frozen ${frozen.toFixed(3)}, adapted ${adapted.toFixed(3)}`);
+            }
             for (const kind of BASELINES) {
               const predicted = await baselinePredictions(kind, labelled, data.evaluation, runSeed);
               const right = predicted.filter((value, i) => value === data.evaluation[i].value).length;

@@ -223,6 +223,29 @@ function score(tf: Tf, data: LearningData, state: State, targets: LabelledRow[])
   return { answers: evidence.map((item) => combineEvidence(item, config)), evidence };
 }
 
+/**
+ * Held-out accuracy of a version trained on `labelled` alone, scored as the product scores (no queue, no
+ * re-scoring): for variants of the data such as bench:learning's --adapter.
+ */
+export async function accuracyOf(
+  tf: Tf,
+  data: LearningData,
+  labelled: LabelledRow[],
+  seed: number,
+): Promise<number> {
+  const state = await retrain(tf, data, {
+    labelled,
+    config: defaultEnsembleConfig(0, data.labelNames.length),
+  }, seed);
+  try {
+    const { answers } = score(tf, data, state, data.evaluation);
+    return answers.filter((answer, i) => answer?.value === data.evaluation[i].value).length /
+      data.evaluation.length;
+  } finally {
+    state.classifier?.model.dispose();
+  }
+}
+
 /** Options of {@link simulate}. */
 export interface SimulationOptions {
   order: string;

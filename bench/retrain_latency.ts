@@ -16,7 +16,8 @@
  *
  * Options: --rows N, --labelled N, --idle-seconds N (default 15), --trainer thread|here (where the
  * training runs: on a thread of its own as the embedded default does, or on the server's thread as before
- * it; default thread), --trace (list every stall over 250 ms
+ * it; default thread), --device auto|cpu|cuda (as a worker picks; "device" in the output says what ran),
+ * --trace (list every stall over 250 ms
  * with the progress message the retrain reported last before it began: where it holds the event loop;
  * and the seconds spent after each kind of progress message: where the retrain spends its time).
  */
@@ -27,13 +28,12 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ModelRuntime } from "../core/models/active_model.ts";
 import { openPgliteDatabase } from "../core/db/database_pglite.ts";
-import { loadEmbedder } from "../core/embedding/embedder.ts";
+import { benchDevice, loadBenchEmbedder, loadBenchTf } from "./bench_device.ts";
 import { migrate } from "../core/db/migrate.ts";
 import { modelJobHandlers } from "../core/worker/model_jobs.ts";
 import { trainerOnThread } from "../core/model_lifecycle/training_thread.ts";
 import { sql, vectorLiteral } from "../core/db/sql.ts";
 import { freePort, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts";
-import { loadTf } from "../core/runtime/tf_backend.ts";
 import type { JobHandler } from "../core/jobs/job_handler.ts";
 import { startWorker } from "../core/worker/worker_loop.ts";
 import { catalogueRows, createCatalogueImport, embedCached } from "./catalogue.ts";
@@ -46,6 +46,7 @@ const { values } = parseArgs({
     "idle-seconds": { type: "string", default: "15" },
     trace: { type: "boolean", default: false },
     trainer: { type: "string", default: "thread" },
+    device: { type: "string", default: "auto" },
   },
 });
 if (!["thread", "here"].includes(values.trainer!)) throw new Error("--trainer is thread or here");
@@ -106,13 +107,14 @@ await db.query(
 await db.query(sql`ANALYZE`);
 
 const messages: { at: number; message: string }[] = [];
-const embedder = await loadEmbedder({
+const device = await benchDevice(values.device);
+const embedder = await loadBenchEmbedder(device, {
   modelId: TEST_MODEL_ID,
   localModelPath: TEST_MODEL_PATH,
   allowRemoteModels: false,
   dtype: "fp32",
 });
-const tf = await loadTf();
+const tf = await loadBenchTf(device);
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-bench-retrain-"));
 const models = new ModelRuntime({
   modelsDir,
@@ -130,7 +132,7 @@ const worker = await startWorker(db, embedder, {
     const handlers = modelJobHandlers({
       modelsDir,
       models,
-      trainer: values.trainer === "thread" ? trainerOnThread() : undefined,
+      trainer: values.trainer === "thread" ? trainerOnThread(device.choice.training) : undefined,
     });
     return {
       ...handlers,
@@ -248,6 +250,7 @@ console.log(JSON.stringify(
     rows: ROWS,
     labelled: LABELLED,
     backend: tf.getBackend(),
+    device: device.describe(tf),
     trainer: values.trainer,
     retrain: { status, seconds: round((retrainEnd - retrainStart) / 1000), error: lastError, result },
     idle_ms: { n: idle.n, p50: round(idle.p50), p95: round(idle.p95), max: round(idle.max) },

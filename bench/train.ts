@@ -9,10 +9,12 @@
  * up), the seconds until the version is complete (as a retrain job marks it ready) and with its learning
  * curve (drawn after, as the job draws it), the epochs each head trained, the held-out accuracy and each part's alone, and the
  * learning curve. Options: --labelled N, --rows N (titles embedded, default 12,000: the vectors cached
- * by bench:retrain-latency --rows 12000 serve both), --seed N (default 1).
+ * by bench:retrain-latency --rows 12000 serve both), --seed N (default 1), --device auto|cpu|cuda (the
+ * training backend a worker would pick for it: tfjs-node-gpu with CUDA; "device" in the output says which
+ * backend ran).
  */
 import { parseArgs } from "node:util";
-import { loadTf } from "../core/runtime/tf_backend.ts";
+import { benchDevice, loadBenchTf } from "./bench_device.ts";
 import { trainEnsemble } from "../core/learning/training.ts";
 import { catalogueRows, embedCached } from "./catalogue.ts";
 
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     labelled: { type: "string", default: "10000" },
     rows: { type: "string", default: "12000" },
     seed: { type: "string", default: "1" },
+    device: { type: "string", default: "auto" },
   },
 });
 const LABELLED = Number(values.labelled);
@@ -31,7 +34,8 @@ const vectors = await embedCached(embedded.map((row) => row.title), "retrain-lat
 const rows = embedded.slice(0, LABELLED);
 const names = [...new Set(rows.map((row) => row.category))];
 const nameVectors = await embedCached(names, "train-names");
-const tf = await loadTf();
+const device = await benchDevice(values.device);
+const tf = await loadBenchTf(device);
 
 const messages: { at: number; message: string }[] = [];
 const started = Date.now();
@@ -70,6 +74,7 @@ console.log(JSON.stringify(
     labelled: rows.length,
     labels: metrics.label_count,
     backend: tf.getBackend(),
+    device: device.describe(tf),
     // Until the version could serve (trained, weighed, calibrated, measured), then with its curve.
     seconds_to_version: round((trainedAt - started) / 1000),
     seconds: round((ended - started) / 1000),
