@@ -11,11 +11,13 @@
  * learning curve. Options: --labelled N, --rows N (titles embedded, default 12,000: the vectors cached
  * by bench:retrain-latency --rows 12000 serve both), --seed N (default 1), --device auto|cpu|cuda (the
  * training backend a worker would pick for it: tfjs-node-gpu with CUDA; "device" in the output says which
- * backend ran).
+ * backend ran), --lexical-thread on|off (the lexical channel on a thread of its own beside the classifier,
+ * as a retrain trains it, or both heads taking turns on this thread; default on).
  */
 import { parseArgs } from "node:util";
 import { benchDevice, loadBenchTf } from "./bench_device.ts";
 import { trainEnsemble } from "../core/learning/training.ts";
+import { trainLexicalOnThread } from "../core/learning/lexical_thread.ts";
 import { catalogueRows, embedCached } from "./catalogue.ts";
 
 const { values } = parseArgs({
@@ -24,8 +26,10 @@ const { values } = parseArgs({
     rows: { type: "string", default: "12000" },
     seed: { type: "string", default: "1" },
     device: { type: "string", default: "auto" },
+    "lexical-thread": { type: "string", default: "on" },
   },
 });
+if (!["on", "off"].includes(values["lexical-thread"]!)) throw new Error("--lexical-thread is on or off");
 const LABELLED = Number(values.labelled);
 
 const embedded = catalogueRows().slice(0, Math.max(LABELLED, Number(values.rows)));
@@ -45,6 +49,8 @@ const trained = await trainEnsemble(
   {
     labelNames: names.map((value, i) => ({ value, vector: nameVectors[i] })),
     seed: Number(values.seed),
+    // As a retrain job runs it: the lexical channel on a thread of its own beside the classifier.
+    lexicalTrainer: values["lexical-thread"] === "on" ? trainLexicalOnThread : undefined,
     // As a retrain job runs it: the version first, its learning curve after.
     learningCurve: "deferred",
     onProgress: (_done, _total, message) => {
@@ -74,6 +80,7 @@ console.log(JSON.stringify(
     labelled: rows.length,
     labels: metrics.label_count,
     backend: tf.getBackend(),
+    lexical_thread: values["lexical-thread"],
     device: device.describe(tf),
     // Until the version could serve (trained, weighed, calibrated, measured), then with its curve.
     seconds_to_version: round((trainedAt - started) / 1000),

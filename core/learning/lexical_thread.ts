@@ -1,16 +1,18 @@
 /**
  * A {@link LexicalTrainer} that trains the lexical channel on a thread of its own
- * (lexical_thread_worker.ts), so that a retrain's two heads train at once: the classifier (TF.js) where
+ * (lexical_thread_worker.ts; a Web Worker under Deno, worker_threads under Node), so that a retrain's two
+ * heads train at once: the classifier (TF.js) where
  * the retrain runs, the lexical channel (per-row SGD in JavaScript) beside it. At 10,000 labels each took
  * 12–15 s of a retrain (bench:retrain-latency --trace); one after the other they were most of it.
  */
 import type { LexicalInput, LexicalModel, LexicalTrainer, LexicalTrainingOptions } from "./lexical.ts";
 import { IdfTable } from "./text_features.ts";
+import { startThread } from "../runtime/thread.ts";
 
 /** The request as it crosses: texts, and every vector in one buffer. */
 export interface PackedLexicalRequest {
   texts: string[];
-  vectors: Float32Array;
+  vectors: Float32Array<ArrayBuffer>;
   width: number;
   values: string[];
   labels: string[];
@@ -19,11 +21,6 @@ export interface PackedLexicalRequest {
 }
 
 type Reply = { epoch: [number, number] } | { model: LexicalModel } | { error: string };
-
-/** Whether this runtime can start one (Deno and browsers have Web Workers). */
-export function canTrainLexicalOnThread(): boolean {
-  return typeof Worker !== "undefined";
-}
 
 /**
  * Trains as trainLexical does, on a new thread that ends with the run. `options.onEpoch` is called after
@@ -47,13 +44,13 @@ export const trainLexicalOnThread: LexicalTrainer = (rows, values, labels, optio
       values: options.watch.values,
     },
   };
-  const thread = new Worker(new URL("./lexical_thread_worker.ts", import.meta.url), { type: "module" });
+  const thread = startThread(new URL("./lexical_thread_worker.ts", import.meta.url));
   return new Promise<LexicalModel>((resolve, reject) => {
     const fail = (error: Error) => {
       thread.terminate();
       reject(error);
     };
-    thread.onmessage = ({ data }: MessageEvent<Reply>) => {
+    thread.onMessage((data: Reply) => {
       if ("epoch" in data) {
         options.onEpoch?.(...data.epoch).catch(fail);
         return;
@@ -63,16 +60,13 @@ export const trainLexicalOnThread: LexicalTrainer = (rows, values, labels, optio
       // Structured cloning keeps the Maps and typed arrays but not IdfTable's class.
       const { idf } = data.model;
       resolve({ ...data.model, idf: new IdfTable(idf.documents, idf.slots, idf.frequencies) });
-    };
-    thread.onerror = (event) => {
-      event.preventDefault();
-      fail(new Error(`The lexical channel's thread stopped: ${event.message}`));
-    };
+    });
+    thread.onError((error) => fail(new Error(`The lexical channel's thread stopped: ${error.message}`)));
     thread.postMessage(request, [vectors.buffer, ...(watchVectors ? [watchVectors.buffer] : [])]);
   });
 };
 
-function pack(rows: LexicalInput[], width: number): Float32Array {
+function pack(rows: LexicalInput[], width: number): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(rows.length * width);
   rows.forEach((row, i) => flat.set(row.vector, i * width));
   return flat;

@@ -1,14 +1,13 @@
 /**
  * The lexical channel trained on its own thread (lexical_thread.ts) is the one trained here: same seed, same
- * weights, IDF and slots; its epochs are reported; a rejected report ends the run. Deno only (Web Workers).
+ * weights, IDF and slots; its epochs are reported; a rejected report ends the run. Under both runtimes: a
+ * Web Worker under Deno, worker_threads under Node.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lexicalProbabilities, trainLexical } from "./lexical.ts";
 import { trainLexicalOnThread } from "./lexical_thread.ts";
 import { seededRandom } from "./training.ts";
-
-const skip = "Deno" in globalThis ? false : "Node has no Web Worker";
 
 /** Titles carried by a model number's prefix; vectors in float32 precision, as the database returns them. */
 function catalogue(count: number, seed: number) {
@@ -26,7 +25,7 @@ function catalogue(count: number, seed: number) {
   });
 }
 
-test("the thread trains the model trained here, epoch for epoch", { skip }, async () => {
+test("the thread trains the model trained here, epoch for epoch", async () => {
   const train = catalogue(300, 1);
   const watch = catalogue(60, 2);
   const labels = ["toner", "cable", "mouse"];
@@ -49,7 +48,7 @@ test("the thread trains the model trained here, epoch for epoch", { skip }, asyn
   assert.deepEqual(lexicalProbabilities(there, watch), lexicalProbabilities(here, watch));
 });
 
-test("a rejected epoch report ends the run with its error", { skip }, async () => {
+test("a rejected epoch report ends the run with its error", async () => {
   const train = catalogue(300, 3);
   await assert.rejects(
     trainLexicalOnThread(train, train.map((row) => row.value), ["toner", "cable", "mouse"], {

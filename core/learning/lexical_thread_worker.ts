@@ -6,16 +6,14 @@
  */
 import { trainLexical } from "./lexical.ts";
 import type { PackedLexicalRequest } from "./lexical_thread.ts";
+import { threadPort } from "../runtime/thread.ts";
 
-const port = self as unknown as {
-  postMessage(message: unknown): void;
-  onmessage: ((event: MessageEvent<PackedLexicalRequest>) => void) | null;
-};
+const port = await threadPort();
 
 const unpack = (texts: string[], vectors: Float32Array, width: number) =>
   texts.map((text, i) => ({ text, vector: vectors.subarray(i * width, (i + 1) * width) }));
 
-port.onmessage = async ({ data }) => {
+port.onMessage(async (data: PackedLexicalRequest) => {
   try {
     const model = await trainLexical(unpack(data.texts, data.vectors, data.width), data.values, data.labels, {
       ...data.options,
@@ -30,4 +28,4 @@ port.onmessage = async ({ data }) => {
   } catch (error) {
     port.postMessage({ error: (error as Error).message ?? String(error) });
   }
-};
+});

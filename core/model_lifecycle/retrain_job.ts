@@ -29,6 +29,7 @@ import { sql } from "../db/sql.ts";
 import { loadTf, type Tf } from "../runtime/tf_backend.ts";
 import { MIN_TRAINING_ROWS, TrainingError, type TrainingOptions } from "../learning/training.ts";
 import { type TrainedVersion, trainVersion, type VersionTrainer } from "./version_training.ts";
+import { trainLexicalOnThread } from "../learning/lexical_thread.ts";
 import type { JobContext, JobHandler } from "../jobs/job_handler.ts";
 import { yieldToEventLoop } from "../runtime/yield_to_event_loop.ts";
 
@@ -172,7 +173,9 @@ async function retrain(
     const labelNames = await readLabelNames(db, embedder.modelId);
     // The last step (saving) stays open until the version is stored and its activation decided.
     let steps = 1;
-    const train = options.trainer ?? ((input, onProgress) => trainVersion(tf, input, onProgress));
+    // Here, the lexical channel still trains on a thread of its own, beside the classifier.
+    const train = options.trainer ??
+      ((input, onProgress) => trainVersion(tf, input, onProgress, { lexicalTrainer: trainLexicalOnThread }));
     const trained = await train({
       version,
       rows,

@@ -7,7 +7,7 @@
  */
 import { type BackendChoice, loadTf } from "../runtime/tf_backend.ts";
 import type { LabelledRow } from "../learning/evidence.ts";
-import { canTrainLexicalOnThread, trainLexicalOnThread } from "../learning/lexical_thread.ts";
+import { trainLexicalOnThread } from "../learning/lexical_thread.ts";
 import { type TrainedVersion, trainVersion, type VersionTrainingInput } from "./version_training.ts";
 
 /** The input as it crosses: rows without their vectors, and the vectors in one buffer. */
@@ -43,7 +43,7 @@ port.onmessage = async (event) => {
       const index = new Map(rows.map((row, i) => [row, i]));
       // The lexical channel trains on a thread of its own beside the classifier (lexical_thread.ts).
       trained = await trainVersion(await loadTf(request.backend), { ...input, rows }, progress, {
-        lexicalTrainer: canTrainLexicalOnThread() ? trainLexicalOnThread : undefined,
+        lexicalTrainer: trainLexicalOnThread,
       });
       port.postMessage({
         trained: {
