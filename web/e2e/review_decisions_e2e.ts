@@ -347,8 +347,12 @@ test("the filters are in the address: a reload keeps them, Back returns to the o
 
   // The card on screen survives a reload too (the address names it).
   await settle(page);
-  await page.keyboard.press("j");
-  await page.keyboard.press("j");
+  // Each move waits for its card: read at once, the id could be the one before the second J landed.
+  for (let move = 0; move < 2; move++) {
+    const before = await cardId();
+    await page.keyboard.press("j");
+    await newCard(before);
+  }
   const third = await cardId();
   await page.waitForURL((url) => url.searchParams.get("card") === String(third));
   await page.reload();
