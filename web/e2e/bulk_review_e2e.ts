@@ -127,7 +127,7 @@ test("a reviewer opens a card's similar rows with G, leaves one out and approves
   assert.match(await preview.innerText(), new RegExp(`^${decidedIds.length} of ${decidedIds.length} rows`));
   assert.equal(
     (await group.locator("[data-testid=group-approve]").innerText()).replace(/\s+/g, " ").trim(),
-    `Approve ${decidedIds.length} rows as “${suggestion}” A`,
+    `Approve ${decidedIds.length} ${decidedIds.length === 1 ? "row" : "rows"} as “${suggestion}” A`,
   );
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -172,6 +172,11 @@ test("ops press Retrain, watch its progress, load the new version and see the su
     /^Auto-retrain is off · auto-activation is off$/,
   );
   await page.locator("[data-testid=accuracy-chart] [data-version=v1]").waitFor();
+  // The scheduler's line follows the retrain without a reload (it read "no retrain yet" when the page
+  // opened), with the retrain's time in UTC rather than a raw ISO timestamp.
+  await page.locator("[data-testid=auto-retrain-status]", {
+    hasText: /\(job \d+, \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/,
+  }).waitFor({ timeout: 25_000 });
 
   // Load it: the page says it is active, and the waiting rows are re-scored with it.
   await page.locator("[data-testid=load-v1]").click();

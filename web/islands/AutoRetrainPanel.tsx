@@ -3,9 +3,21 @@
  * labels or minutes, whether a new version may activate itself (only when at least as good as the active
  * one on its held-out rows), and what the scheduler sees now. Retrain and Load stay on the panel above.
  */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { AutoRetrainSetting, AutoRetrainState } from "../../contract/schemas.ts";
 import { fetchJson } from "./api_client.ts";
+
+/** How often the scheduler's view is read again, in ms. */
+const STATUS_REFRESH_MS = 10_000;
+
+/**
+ * "2026-12-01 14:05 UTC" from an ISO timestamp: the same text on the server and in the browser (a
+ * locale's format would differ between the two and break hydration).
+ */
+function utcMinute(iso: string): string {
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? iso : `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
 
 /** Props of {@link AutoRetrainPanel}. */
 export interface AutoRetrainPanelProps {
@@ -43,6 +55,15 @@ export function AutoRetrainPanel({ state: initial }: AutoRetrainPanelProps) {
     }
   };
 
+  // What the scheduler sees changes as people decide: read it again while the page is open.
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState !== "visible") return;
+      fetchJson<AutoRetrainState>("/settings/auto-retrain").then(setState).catch(() => {});
+    }, STATUS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
+
   const { setting, status } = state;
   const field = "border border-slate-300 rounded px-2 py-1 w-24";
   return (
@@ -60,7 +81,9 @@ export function AutoRetrainPanel({ state: initial }: AutoRetrainPanelProps) {
       </p>
       <p class="text-slate-600" data-testid="auto-retrain-status">
         {status.new_labels} new labels since the last retrain{status.last_retrain_job_id !== null &&
-          ` (job ${status.last_retrain_job_id}, ${status.last_retrain_at})`}: {status.reason}
+          ` (job ${status.last_retrain_job_id}${
+            status.last_retrain_at ? `, ${utcMinute(status.last_retrain_at)}` : ""
+          })`}: {status.reason}
       </p>
       <div class="flex flex-wrap items-end gap-3">
         <label class="flex flex-col">

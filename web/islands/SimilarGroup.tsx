@@ -251,7 +251,7 @@ export function SimilarGroup({ item, importId, onDecided }: SimilarGroupProps) {
           class="bg-emerald-700 text-white rounded px-4 py-2 text-sm disabled:opacity-40"
           data-testid="group-approve"
         >
-          {`Approve ${count} rows as “${suggestion}”`} <kbd class="ml-1 text-xs opacity-75">A</kbd>
+          {`Approve ${rowCount(count)} as “${suggestion}”`} <kbd class="ml-1 text-xs opacity-75">A</kbd>
         </button>
         <input
           ref={correctionInput}
@@ -269,10 +269,15 @@ export function SimilarGroup({ item, importId, onDecided }: SimilarGroupProps) {
           data-testid="group-correct"
           class="bg-slate-900 text-white rounded px-4 py-2 text-sm disabled:opacity-40"
         >
-          {`Correct ${count} rows to “${correction.trim() || "…"}”`}
+          {`Correct ${rowCount(count)} to “${correction.trim() || "…"}”`}
         </button>
       </form>
       {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
     </section>
   );
+}
+
+/** "1 row", "2 rows". */
+function rowCount(count: number): string {
+  return `${count} ${count === 1 ? "row" : "rows"}`;
 }
