@@ -10,6 +10,7 @@ import type { LearningCurvePoint } from "../learning/training.ts";
 import { TrainingError } from "../learning/training.ts";
 import type { PackedInput } from "./training_thread_worker.ts";
 import type { BackendChoice } from "../runtime/tf_backend.ts";
+import { startThread } from "../runtime/thread.ts";
 import type {
   TrainedVersion,
   TrainingProgress,
@@ -28,17 +29,13 @@ type Reply =
   | { curve: LearningCurvePoint[] }
   | { error: string; name: string };
 
-/** Whether this runtime can start one (Deno and browsers have Web Workers; Node's workers need none). */
-export function canTrainOnThread(): boolean {
-  return typeof Worker !== "undefined";
-}
-
 /**
  * A trainer that trains, saves and checks each version on a new thread (as trainVersion does here), with
  * TF.js on `backend` there (tf_backend.ts' automatic choice when absent). Progress is
  * relayed to `onProgress`; when it rejects (a lost lease) the thread is ended and the run rejects with
  * that error. A TrainingError on the thread arrives as a TrainingError; a thread that dies (out of
- * memory) rejects with what Deno reported.
+ * memory) rejects with what the runtime reported. Works under both runtimes (core/runtime/thread.ts); the
+ * product uses it where the caller's thread also answers requests: the embedded Deno process.
  */
 export function trainerOnThread(backend?: BackendChoice): VersionTrainer {
   return (input, onProgress) => trainOnThread(input, onProgress, backend);
@@ -49,7 +46,7 @@ function trainOnThread(
   onProgress: TrainingProgress,
   backend: BackendChoice | undefined,
 ): Promise<TrainedVersion> {
-  const thread = new Worker(new URL("./training_thread_worker.ts", import.meta.url), { type: "module" });
+  const thread = startThread(new URL("./training_thread_worker.ts", import.meta.url));
   let ended = false;
   const end = () => {
     if (ended) return;
@@ -58,14 +55,13 @@ function trainOnThread(
   };
   // The one request in flight and what its reply resolves.
   let waiting: { resolve(reply: Reply): void; reject(error: Error): void; onProgress?: TrainingProgress };
-  const ask = (message: unknown, onProgress?: TrainingProgress, transfer: Transferable[] = []) =>
+  const ask = (message: unknown, onProgress?: TrainingProgress, transfer: ArrayBuffer[] = []) =>
     new Promise<Reply>((resolve, reject) => {
       if (ended) return reject(new Error("The training thread has ended"));
       waiting = { resolve, reject, onProgress };
       thread.postMessage(message, transfer);
     });
-  thread.onmessage = (event: MessageEvent<Reply>) => {
-    const reply = event.data;
+  thread.onMessage((reply: Reply) => {
     if ("progress" in reply) {
       waiting.onProgress?.(...reply.progress).catch((error) => {
         end();
@@ -80,12 +76,11 @@ function trainOnThread(
       return;
     }
     waiting.resolve(reply);
-  };
-  thread.onerror = (event) => {
-    event.preventDefault();
+  });
+  thread.onError((error) => {
     end();
-    waiting?.reject(new Error(`The training thread stopped: ${event.message}`));
-  };
+    waiting?.reject(new Error(`The training thread stopped: ${error.message}`));
+  });
   const packed = pack(input);
   return ask({ train: packed, backend }, onProgress, [packed.vectors.buffer]).then((reply) => {
     if (!("trained" in reply)) throw new Error("The training thread answered out of turn");

@@ -2,7 +2,7 @@
  * Training on a thread of its own (training_thread.ts, the embedded Deno shape) makes the version training
  * here makes: the same split, labels and a folder that loads; the deferred learning curve is drawn there;
  * a lost lease (a rejected progress report) ends the thread and the run with that error; too few labels
- * arrive as a TrainingError. Deno only: Node has no Web Worker, and its worker processes serve no requests.
+ * arrive as a TrainingError. Under both runtimes (the product starts it under Deno only).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,16 +17,11 @@ import { datasetRows, testEmbedder } from "../../testing/testing.ts";
 import { trainerOnThread } from "./training_thread.ts";
 import { trainVersion, type VersionTrainingInput } from "./version_training.ts";
 
-const skip = "Deno" in globalThis
-  ? false
-  : "Node has no Web Worker: its workers train in processes of their own";
-
 let modelsDir: string;
 let rows: LabelledRow[];
 let input: (version: string) => VersionTrainingInput;
 
 before(async () => {
-  if (skip) return;
   modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-sorter-training-thread-"));
   const all = datasetRows(1500).filter((row) => row.category.trim() !== "");
   const counts = new Map<string, number>();
@@ -57,7 +52,7 @@ after(() => {
   if (modelsDir) fs.rmSync(modelsDir, { recursive: true, force: true });
 });
 
-test("the thread trains the version this thread trains, and draws its learning curve", { skip }, async () => {
+test("the thread trains the version this thread trains, and draws its learning curve", async () => {
   const tf = await loadTf();
   const messages: string[] = [];
   const there = await trainerOnThread()(input("v1"), (done, total, message) => {
@@ -101,7 +96,7 @@ test("the thread trains the version this thread trains, and draws its learning c
   await assert.rejects(there.drawLearningCurve!(), /ended/, "a disposed run's thread is gone");
 });
 
-test("a rejected progress report ends the run with its error", { skip }, async () => {
+test("a rejected progress report ends the run with its error", async () => {
   let reports = 0;
   await assert.rejects(
     trainerOnThread()(input("v3"), () => {
@@ -113,7 +108,7 @@ test("a rejected progress report ends the run with its error", { skip }, async (
   assert.equal(fs.existsSync(path.join(modelsDir, "v3", "manifest.json")), false, "nothing was saved");
 });
 
-test("too few labels arrive as a TrainingError", { skip }, async () => {
+test("too few labels arrive as a TrainingError", async () => {
   await assert.rejects(
     trainerOnThread()({ ...input("v4"), rows: rows.slice(0, 3) }, () => Promise.resolve()),
     (error) => error instanceof TrainingError && /Cannot train|labelled/.test(error.message),

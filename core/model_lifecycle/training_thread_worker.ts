@@ -1,6 +1,5 @@
 /**
- * A retrain's training on a thread of its own (a Web Worker of the embedded Deno process; see
- * training_thread.ts). Messages in: `{ train: input }` (rows' vectors packed in `vectors`, one
+ * A retrain's training on a thread of its own (see training_thread.ts). Messages in: `{ train: input }` (rows' vectors packed in `vectors`, one
  * Float32Array of rows × dimensions), then `{ curve: true }` to draw the deferred learning curve.
  * Messages out: `{ progress: [done, total, message] }` while it works, then `{ trained }` (the split as
  * row indices) or `{ curve }`, or `{ error, name }`.
@@ -8,19 +7,17 @@
 import { type BackendChoice, loadTf } from "../runtime/tf_backend.ts";
 import type { LabelledRow } from "../learning/evidence.ts";
 import { trainLexicalOnThread } from "../learning/lexical_thread.ts";
+import { threadPort } from "../runtime/thread.ts";
 import { type TrainedVersion, trainVersion, type VersionTrainingInput } from "./version_training.ts";
 
 /** The input as it crosses: rows without their vectors, and the vectors in one buffer. */
 export type PackedInput = Omit<VersionTrainingInput, "rows"> & {
   rows: Omit<LabelledRow, "vector">[];
-  vectors: Float32Array;
+  vectors: Float32Array<ArrayBuffer>;
 };
 
 type Request = { train: PackedInput; backend?: BackendChoice } | { curve: true };
-const port = self as unknown as {
-  postMessage(message: unknown): void;
-  onmessage: ((event: MessageEvent<Request>) => void) | null;
-};
+const port = await threadPort();
 
 let trained: TrainedVersion | undefined;
 const progress = (done: number, total: number, message: string) => {
@@ -30,8 +27,7 @@ const progress = (done: number, total: number, message: string) => {
 const fail = (error: unknown) =>
   port.postMessage({ error: (error as Error).message ?? String(error), name: (error as Error).name });
 
-port.onmessage = async (event) => {
-  const request = event.data;
+port.onMessage(async (request: Request) => {
   try {
     if ("train" in request) {
       const { vectors, ...input } = request.train;
@@ -64,4 +60,4 @@ port.onmessage = async (event) => {
   } catch (error) {
     fail(error);
   }
-};
+});

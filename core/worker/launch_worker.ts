@@ -10,7 +10,7 @@ import { type DeviceChoice, loadOnDevice, reportedDevice, selectDevice } from ".
 import { type Embedder, type EmbedderOptions, loadEmbedder } from "../embedding/embedder.ts";
 import { loadEmbedderOnThread } from "../embedding/embedder_thread.ts";
 import { modelJobHandlers } from "./model_jobs.ts";
-import { canTrainOnThread, trainerOnThread } from "../model_lifecycle/training_thread.ts";
+import { trainerOnThread } from "../model_lifecycle/training_thread.ts";
 import { loadTf } from "../runtime/tf_backend.ts";
 import { startWorker, type WorkerHandle } from "./worker_loop.ts";
 
@@ -52,7 +52,7 @@ export async function launchWorker(
       // Under Deno this process also answers requests (the embedded shape): training goes to a thread
       // of its own, as the model does. A Node worker process serves none and trains on its own thread,
       // where a native TF.js backend (device.training) can load.
-      trainer: "Deno" in globalThis && canTrainOnThread() ? trainerOnThread(device.training) : undefined,
+      trainer: "Deno" in globalThis ? trainerOnThread(device.training) : undefined,
     }),
   });
   return { worker, embedder, device };
