@@ -13,6 +13,7 @@ import {
 } from "../core/runtime/device.ts";
 import { type Embedder, type EmbedderOptions, loadEmbedder } from "../core/embedding/embedder.ts";
 import { loadTf, type Tf } from "../core/runtime/tf_backend.ts";
+import process from "node:process";
 
 /** The device a benchmark runs on, and how to say so. */
 export interface BenchDevice {
@@ -22,14 +23,19 @@ export interface BenchDevice {
 }
 
 /**
- * Picks the device for `preference` (the --device option; throws for anything but auto, cpu or cuda, and
- * for cuda on a machine without it, as a worker does).
+ * Picks the device for `preference` (the --device option). For anything but auto, cpu or cuda, and for cuda
+ * on a machine without it, prints the worker's reasons and exits with status 2: call it before any work.
  */
 export async function benchDevice(preference: string | undefined): Promise<BenchDevice> {
   // The worker's messages name its setting; here the option stands for it.
-  const choice = await selectDevice(parseDevicePreference(preference)).catch((error: Error) => {
-    throw new Error(error.message.replace(/CSV_SORTER_DEVICE=(\w+)/g, "--device $1"));
-  });
+  let choice: DeviceChoice;
+  try {
+    choice = await selectDevice(parseDevicePreference(preference));
+  } catch (error) {
+    // A refusal, not a crash: the reasons, then exit before any work is done.
+    console.error((error as Error).message.replace(/CSV_SORTER_DEVICE=(\w+)/g, "--device $1"));
+    process.exit(2);
+  }
   const device: BenchDevice = {
     choice,
     describe: (tf) => {

@@ -50,6 +50,7 @@ const { values } = parseArgs({
   },
 });
 if (!["thread", "here"].includes(values.trainer!)) throw new Error("--trainer is thread or here");
+const device = await benchDevice(values.device);
 const ROWS = Number(values.rows);
 const LABELLED = Number(values.labelled);
 const IDLE_MS = Number(values["idle-seconds"]) * 1000;
@@ -107,7 +108,6 @@ await db.query(
 await db.query(sql`ANALYZE`);
 
 const messages: { at: number; message: string }[] = [];
-const device = await benchDevice(values.device);
 const embedder = await loadBenchEmbedder(device, {
   modelId: TEST_MODEL_ID,
   localModelPath: TEST_MODEL_PATH,

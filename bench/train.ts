@@ -30,6 +30,7 @@ const { values } = parseArgs({
   },
 });
 if (!["on", "off"].includes(values["lexical-thread"]!)) throw new Error("--lexical-thread is on or off");
+const device = await benchDevice(values.device);
 const LABELLED = Number(values.labelled);
 
 const embedded = catalogueRows().slice(0, Math.max(LABELLED, Number(values.rows)));
@@ -38,7 +39,6 @@ const vectors = await embedCached(embedded.map((row) => row.title), "retrain-lat
 const rows = embedded.slice(0, LABELLED);
 const names = [...new Set(rows.map((row) => row.category))];
 const nameVectors = await embedCached(names, "train-names");
-const device = await benchDevice(values.device);
 const tf = await loadBenchTf(device);
 
 const messages: { at: number; message: string }[] = [];
