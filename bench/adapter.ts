@@ -10,6 +10,7 @@
 import type { LabelledRow, LabelName } from "../core/learning/evidence.ts";
 import { seededRandom } from "../core/learning/training.ts";
 import type { Tf } from "../core/runtime/tf_backend.ts";
+import { yieldToEventLoop } from "../core/runtime/yield_to_event_loop.ts";
 
 /** How the adapter trains: pairs per labelled row (half same-label where one exists), epochs, step size. */
 export interface AdapterOptions {
@@ -81,7 +82,7 @@ export async function trainAdapter(
       l.dispose();
       r.dispose();
       target.dispose();
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
     }
   }
   x.dispose();

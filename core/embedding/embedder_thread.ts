@@ -7,6 +7,7 @@
  */
 import os from "node:os";
 import type { Embedder, EmbedderOptions } from "./embedder.ts";
+import { startThread, type Thread, unpackVectors } from "../runtime/thread.ts";
 
 /** An embedder on a thread; `close()` ends the thread (pending and later calls fail). */
 export interface ThreadEmbedder extends Embedder {
@@ -36,18 +37,17 @@ export async function loadEmbedderOnThread(given: EmbedderOptions): Promise<Thre
   let nextId = 0;
   let dimensions = 0;
   let closed = false;
-  let current: Promise<Worker> | undefined;
+  let current: Promise<Thread> | undefined;
 
   const failPending = (error: Error) => {
     for (const call of pending.values()) call.reject(error);
     pending.clear();
   };
   const start = () =>
-    new Promise<Worker>((resolve, reject) => {
-      const thread = new Worker(new URL("./embedder_thread_worker.ts", import.meta.url), { type: "module" });
+    new Promise<Thread>((resolve, reject) => {
+      const thread = startThread(new URL("./embedder_thread_worker.ts", import.meta.url));
       let loaded = false;
-      thread.onmessage = (event: MessageEvent<Reply>) => {
-        const reply = event.data;
+      thread.onMessage((reply: Reply) => {
         if ("loaded" in reply) {
           loaded = true;
           dimensions = reply.loaded;
@@ -67,22 +67,15 @@ export async function loadEmbedderOnThread(given: EmbedderOptions): Promise<Thre
           call.reject(new Error(reply.error));
           return;
         }
-        const rows = reply.vectors.length / dimensions;
-        call.resolve(
-          Array.from(
-            { length: rows },
-            (_, i) => Array.from(reply.vectors.subarray(i * dimensions, (i + 1) * dimensions)),
-          ),
-        );
-      };
-      thread.onerror = (event) => {
-        event.preventDefault();
+        call.resolve(unpackVectors(reply.vectors, dimensions).map((vector) => Array.from(vector)));
+      });
+      thread.onError((stopped) => {
         thread.terminate();
         current = undefined;
-        const error = new Error(`The embedding thread stopped: ${event.message}`);
+        const error = new Error(`The embedding thread stopped: ${stopped.message}`);
         failPending(error);
         if (!loaded) reject(error);
-      };
+      });
       thread.postMessage({ load: options });
     });
 

@@ -5,6 +5,7 @@
  * Float32Array of texts × dimensions, transferred, not copied) or `{ id, error }`.
  */
 import type { EmbedderOptions } from "./embedder.ts";
+import { packVectors, threadPort } from "../runtime/thread.ts";
 
 // transformers.js decides where it runs when it is imported: in a worker it sees a browser's worker
 // (self.constructor.name "DedicatedWorkerGlobalScope") and loads onnxruntime-web, whose start-up then
@@ -15,17 +16,13 @@ Object.defineProperty(self, "constructor", { value: { name: "EmbedderThread" }, 
 const { loadEmbedder } = await import("./embedder.ts");
 
 type Request = { load: EmbedderOptions } | { id: number; texts: string[] };
-const port = self as unknown as {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  onmessage: ((event: MessageEvent<Request>) => void) | null;
-};
+const port = await threadPort();
 
 let embedder: Awaited<ReturnType<typeof loadEmbedder>> | undefined;
 // One call at a time, in the order asked: the model is not re-entrant and the caller awaits each batch.
 let queue: Promise<void> = Promise.resolve();
 
-port.onmessage = (event) => {
-  const request = event.data;
+port.onMessage((request: Request) => {
   queue = queue.then(async () => {
     if ("load" in request) {
       try {
@@ -39,11 +36,10 @@ port.onmessage = (event) => {
     try {
       if (!embedder) throw new Error("The embedding model is not loaded");
       const vectors = await embedder.embed(request.texts);
-      const flat = new Float32Array(vectors.length * embedder.dimensions);
-      vectors.forEach((vector, index) => flat.set(vector, index * embedder!.dimensions));
+      const flat = packVectors(vectors, embedder.dimensions);
       port.postMessage({ id: request.id, vectors: flat }, [flat.buffer]);
     } catch (error) {
       port.postMessage({ id: request.id, error: (error as Error).message });
     }
   });
-};
+});

@@ -5,9 +5,9 @@
  * the retrain runs, the lexical channel (per-row SGD in JavaScript) beside it. At 10,000 labels each took
  * 12–15 s of a retrain (bench:retrain-latency --trace); one after the other they were most of it.
  */
-import type { LexicalInput, LexicalModel, LexicalTrainer, LexicalTrainingOptions } from "./lexical.ts";
+import type { LexicalModel, LexicalTrainer, LexicalTrainingOptions } from "./lexical.ts";
 import { IdfTable } from "./text_features.ts";
-import { startThread } from "../runtime/thread.ts";
+import { packVectors, startThread } from "../runtime/thread.ts";
 
 /** The request as it crosses: texts, and every vector in one buffer. */
 export interface PackedLexicalRequest {
@@ -29,8 +29,10 @@ type Reply = { epoch: [number, number] } | { model: LexicalModel } | { error: st
  */
 export const trainLexicalOnThread: LexicalTrainer = (rows, values, labels, options = {}) => {
   const width = rows[0]?.vector.length ?? 0;
-  const vectors = pack(rows, width);
-  const watchVectors = options.watch ? pack(options.watch.rows, width) : undefined;
+  const vectors = packVectors(rows.map((row) => row.vector), width);
+  const watchVectors = options.watch
+    ? packVectors(options.watch.rows.map((row) => row.vector), width)
+    : undefined;
   const request: PackedLexicalRequest = {
     texts: rows.map((row) => row.text),
     vectors,
@@ -65,9 +67,3 @@ export const trainLexicalOnThread: LexicalTrainer = (rows, values, labels, optio
     thread.postMessage(request, [vectors.buffer, ...(watchVectors ? [watchVectors.buffer] : [])]);
   });
 };
-
-function pack(rows: LexicalInput[], width: number): Float32Array<ArrayBuffer> {
-  const flat = new Float32Array(rows.length * width);
-  rows.forEach((row, i) => flat.set(row.vector, i * width));
-  return flat;
-}

@@ -6,12 +6,14 @@
  */
 import { trainLexical } from "./lexical.ts";
 import type { PackedLexicalRequest } from "./lexical_thread.ts";
-import { threadPort } from "../runtime/thread.ts";
+import { threadPort, unpackVectors } from "../runtime/thread.ts";
 
 const port = await threadPort();
 
-const unpack = (texts: string[], vectors: Float32Array, width: number) =>
-  texts.map((text, i) => ({ text, vector: vectors.subarray(i * width, (i + 1) * width) }));
+const unpack = (texts: string[], vectors: Float32Array, width: number) => {
+  const views = unpackVectors(vectors, width);
+  return texts.map((text, i) => ({ text, vector: views[i] }));
+};
 
 port.onMessage(async (data: PackedLexicalRequest) => {
   try {

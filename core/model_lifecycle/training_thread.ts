@@ -10,7 +10,7 @@ import type { LearningCurvePoint } from "../learning/training.ts";
 import { TrainingError } from "../learning/training.ts";
 import type { PackedInput } from "./training_thread_worker.ts";
 import type { BackendChoice } from "../runtime/tf_backend.ts";
-import { startThread } from "../runtime/thread.ts";
+import { packVectors, startThread } from "../runtime/thread.ts";
 import type {
   TrainedVersion,
   TrainingProgress,
@@ -108,11 +108,7 @@ function trainOnThread(
 
 /** The rows' vectors in one buffer (transferred, not copied per row). */
 function pack(input: VersionTrainingInput): PackedInput {
-  const width = input.dimensions;
-  const vectors = new Float32Array(input.rows.length * width);
-  const rows: Omit<LabelledRow, "vector">[] = input.rows.map(({ vector, ...row }, i) => {
-    vectors.set(vector, i * width);
-    return row;
-  });
+  const vectors = packVectors(input.rows.map((row) => row.vector), input.dimensions);
+  const rows: Omit<LabelledRow, "vector">[] = input.rows.map(({ vector: _, ...row }) => row);
   return { ...input, rows, vectors };
 }

@@ -7,7 +7,7 @@
 import { type BackendChoice, loadTf } from "../runtime/tf_backend.ts";
 import type { LabelledRow } from "../learning/evidence.ts";
 import { trainLexicalOnThread } from "../learning/lexical_thread.ts";
-import { threadPort } from "../runtime/thread.ts";
+import { threadPort, unpackVectors } from "../runtime/thread.ts";
 import { type TrainedVersion, trainVersion, type VersionTrainingInput } from "./version_training.ts";
 
 /** The input as it crosses: rows without their vectors, and the vectors in one buffer. */
@@ -31,11 +31,8 @@ port.onMessage(async (request: Request) => {
   try {
     if ("train" in request) {
       const { vectors, ...input } = request.train;
-      const width = input.dimensions;
-      const rows: LabelledRow[] = input.rows.map((row, i) => ({
-        ...row,
-        vector: vectors.subarray(i * width, (i + 1) * width),
-      }));
+      const views = unpackVectors(vectors, input.dimensions);
+      const rows: LabelledRow[] = input.rows.map((row, i) => ({ ...row, vector: views[i] }));
       const index = new Map(rows.map((row, i) => [row, i]));
       // The lexical channel trains on a thread of its own beside the classifier (lexical_thread.ts).
       trained = await trainVersion(await loadTf(request.backend), { ...input, rows }, progress, {

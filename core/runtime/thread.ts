@@ -75,3 +75,21 @@ export async function threadPort(): Promise<{
     },
   };
 }
+
+/**
+ * Vectors of `width` numbers each, in one Float32Array of vectors × width: one buffer to transfer instead
+ * of a structured clone per vector. Values are rounded to 32 bits (the database stores real[] anyway).
+ */
+export function packVectors(vectors: ArrayLike<number>[], width: number): Float32Array<ArrayBuffer> {
+  const flat = new Float32Array(vectors.length * width);
+  vectors.forEach((vector, i) => flat.set(vector, i * width));
+  return flat;
+}
+
+/** The vectors of a {@link packVectors} buffer, as views into it (no copy). */
+export function unpackVectors(flat: Float32Array, width: number): Float32Array[] {
+  return Array.from(
+    { length: width === 0 ? 0 : flat.length / width },
+    (_, i) => flat.subarray(i * width, (i + 1) * width),
+  );
+}
