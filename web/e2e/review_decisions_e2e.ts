@@ -363,6 +363,54 @@ test("the filters are in the address: a reload keeps them, Back returns to the o
   await settle(page);
 });
 
+test("filters changed twice before the first answer: the newest filters' cards, never an empty page", {
+  timeout: 120_000,
+}, async () => {
+  // The answer for the first change (lowest confidence only) is held until the second change's cards are
+  // on screen, then let through: it arrives last, as a slow server makes it.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let answered!: Promise<unknown>;
+  const queuePages = (url: URL) => url.pathname === "/products-for-review";
+  await page.route(queuePages, async (route) => {
+    const params = new URL(route.request().url()).searchParams;
+    if (!params.has("min_confidence") || params.has("max_confidence")) return route.continue();
+    answered = page.waitForResponse((response) => response.url() === route.request().url());
+    await held;
+    await route.continue();
+  });
+  try {
+    await page.locator("[data-testid=filter-min-confidence]").fill("0");
+    await page.locator("[data-testid=filter-max-confidence]").fill("100");
+    const second = page.waitForResponse((response) =>
+      queuePages(new URL(response.url())) && new URL(response.url()).searchParams.has("max_confidence")
+    );
+    await page.keyboard.press("Escape");
+    await second;
+    await settle(page);
+    await card().waitFor();
+    release();
+    await answered;
+    await settle(page);
+    assert.equal(await page.locator("[data-testid=queue-empty]").count(), 0, "the page was emptied");
+    await card().waitFor({ timeout: 2_000 });
+    // "/" reaches the search field whatever the queue is doing.
+    await page.keyboard.press("/");
+    assert.equal(
+      await page.locator("[data-testid=filter-search]").evaluate((input) => input === document.activeElement),
+      true,
+    );
+    await page.keyboard.press("Escape");
+  } finally {
+    release();
+    await page.unroute(queuePages);
+  }
+  await page.locator("[data-testid=clear-filters]").click();
+  await page.locator("[data-testid=clear-filters]").waitFor({ state: "detached" });
+  await card().waitFor();
+  await settle(page);
+});
+
 test(
   "the correction box completes the values rows carry and marks any other as new",
   { timeout: 60_000 },

@@ -116,6 +116,10 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   // Rows shown since the filters last changed: a row re-scored by a decision can move behind the cursor
   // and come back on a later page; it is not shown twice.
   const shown = useRef(new Set<number>());
+  // Which request may still change the cards: each first-page load takes a new number, and an answer
+  // carrying an older one (filters changed twice before the first answer came) is dropped. Two answers
+  // applied in turn emptied the page: the second found every one of its rows "shown" by the first.
+  const generation = useRef(0);
   const decidedCount = Object.keys(decisions).length;
   const decidedRef = useRef(0);
   decidedRef.current = decidedCount;
@@ -157,14 +161,16 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
 
   /** The first page for the current filters. */
   const load = useCallback(async () => {
+    const mine = ++generation.current;
     setLoading(true);
     prefetched.current = null;
-    shown.current = new Set();
     try {
       const [page, suggested] = await Promise.all([
         fetchJson<ReviewPage>(pageUrl(null)),
         fetchJson<SuggestedValue[]>(`/suggested-values${importId ? `?import_id=${importId}` : ""}`),
       ]);
+      if (mine !== generation.current) return;
+      shown.current = new Set();
       setValues(suggested);
       setDecisions({});
       decidedIds.current = new Set();
@@ -175,11 +181,12 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
       const at = page.items.findIndex((item) => item.product_id === wanted);
       if (at > 0) setIndex(at);
     } catch (e) {
+      if (mine !== generation.current) return;
       setItems([]);
       setLoadFailed(true);
       setError(`Cannot load the queue: ${(e as Error).message}`);
     } finally {
-      setLoading(false);
+      if (mine === generation.current) setLoading(false);
     }
   }, [importId, pageUrl, show]);
 
@@ -188,16 +195,18 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
     const ahead = prefetched.current;
     if (ahead === null || ahead.cursor !== nextCursor) return load();
     prefetched.current = null;
+    // A page of the filters before a change that came meanwhile is not shown.
+    const mine = generation.current;
     try {
       let page = await ahead.page;
       let decidedAtRequest = ahead.decidedAtRequest;
       // Every row of a page may have been decided in bulk meanwhile: walk on by cursor.
-      while (show(page, decidedAtRequest) === 0 && page.next_cursor !== null) {
+      while (mine === generation.current && show(page, decidedAtRequest) === 0 && page.next_cursor !== null) {
         decidedAtRequest = decidedRef.current;
         page = await fetchJson<ReviewPage>(pageUrl(page.next_cursor));
       }
     } catch (e) {
-      setError(`Cannot load the next page: ${(e as Error).message}`);
+      if (mine === generation.current) setError(`Cannot load the next page: ${(e as Error).message}`);
     }
   }, [load, nextCursor, pageUrl, show]);
 
@@ -487,7 +496,15 @@ export function ReviewQueue({ importId, pageSize }: ReviewQueueProps) {
   const filterBar = (
     <ReviewFilterBar key={historyMoves} filters={filters} values={values} onChange={changeFilters} />
   );
-  if (loading && items.length === 0) return <p class="text-slate-500" role="status">Loading the queue…</p>;
+  if (loading && items.length === 0) {
+    // The filter bar stays: a reviewer typing a search while the queue reloads keeps the field and focus.
+    return (
+      <div class="space-y-4">
+        {filterBar}
+        <p class="text-slate-500" role="status">Loading the queue…</p>
+      </div>
+    );
+  }
   if (!current) {
     return (
       <div class="space-y-4">
