@@ -13,6 +13,13 @@ export interface JobContext {
   workerId: string;
   /** Reports progress and extends the lease; throws when the lease was lost to another worker. */
   progress(done: number, total: number, message: string): Promise<void>;
+  /**
+   * Hands over work that follows the job and must not hold it: a version's learning curve, drawn once the
+   * version serves, so the job (and the re-score it queued) need not wait for it. `work` starts at once and
+   * runs beside the next jobs; `stopped` aborts when the worker stops, which then waits for it. A failure is
+   * logged under `name`: the job's own result stands.
+   */
+  followUp(name: string, work: (stopped: AbortSignal) => Promise<void>): void;
 }
 
 /** Runs one job of a kind; its return value is stored as the job's result. */

@@ -147,6 +147,7 @@ async function retrain(
   job: ClaimedJob,
   context: JobContext,
   options: RetrainOptions,
+  superseded: AbortSignal,
 ): Promise<RetrainResult> {
   const payload = RetrainPayload.parse(job.payload);
   const { db, embedder } = context;
@@ -190,8 +191,9 @@ async function retrain(
       steps = total;
       return context.progress(done, total, `${version}: ${message}`);
     });
+    let handedOver = false;
     try {
-      return await storeAndActivate(db, tf, {
+      const result = await storeAndActivate(db, tf, {
         version,
         trained,
         labelNames,
@@ -200,8 +202,26 @@ async function retrain(
         options,
         context,
       });
+      if (trained.drawLearningCurve) {
+        const draw = trained.drawLearningCurve;
+        context.followUp(`${version}: the learning curve was not drawn`, async (stopped) => {
+          try {
+            await drawLearningCurve(
+              db,
+              version,
+              draw,
+              AbortSignal.any([stopped, superseded]),
+              () => trained.dispose(),
+            );
+          } finally {
+            trained.dispose();
+          }
+        });
+        handedOver = true;
+      }
+      return result;
     } finally {
-      trained.dispose();
+      if (!handedOver) trained.dispose();
     }
   } catch (error) {
     await markModelFailed(db, version, (error as Error).message).catch(() => {});
@@ -210,9 +230,8 @@ async function retrain(
 }
 
 /**
- * Stores a trained version's files with its ready status, lets the auto-activation policy decide, then
- * draws the deferred learning curve. `steps` is the run's last progress step (saving), kept open until
- * the end.
+ * Stores a trained version's files with its ready status and lets the auto-activation policy decide.
+ * `steps` is the run's last progress step (saving), kept open until the end.
  */
 async function storeAndActivate(
   db: Database,
@@ -252,10 +271,7 @@ async function storeAndActivate(
   const accuracy = `held-out accuracy ${(trained.metrics.accuracy * 100).toFixed(1)}%`;
   const outcome = `${version}: ready, ${accuracy}; ${
     activation.decision === "activated" ? "activated" : `not activated (${activation.decision})`
-  }`;
-  if (trained.drawLearningCurve) {
-    await drawLearningCurve(db, version, trained.drawLearningCurve, context, outcome);
-  }
+  }${trained.drawLearningCurve ? "; its learning curve follows" : ""}`;
   await context.progress(steps, steps, outcome);
   const { metrics } = trained;
   return {
@@ -270,31 +286,45 @@ async function storeAndActivate(
 }
 
 /**
- * Draws `version`'s learning curve after it is ready (and maybe serving) and stores it in its metrics. The
- * version is complete without it: a failure here (a lost lease included) leaves the one-point curve and
- * never fails the job, which a retry would turn into another version.
+ * Draws `version`'s learning curve after its job (the version ready, maybe serving) and stores it in its
+ * metrics; the Models page shows the one-point curve until then. The version is complete without it: an
+ * abort (`stop`: the worker stops, or a newer retrain starts here) ends the drawing through `end` (the
+ * training thread's end) and stores nothing.
+ *
+ * Errors: the abort's reason, training's errors, the database's.
  */
 async function drawLearningCurve(
   db: Queryable,
   version: string,
   draw: NonNullable<TrainedVersion["drawLearningCurve"]>,
-  context: JobContext,
-  outcome: string,
+  stop: AbortSignal,
+  end: () => void,
 ): Promise<void> {
+  stop.throwIfAborted();
+  const aborted = () => end();
+  stop.addEventListener("abort", aborted, { once: true });
   try {
-    const curve = await draw((done, total, message) =>
-      context.progress(done, total, `${outcome}; ${message}`)
-    );
+    // Training on this thread sees the abort at its next step; a thread is ended at once.
+    const curve = await draw(() => stop.aborted ? Promise.reject(stop.reason) : Promise.resolve());
+    stop.throwIfAborted();
     await db.query(sql`
       UPDATE model_versions
       SET metrics = jsonb_set(metrics, '{learning_curve}', ${JSON.stringify(curve)}::text::jsonb)
       WHERE version = ${version} AND metrics IS NOT NULL`);
-  } catch (error) {
-    console.warn(`${version}: the learning curve was not drawn: ${(error as Error).message}`);
+  } finally {
+    stop.removeEventListener("abort", aborted);
   }
 }
 
-/** The `retrain` job handler. */
+/**
+ * The `retrain` job handler. A retrain starting here aborts the learning curve the one before is still
+ * drawing: a newer version's training matters more than an older one's report.
+ */
 export function retrainHandler(options: RetrainOptions): JobHandler {
-  return (job, context) => retrain(job, context, options);
+  let drawing = new AbortController();
+  return (job, context) => {
+    drawing.abort(new Error("a newer retrain started"));
+    drawing = new AbortController();
+    return retrain(job, context, options, drawing.signal);
+  };
 }

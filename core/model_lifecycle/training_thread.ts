@@ -47,14 +47,18 @@ function trainOnThread(
   backend: BackendChoice | undefined,
 ): Promise<TrainedVersion> {
   const thread = startThread(new URL("./training_thread_worker.ts", import.meta.url));
+  // The one request in flight and what its reply resolves.
+  let waiting:
+    | { resolve(reply: Reply): void; reject(error: Error): void; onProgress?: TrainingProgress }
+    | undefined;
   let ended = false;
+  // Ending the thread (dispose, a lost lease) settles the request in flight: nothing else would.
   const end = () => {
     if (ended) return;
     ended = true;
     thread.terminate();
+    waiting?.reject(new Error("The training thread has ended"));
   };
-  // The one request in flight and what its reply resolves.
-  let waiting: { resolve(reply: Reply): void; reject(error: Error): void; onProgress?: TrainingProgress };
   const ask = (message: unknown, onProgress?: TrainingProgress, transfer: ArrayBuffer[] = []) =>
     new Promise<Reply>((resolve, reject) => {
       if (ended) return reject(new Error("The training thread has ended"));
@@ -63,23 +67,24 @@ function trainOnThread(
     });
   thread.onMessage((reply: Reply) => {
     if ("progress" in reply) {
-      waiting.onProgress?.(...reply.progress).catch((error) => {
+      const asked = waiting;
+      asked?.onProgress?.(...reply.progress).catch((error) => {
+        asked.reject(error);
         end();
-        waiting.reject(error);
       });
       return;
     }
     if ("error" in reply) {
-      waiting.reject(
+      waiting?.reject(
         reply.name === "TrainingError" ? new TrainingError(reply.error) : new Error(reply.error),
       );
       return;
     }
-    waiting.resolve(reply);
+    waiting?.resolve(reply);
   });
   thread.onError((error) => {
-    end();
     waiting?.reject(new Error(`The training thread stopped: ${error.message}`));
+    end();
   });
   const packed = pack(input);
   return ask({ train: packed, backend }, onProgress, [packed.vectors.buffer]).then((reply) => {

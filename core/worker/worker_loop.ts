@@ -80,7 +80,8 @@ export interface WorkerHandle {
   readonly workerId: string;
   /**
    * Resolves once every product queued so far is embedded (or has failed for good) and the review
-   * queue's order is complete (every waiting row's density, the top spread: review_rank.ts).
+   * queue's order is complete (every waiting row's density, the top spread: review_rank.ts), and no
+   * job's follow-up is still running.
    */
   idle(): Promise<void>;
   /** Stops after the batch in flight; resolves when the loop has exited. */
@@ -143,6 +144,18 @@ export async function startWorker(
     for (const done of [...sleepers]) done();
   };
   let idleWaiters: (() => void)[] = [];
+  // Jobs' follow-ups (JobContext.followUp) still running; stop() aborts and waits for them.
+  const followUps = new Set<Promise<void>>();
+  const followUpsStopped = new AbortController();
+  const followUp = (name: string, work: (stopped: AbortSignal) => Promise<void>) => {
+    const running: Promise<void> = work(followUpsStopped.signal)
+      .catch((error) => log(`${name}: ${(error as Error).message}`))
+      .finally(() => {
+        followUps.delete(running);
+        wake();
+      });
+    followUps.add(running);
+  };
 
   const requeued = await enqueueMissingEmbeddings(db, embedder.modelId);
   if (requeued > 0) log(`queued ${requeued} products that have no ${embedder.modelId} vector`);
@@ -376,7 +389,9 @@ export async function startWorker(
       lastReport = now;
       sinceReport = 0;
     }
-    if (!worked && idleWaiters.length > 0 && !(await hasPendingWork().catch(() => true))) {
+    if (
+      !worked && idleWaiters.length > 0 && followUps.size === 0 && !(await hasPendingWork().catch(() => true))
+    ) {
       for (const resolve of idleWaiters) resolve();
       idleWaiters = [];
     }
@@ -405,6 +420,7 @@ export async function startWorker(
         });
         if (!held) throw new Error(`Lost the lease on job ${job.id}`);
       },
+      followUp,
     };
     try {
       const result = await handlers[job.kind](job, context);
@@ -447,6 +463,8 @@ export async function startWorker(
       stopping = true;
       wake();
       await Promise.all([loop, jobLoop]);
+      followUpsStopped.abort();
+      await Promise.all(followUps);
       // A batch claimed ahead is finished too, rather than left leased until its lease runs out.
       if (ahead) await runBatch().catch(() => {});
       await heartbeat.stop();

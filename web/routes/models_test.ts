@@ -140,6 +140,8 @@ async function retrainAndLoad(): Promise<{ version: string; list: ModelList }> {
   const loaded = await call<ModelLoaded>("POST", "/load-model", {});
   assert.equal(loaded.version, version, "the newest ready version by default");
   await waitForJob(loaded.rescore_job_id);
+  // The version's learning curve follows its job.
+  await worker.idle();
   return { version, list: await call<ModelList>("GET", "/models") };
 }
 
