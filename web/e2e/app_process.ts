@@ -56,7 +56,6 @@ export async function settle(page: Page): Promise<void> {
   );
 }
 
-/** Collects the page's uncaught errors and console errors, to assert none at the end of a test. */
 /**
  * Waits until import `importId` is embedded (and, with `suggested`, has suggestions), asking the app from
  * `page` every 500 ms; throws after `timeoutMs`. Polled from here because Playwright's waitForFunction does
@@ -79,6 +78,7 @@ export async function waitForImport(
   throw new Error(`Import ${importId} not ready in time: ${JSON.stringify(progress)}`);
 }
 
+/** Collects the page's uncaught errors and console errors, to assert none at the end of a test. */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));

@@ -149,7 +149,7 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
               <th class="px-3 py-2">Accuracy</th>
               <th class="px-3 py-2">Macro-F1</th>
               <th class="px-3 py-2">Majority baseline</th>
-              <th class="px-3 py-2">kNN / classifier / zero-shot alone</th>
+              <th class="px-3 py-2">kNN / classifier / lexical / zero-shot alone</th>
               <th class="px-3 py-2">Auto-activation</th>
               <th class="px-3 py-2">
                 <span class="sr-only">Actions</span>
@@ -178,8 +178,13 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
                   <td class="px-3 py-2">{percent(metrics?.majority_baseline)}</td>
                   <td class="px-3 py-2">
                     {metrics
-                      ? [metrics.components.knn, metrics.components.classifier, metrics.components.zero_shot]
-                        .map(percent).join(" / ")
+                      ? [
+                        metrics.components.knn,
+                        metrics.components.classifier,
+                        // Absent in versions trained before the lexical channel.
+                        metrics.components.lexical ?? null,
+                        metrics.components.zero_shot,
+                      ].map(percent).join(" / ")
                       : "—"}
                   </td>
                   <td class="px-3 py-2 text-xs" data-testid="version-activation">
