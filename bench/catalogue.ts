@@ -13,6 +13,7 @@ import type { Database } from "../core/db/database.ts";
 import { loadEmbedder } from "../core/embedding/embedder.ts";
 import { sql, vectorLiteral } from "../core/db/sql.ts";
 import { datasetRows, TEST_MODEL_ID, TEST_MODEL_PATH } from "../testing/testing.ts";
+import { searchKey, textKey } from "../core/text_key.ts";
 
 /** A product of the catalogue: a title and its category (the seed label or the suggestion). */
 export interface CatalogueRow {
@@ -67,13 +68,17 @@ export async function insertProducts(
   const numbers = rows.map((_, i) => firstRowNumber + i);
   const labelled = numbers.map((n) => (n % 10 === 1 ? 1 : 0));
   await db.transaction(async (tx) => {
+    // With their text keys, as an import writes them: rows without one are filled in by every process's
+    // start-up (migrate → fillTextKeys), which held the web server for over a minute at 1M rows.
     const ids = await tx.query<{ id: number }>(sql`
-      INSERT INTO products (import_id, row_number, data, text, seed_label)
+      INSERT INTO products (import_id, row_number, data, text, seed_label, text_key, search_key)
       SELECT ${importId}, item.n, jsonb_build_object('title', item.title, 'category', item.category),
-             item.title, CASE WHEN item.labelled = 1 THEN item.category END
+             item.title, CASE WHEN item.labelled = 1 THEN item.category END, item.text_key, item.search_key
       FROM unnest(${numbers}::int[], ${rows.map((row) => row.title)}::text[],
-                  ${rows.map((row) => row.category)}::text[], ${labelled}::int[])
-        AS item(n, title, category, labelled)
+                  ${rows.map((row) => row.category)}::text[], ${labelled}::int[],
+                  ${rows.map((row) => textKey(row.title))}::text[],
+                  ${rows.map((row) => searchKey(row.title))}::text[])
+        AS item(n, title, category, labelled, text_key, search_key)
       ORDER BY item.n
       RETURNING id`);
     const productIds = ids.map((row) => row.id).sort((a, b) => a - b);
