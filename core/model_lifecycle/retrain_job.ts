@@ -3,7 +3,9 @@
  * product's latest human decision; never auto-accepted rows), write it to MODELS_DIR and mark it ready.
  * Queued by a person (POST /trigger-retrain) or by the auto-retrain scheduler (auto_retrain.ts). Once
  * ready, the auto-activation policy (auto_activation.ts) activates it when it is at least as good as the
- * active version; otherwise, or with the policy off, a person loads it (POST /load-model).
+ * active version; otherwise, or with the policy off, a person loads it (POST /load-model). The job ends
+ * there; the version's learning curve follows it (JobContext.followUp), so the re-score an activation
+ * queues need not wait for a report.
  *
  * Too few labelled rows is not an error worth retrying: the job fails at once, before any version is
  * created, with a message that says what is there and what is missing.

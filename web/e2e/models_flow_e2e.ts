@@ -183,6 +183,9 @@ test("ops press Retrain, watch its progress, load the new version and see the su
   await page.locator("[data-testid=active-version]", { hasText: "Active version: v1" }).waitFor();
   await page.locator("[data-testid=rescore-status][data-status=done]").waitFor({ timeout: 120_000 });
   assert.equal(await row.locator("[data-testid=version-status]").innerText(), "active");
+  // v1's learning curve follows its retrain job and shows without a reload.
+  await page.locator("[data-testid=learning-curve] polyline").waitFor({ timeout: 120_000 });
+  assert.equal(await page.locator("[data-testid=curve-pending]").count(), 0);
   await page.locator("[data-testid=reliability]").waitFor();
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -241,8 +241,8 @@ export function ModelsPanel({ list: initial }: ModelsPanelProps) {
           {shown?.metrics?.learning_curve.length === 1 && (
             <p class="text-xs text-slate-500" data-testid="curve-pending">
               {shown.version}{" "}
-              has only its own point so far: its curve is drawn after its retrain (reload to see it), and not
-              at all with too few labels or when a newer retrain started first.
+              has only its own point so far: its curve is drawn after its retrain and shows here when done
+              (not at all with too few labels, or when a newer retrain started first).
             </p>
           )}
         </section>
