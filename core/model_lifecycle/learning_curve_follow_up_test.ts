@@ -15,8 +15,9 @@ import type { Database } from "../db/database.ts";
 import type { Embedder } from "../embedding/embedder.ts";
 import { ModelRuntime } from "../models/active_model.ts";
 import { sql } from "../db/sql.ts";
-import { datasetRows, openTestDatabase, testEmbedder } from "../../testing/testing.ts";
-import { startWorker, type WorkerHandle } from "../worker/worker_loop.ts";
+import { datasetRows, openTestDatabase, startTestWorker, testEmbedder } from "../../testing/testing.ts";
+import { seedProducts } from "../../testing/worker_processes.ts";
+import type { WorkerHandle } from "../worker/worker_loop.ts";
 import { modelJobHandlers } from "../worker/model_jobs.ts";
 import { DEFAULT_AUTO_RETRAIN, writeAutoRetrain } from "./auto_retrain_setting.ts";
 import { enqueueRetrain } from "./retrain_job.ts";
@@ -63,12 +64,8 @@ const gatedTrainer: VersionTrainer = async (input, onProgress) => {
   };
 };
 
-async function startTestWorker(): Promise<WorkerHandle> {
-  return await startWorker(db, embedder, {
-    batchSize: 32,
-    pollMs: 100,
-    leaseSeconds: 30,
-    log: () => {},
+function startCurveWorker(): Promise<WorkerHandle> {
+  return startTestWorker(db, {
     models: runtime,
     // Epochs fixed for speed; the curve is deferred, as in every retrain the product runs.
     jobHandlers: modelJobHandlers({
@@ -114,19 +111,11 @@ before(async () => {
   const counts = new Map<string, number>();
   for (const row of all) counts.set(row.category, (counts.get(row.category) ?? 0) + 1);
   const rows = all.filter((row) => counts.get(row.category)! >= 30).slice(0, 240);
-  const [created] = await db.query<{ id: number }>(sql`
-    INSERT INTO imports (file_name, status, row_count) VALUES ('amazon.csv', 'imported', ${rows.length})
-    RETURNING id`);
-  await db.query(sql`
-    INSERT INTO products (import_id, row_number, data, text, seed_label)
-    SELECT ${created.id}, item.n, jsonb_build_object('title', item.title), item.title, item.label
-    FROM unnest(${rows.map((_, i) => i + 1)}::int[], ${rows.map((row) => row.title)}::text[],
-                ${rows.map((row) => row.category)}::text[]) AS item(n, title, label)`);
-  await db.query(sql`
-    INSERT INTO product_labels (product_id, value, source)
-    SELECT id, seed_label, 'seed' FROM products`);
-  await db.query(sql`
-    INSERT INTO embedding_queue (model_id, product_id) SELECT ${embedder.modelId}, id FROM products`);
+  await seedProducts(db, rows.map((row) => row.title), {
+    modelId: embedder.modelId,
+    fileName: "amazon.csv",
+    labels: rows.map((row) => row.category),
+  });
 });
 
 after(async () => {
@@ -137,7 +126,7 @@ after(async () => {
 });
 
 test("the job ends before its curve; the curve lands in the version's metrics afterwards", async () => {
-  const worker = await startTestWorker();
+  const worker = await startCurveWorker();
   try {
     await worker.idle();
     const { version } = await jobDone((await enqueueRetrain(db)).job_id);
@@ -166,7 +155,7 @@ test("the job ends before its curve; the curve lands in the version's metrics af
 });
 
 test("a newer retrain ends the curve of the one before; stop() ends the one being drawn and waits", async () => {
-  const worker = await startTestWorker();
+  const worker = await startCurveWorker();
   let stopped = false;
   try {
     const first = await jobDone((await enqueueRetrain(db)).job_id);

@@ -205,20 +205,10 @@ async function retrain(
         context,
       });
       if (trained.drawLearningCurve) {
-        const draw = trained.drawLearningCurve;
-        context.followUp(`${version}: the learning curve was not drawn`, async (stopped) => {
-          try {
-            await drawLearningCurve(
-              db,
-              version,
-              draw,
-              AbortSignal.any([stopped, superseded]),
-              () => trained.dispose(),
-            );
-          } finally {
-            trained.dispose();
-          }
-        });
+        context.followUp(
+          `${version}: the learning curve was not drawn`,
+          (stopped) => drawLearningCurve(db, version, trained, AbortSignal.any([stopped, superseded])),
+        );
         handedOver = true;
       }
       return result;
@@ -288,26 +278,27 @@ async function storeAndActivate(
 }
 
 /**
- * Draws `version`'s learning curve after its job (the version ready, maybe serving) and stores it in its
- * metrics; the Models page shows the one-point curve until then. The version is complete without it: an
- * abort (`stop`: the worker stops, or a newer retrain starts here) ends the drawing through `end` (the
- * training thread's end) and stores nothing.
+ * Draws `version`'s learning curve after its job (the version ready, maybe serving), stores it in its
+ * metrics and disposes of `trained`; the Models page shows the one-point curve until then. The version is
+ * complete without it: an abort (`stop`: the worker stops, or a newer retrain starts here) disposes of the
+ * run at once (a training thread ends) and stores nothing.
  *
  * Errors: the abort's reason, training's errors, the database's.
  */
 async function drawLearningCurve(
   db: Queryable,
   version: string,
-  draw: NonNullable<TrainedVersion["drawLearningCurve"]>,
+  trained: TrainedVersion,
   stop: AbortSignal,
-  end: () => void,
 ): Promise<void> {
-  stop.throwIfAborted();
-  const aborted = () => end();
+  const aborted = () => trained.dispose();
   stop.addEventListener("abort", aborted, { once: true });
   try {
+    stop.throwIfAborted();
     // Training on this thread sees the abort at its next step; a thread is ended at once.
-    const curve = await draw(() => stop.aborted ? Promise.reject(stop.reason) : Promise.resolve());
+    const curve = await trained.drawLearningCurve!(() =>
+      stop.aborted ? Promise.reject(stop.reason) : Promise.resolve()
+    );
     stop.throwIfAborted();
     await db.query(sql`
       UPDATE model_versions
@@ -315,6 +306,7 @@ async function drawLearningCurve(
       WHERE version = ${version} AND metrics IS NOT NULL`);
   } finally {
     stop.removeEventListener("abort", aborted);
+    trained.dispose();
   }
 }
 

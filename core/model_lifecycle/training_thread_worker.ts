@@ -1,6 +1,7 @@
 /**
- * A retrain's training on a thread of its own (see training_thread.ts). Messages in: `{ train: input }` (rows' vectors packed in `vectors`, one
- * Float32Array of rows × dimensions), then `{ curve: true }` to draw the deferred learning curve.
+ * A retrain's training on a thread of its own (see training_thread.ts). Messages in: `{ train: input }`
+ * (rows' vectors packed in `vectors`, one Float32Array of rows × dimensions), then `{ curve: true }` to
+ * draw the deferred learning curve.
  * Messages out: `{ progress: [done, total, message] }` while it works, then `{ trained }` (the split as
  * row indices) or `{ curve }`, or `{ error, name }`.
  */
