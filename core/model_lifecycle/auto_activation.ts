@@ -125,8 +125,9 @@ export async function autoActivate(
     decision: ActivationDecision,
     reason: string,
     extra: Partial<ActivationOutcome> = {},
+    recorded = false,
   ): Promise<ActivationOutcome> => {
-    await recordActivationDecision(db, version, decision, reason);
+    if (!recorded) await recordActivationDecision(db, version, decision, reason);
     return {
       decision,
       reason,
@@ -225,9 +226,11 @@ export async function autoActivate(
   async function activate(): Promise<ActivationOutcome> {
     let previous: string | null = null;
     try {
-      // The re-score and the audit entry commit with the activation: a crash right after it loses neither.
+      // The decision, the re-score and the audit entry commit with the activation: a crash right after it
+      // loses none of them, and no reader sees the version active without the reason.
       const commit = async () => {
         previous = await activateModelVersion(db, version, async (tx, retired) => {
+          await recordActivationDecision(tx, version, "activated", why);
           const rescoreJobId = await enqueueRescore(tx, { reason: "activation", version });
           const details = JSON.stringify({
             version,
@@ -249,6 +252,6 @@ export async function autoActivate(
         active_right: activeRight,
       });
     }
-    return await outcome("activated", why, { previous, right, active_right: activeRight });
+    return await outcome("activated", why, { previous, right, active_right: activeRight }, true);
   }
 }

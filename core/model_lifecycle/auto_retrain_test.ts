@@ -194,6 +194,19 @@ test("seed labels of an imported file are trained and activated without anyone p
   // Fewer new labels than N: the first version does not wait for them.
   await setting({ every_labels: 1000, every_minutes: 0 });
   const before = (await retrainJobs()).length;
+  // What each commit that activates a version holds (a deferred trigger runs at commit): the decision
+  // must commit with the activation, or a reader in between sees an active version with no reason.
+  await db.query(sql`CREATE TABLE activation_commits (version text, decision text)`);
+  await db.query(sql`
+    CREATE FUNCTION note_activation_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO activation_commits SELECT version, activation_decision FROM model_versions WHERE id = NEW.id;
+      RETURN NULL;
+    END $$`);
+  await db.query(sql`
+    CREATE CONSTRAINT TRIGGER note_activation_commit AFTER UPDATE OF status ON model_versions
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.status = 'active')
+    EXECUTE FUNCTION note_activation_commit()`);
   worker = await startWorker(db, embedder, {
     batchSize: 32,
     pollMs: 100,
@@ -227,6 +240,11 @@ test("seed labels of an imported file are trained and activated without anyone p
   assert.equal(version.status, "active");
   assert.equal(version.activation_decision, "activated");
   assert.match(version.activation_reason, /^No version was active; \d+ of \d+ held-out rows right/);
+  const commits = await db.query<{ version: string; decision: string | null }>(sql`
+    SELECT version, decision FROM activation_commits`);
+  assert.deepEqual(commits, [{ version: done.result!.version, decision: "activated" }]);
+  await db.query(sql`DROP TRIGGER note_activation_commit ON model_versions`);
+  await db.query(sql`DROP FUNCTION note_activation_commit()`);
   assert.equal(runtime.version, done.result!.version, "this process serves it at once");
   const audit = await db.query<{ via: string; details: { version: string; previous: string | null } }>(sql`
     SELECT via, details FROM audit_log WHERE kind = 'model.auto_activate'`);
