@@ -434,7 +434,7 @@ export type HealthStatus = z.infer<typeof HealthStatus>;
 export const WORK_CHANNEL = "csv_sorter_work";
 
 /** Kinds of background job. */
-export const JobKind = z.enum(["retrain", "rescore"]);
+export const JobKind = z.enum(["retrain", "rescore", "catalogue-match"]);
 export type JobKind = z.infer<typeof JobKind>;
 
 /** Live progress a job reports while it runs. */
@@ -891,3 +891,111 @@ export const AuditEntry = z.object({
   details: z.record(z.string(), z.unknown()),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** Kinds of normalised field: a label from a growing set (a classifier), or an entry of a canonical catalogue. */
+export const FieldKind = z.enum(["label", "catalogue"]);
+export type FieldKind = z.infer<typeof FieldKind>;
+
+/** A field's name: a column name in exports and a path segment in URLs. */
+export const FieldName = z.string().trim().regex(
+  /^[a-z][a-z0-9_]{0,39}$/,
+  "a field name is 1–40 lower-case letters, digits or underscores, starting with a letter",
+);
+
+/** Body of POST /fields. */
+export const FieldInput = z.object({
+  name: FieldName,
+  kind: FieldKind,
+  /** The column of imported files whose values are already decided for this field. */
+  seed_column: z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    z.string().trim().min(1).max(200).nullish(),
+  ),
+});
+export type FieldInput = z.infer<typeof FieldInput>;
+
+/** A field, with its counts. */
+export const Field = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  kind: FieldKind,
+  seed_column: z.string().nullable(),
+  position: z.number().int(),
+  /** Catalogue fields: canonical entries, and how many of them still wait for their embedding. */
+  entries: z.number().int(),
+  unembedded_entries: z.number().int(),
+  /** Catalogue fields: rows decided (seed or reviewer) and rows with a suggestion only. */
+  decided: z.number().int(),
+  suggested: z.number().int(),
+});
+export type Field = z.infer<typeof Field>;
+
+/** Path parameter naming a field. */
+export const FieldParam = z.object({ field: FieldName });
+
+/** An entry suggested for a row, with the matcher's confidence. */
+export const EntryChoice = z.object({
+  entry_id: z.number().int(),
+  name: z.string(),
+  confidence: z.number().min(0).max(1),
+});
+export type EntryChoice = z.infer<typeof EntryChoice>;
+
+/** Query of GET /fields/:field/review. */
+export const CatalogueReviewQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+  /** Rows after this (confidence, product id) position: `next_after` of the previous page. */
+  after: z.string().max(100).regex(/^[0-9.]+:[0-9]+$/, "not a position of this API").optional(),
+});
+export type CatalogueReviewQuery = z.infer<typeof CatalogueReviewQuery>;
+
+/** One card of a catalogue field's review queue. */
+export const CatalogueCard = z.object({
+  product_id: z.number().int(),
+  text: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  suggestion: EntryChoice,
+  alternatives: z.array(EntryChoice),
+});
+export type CatalogueCard = z.infer<typeof CatalogueCard>;
+
+/** GET /fields/:field/review: undecided rows, least confident suggestion first. */
+export const CatalogueReviewPage = z.object({
+  field: z.string(),
+  waiting: z.number().int(),
+  items: z.array(CatalogueCard),
+  next_after: z.string().nullable(),
+});
+export type CatalogueReviewPage = z.infer<typeof CatalogueReviewPage>;
+
+/** Body of POST /fields/:field/decisions: the row's entry, an existing one or a new canonical name. */
+export const CatalogueDecisionInput = z.object({
+  product_id: z.number().int().positive().max(2_147_483_647),
+  entry_id: z.number().int().positive().max(2_147_483_647).optional(),
+  /** "None of these": a canonical entry to create (or the existing entry of that name). */
+  new_entry: z.string().trim().min(1).max(MAX_VALUE_LENGTH).optional(),
+  /** The entry the card suggested, so that approvals and corrections are told apart. */
+  suggested_entry_id: z.number().int().positive().max(2_147_483_647).nullish(),
+}).refine(
+  (input) => (input.entry_id === undefined) !== (input.new_entry === undefined),
+  { message: "give exactly one of entry_id and new_entry", path: ["entry_id"] },
+);
+export type CatalogueDecisionInput = z.infer<typeof CatalogueDecisionInput>;
+
+/** A stored catalogue decision. */
+export const CatalogueDecisionSaved = z.object({
+  decision_id: z.number().int(),
+  product_id: z.number().int(),
+  entry: z.object({ entry_id: z.number().int(), name: z.string() }),
+  created_entry: z.boolean(),
+});
+export type CatalogueDecisionSaved = z.infer<typeof CatalogueDecisionSaved>;
+
+/** What POST /fields/:field/entries added from a reference list. */
+export const EntriesUploaded = z.object({
+  field: z.string(),
+  rows: z.number().int(),
+  added: z.number().int(),
+  existing: z.number().int(),
+});
+export type EntriesUploaded = z.infer<typeof EntriesUploaded>;

@@ -66,21 +66,32 @@ export function matchRow(
 }
 
 /**
- * The ranking examples of the index's decided rows (leave-one-out). A decided row whose entry has no
- * other document (no name, no other decided row) teaches nothing and is skipped; a decided entry that
- * retrieval missed is added to the list, so that the example still counts.
+ * The ranking example of the index's document `doc`, a decided row (leave-one-out), or null when it
+ * teaches nothing: not a decided row, or its entry has no other document (no name, no other decided
+ * row). A decided entry that retrieval missed is added to the list, so that the example still counts.
  */
+export function rankingExample(
+  index: CatalogueIndex,
+  doc: number,
+  options: RetrievalOptions = {},
+): RankingExample | null {
+  const document = index.documents[doc];
+  if (!document.decided) return null;
+  if (index.entryDocuments[document.entry].length < 2) return null;
+  const vector = index.vectors.subarray(doc * index.dimensions, (doc + 1) * index.dimensions);
+  const query = index.query(document.text, vector);
+  const candidates = retrieveCandidates(index, query, { ...options, exclude: doc });
+  let positive = candidates.entries.indexOf(document.entry);
+  if (positive < 0) positive = candidates.entries.push(document.entry) - 1;
+  return { features: pairFeatures(index, query, candidates), positive };
+}
+
+/** The ranking examples of the index's decided rows ({@link rankingExample} of each). */
 export function rankingExamples(index: CatalogueIndex, options: RetrievalOptions = {}): RankingExample[] {
   const examples: RankingExample[] = [];
-  index.documents.forEach((document, doc) => {
-    if (!document.decided) return;
-    if (index.entryDocuments[document.entry].length < 2) return;
-    const vector = index.vectors.subarray(doc * index.dimensions, (doc + 1) * index.dimensions);
-    const query = index.query(document.text, vector);
-    const candidates = retrieveCandidates(index, query, { ...options, exclude: doc });
-    let positive = candidates.entries.indexOf(document.entry);
-    if (positive < 0) positive = candidates.entries.push(document.entry) - 1;
-    examples.push({ features: pairFeatures(index, query, candidates), positive });
+  index.documents.forEach((_, doc) => {
+    const example = rankingExample(index, doc, options);
+    if (example) examples.push(example);
   });
   return examples;
 }

@@ -34,6 +34,7 @@ import { chooseSheet, openWorkbook, WORKBOOK_LIMITS } from "./xlsx_sheet.ts";
 import { sheetTable } from "./xlsx_table.ts";
 import { chooseTextColumns, type ColumnSample } from "./text_columns.ts";
 import type { UploadTracker } from "./upload_progress.ts";
+import { seedCatalogueFields } from "../catalogue/catalogue_seed.ts";
 import {
   type DuplicateAction,
   DuplicateFileError,
@@ -667,6 +668,7 @@ async function importRows(
       INSERT INTO product_labels (product_id, value, source)
       SELECT id, seed_label, 'seed' FROM products WHERE import_id = ${importId} AND seed_label IS NOT NULL`);
     const reused = await reuseDecisions(tx, importId, options.datasetId);
+    await seedCatalogueFields(tx, importId);
     // Queued here, in the transaction that makes them visible: never before the file is fully read.
     await tx.query(sql`
       INSERT INTO embedding_queue (model_id, product_id)

@@ -29,6 +29,7 @@ import type { ModelRuntime } from "../models/active_model.ts";
 import { embedMissingLabelNames } from "../suggest/label_names.ts";
 import { processIdentity } from "../runtime/process_identity.ts";
 import { scheduleRetrain } from "../model_lifecycle/auto_retrain.ts";
+import { scheduleCatalogueMatch } from "../catalogue/catalogue_schedule.ts";
 import {
   fillMissingDensity,
   hasMissingDensity,
@@ -443,11 +444,19 @@ export async function startWorker(
     return queued !== null;
   }
 
+  // Catalogue fields are matched again when their rows, entries or decisions changed (catalogue_schedule.ts).
+  async function catalogueTick(): Promise<boolean> {
+    const queued = await scheduleCatalogueMatch(db, embedder.modelId);
+    if (queued) log(`queued catalogue-match job ${queued.job_id} for the field ${queued.field}`);
+    return queued !== null;
+  }
+
   // Jobs run beside the embedding loop, not between its batches, so a long retrain never stalls
   // embedding (and vice versa) even inside the one embedded process.
   const jobLoop = kinds.length === 0 ? Promise.resolve() : runLoop(" for jobs", async () => {
     const worked = await runJob();
-    return worked || (handlers.retrain !== undefined && await scheduleTick());
+    return worked || (handlers.retrain !== undefined && await scheduleTick()) ||
+      (handlers["catalogue-match"] !== undefined && await catalogueTick());
   });
 
   return {

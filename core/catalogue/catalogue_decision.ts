@@ -1,0 +1,64 @@
+/**
+ * A reviewer's decision on a catalogue field: the row is the entry `entry_id`, or a canonical entry to
+ * create ("none of these" + the typed name; an existing entry of that name, by key, is taken instead).
+ * One transaction stores the decision (catalogue_decisions keeps every one), the row's current state
+ * (catalogue_matches, source 'human') and the request to match the field again: the decided row is a
+ * new document of the index and a training example of the re-ranker.
+ */
+import { CatalogueDecisionInput, type CatalogueDecisionSaved } from "../../contract/schemas.ts";
+import type { Database } from "../db/database.ts";
+import { sql } from "../db/sql.ts";
+import { DomainError } from "../domain_error.ts";
+import { parseInput } from "../parse_input.ts";
+import { entryNamed } from "./catalogue_entries.ts";
+
+/**
+ * Stores a decision by `reviewer` on field `field`. Throws DomainError "invalid" for a bad body,
+ * "not_found" for an unknown product or an entry of another field.
+ */
+export async function saveCatalogueDecision(
+  db: Database,
+  field: { id: number; name: string },
+  body: unknown,
+  reviewer: string,
+): Promise<CatalogueDecisionSaved> {
+  const input = parseInput(CatalogueDecisionInput, body, "catalogue decision");
+  return await db.transaction(async (tx) => {
+    const [product] = await tx.query<{ id: number }>(sql`
+      SELECT p.id FROM products p JOIN imports i ON i.id = p.import_id AND i.status = 'imported'
+      WHERE p.id = ${input.product_id}`);
+    if (!product) throw new DomainError("not_found", `Cannot decide: no product with id ${input.product_id}`);
+    let entry: { id: number; name: string; created: boolean };
+    if (input.entry_id !== undefined) {
+      const [found] = await tx.query<{ id: number; name: string }>(sql`
+        SELECT id, name FROM catalogue_entries WHERE id = ${input.entry_id} AND field_id = ${field.id}`);
+      if (!found) {
+        throw new DomainError(
+          "not_found",
+          `Cannot decide: the field "${field.name}" has no entry ${input.entry_id}`,
+        );
+      }
+      entry = { ...found, created: false };
+    } else {
+      entry = await entryNamed(tx, field.id, input.new_entry!, "review");
+    }
+    const [decision] = await tx.query<{ id: number }>(sql`
+      INSERT INTO catalogue_decisions (field_id, product_id, entry_id, suggested_entry_id, created_entry, reviewer)
+      VALUES (${field.id}, ${product.id}, ${entry.id}, ${input.suggested_entry_id ?? null}, ${entry.created},
+              ${reviewer})
+      RETURNING id`);
+    await tx.query(sql`
+      INSERT INTO catalogue_matches (field_id, product_id, entry_id, confidence, alternatives, source)
+      VALUES (${field.id}, ${product.id}, ${entry.id}, 1, '[]', 'human')
+      ON CONFLICT (field_id, product_id) DO UPDATE
+        SET entry_id = excluded.entry_id, confidence = 1, alternatives = '[]', source = 'human',
+            updated_at = now()`);
+    await tx.query(sql`UPDATE fields SET match_requested_at = now() WHERE id = ${field.id}`);
+    return {
+      decision_id: decision.id,
+      product_id: product.id,
+      entry: { entry_id: entry.id, name: entry.name },
+      created_entry: entry.created,
+    };
+  });
+}

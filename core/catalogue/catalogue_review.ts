@@ -1,0 +1,77 @@
+/**
+ * A catalogue field's review queue: rows whose entry is only suggested, least confident first (the rows
+ * the matcher is least sure of are where a reviewer's decision is worth most), with the suggested entry
+ * and its runners-up named. Keyset-paged by (confidence, product id), the order of the queue's index.
+ */
+import type {
+  CatalogueCard,
+  CatalogueReviewPage,
+  CatalogueReviewQuery,
+  EntryChoice,
+} from "../../contract/schemas.ts";
+import type { Queryable } from "../db/database.ts";
+import { sql } from "../db/sql.ts";
+
+interface QueueRow {
+  product_id: number;
+  text: string;
+  data: Record<string, unknown>;
+  entry_id: number;
+  confidence: number;
+  alternatives: { entry_id: number; confidence: number }[];
+}
+
+/** One page of field `field`'s queue. `after` is `next_after` of the previous page ("confidence:id"). */
+export async function readCatalogueReviewPage(
+  db: Queryable,
+  field: { id: number; name: string },
+  query: CatalogueReviewQuery,
+): Promise<CatalogueReviewPage> {
+  const [confidence, productId] = query.after ? query.after.split(":").map(Number) : [-1, 0];
+  const rows = await db.query<QueueRow>(sql`
+    SELECT m.product_id, p.text, p.data, m.entry_id, m.confidence, m.alternatives
+    FROM catalogue_matches m JOIN products p ON p.id = m.product_id
+    WHERE m.field_id = ${field.id} AND m.source = 'suggested'
+      AND (m.confidence, m.product_id) > (${confidence}::real, ${productId}::int)
+    ORDER BY m.confidence, m.product_id
+    LIMIT ${query.limit + 1}`);
+  const more = rows.length > query.limit;
+  const page = rows.slice(0, query.limit);
+  const ids = [
+    ...new Set(page.flatMap((row) => [row.entry_id, ...row.alternatives.map((alt) => alt.entry_id)])),
+  ];
+  const names = new Map(
+    (await db.query<{ id: number; name: string }>(sql`
+      SELECT id, name FROM catalogue_entries WHERE id = ANY(${ids}::int[])`)).map((
+      entry,
+    ) => [entry.id, entry.name]),
+  );
+  const choice = (entryId: number, confidence: number): EntryChoice | null => {
+    const name = names.get(entryId);
+    return name === undefined ? null : { entry_id: entryId, name, confidence };
+  };
+  const items: CatalogueCard[] = [];
+  for (const row of page) {
+    const suggestion = choice(row.entry_id, row.confidence);
+    if (!suggestion) continue;
+    items.push({
+      product_id: row.product_id,
+      text: row.text,
+      data: row.data,
+      suggestion,
+      alternatives: row.alternatives.map((alt) => choice(alt.entry_id, alt.confidence))
+        .filter((alt): alt is EntryChoice => alt !== null),
+    });
+  }
+  const [{ waiting }] = await db.query<{ waiting: number }>(sql`
+    SELECT count(*)::int AS waiting FROM catalogue_matches
+    WHERE field_id = ${field.id} AND source = 'suggested'`);
+  const last = page[page.length - 1];
+  return {
+    field: field.name,
+    waiting,
+    items,
+    // The stored real, printed exactly enough to compare equal when read back.
+    next_after: more && last ? `${last.confidence}:${last.product_id}` : null,
+  };
+}
