@@ -5,9 +5,10 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { ExportQuery, LoadModelInput, UploadOptions } from "../contract/schemas.ts";
+import { ExportQuery, FieldInput, FieldName, LoadModelInput, UploadOptions } from "../contract/schemas.ts";
 import { CliError, EXIT } from "./exit_codes.ts";
 import type { ExportOptions } from "./export_command.ts";
+import type { FieldsAction } from "./fields_command.ts";
 import type { ImportOptions } from "./import_command.ts";
 
 const OPTIONS = {
@@ -34,6 +35,8 @@ const OPTIONS = {
   "no-meta": { type: "boolean" },
   delimiter: { type: "string" },
   bom: { type: "boolean" },
+  kind: { type: "string" },
+  "seed-column": { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -63,6 +66,8 @@ const COMMANDS = {
   retrain: { options: ["wait"], positionals: [0, 0] },
   "load-model": { options: [], positionals: [0, 1] },
   status: { options: [], positionals: [0, 0] },
+  // `fields`, `fields add NAME`, `fields entries NAME FILE`: the sub-command checks its own arguments.
+  fields: { options: ["kind", "seed-column"], positionals: [0, 3] },
 } as const satisfies Record<string, { options: OptionName[]; positionals: [number, number] }>;
 
 /** A command name. */
@@ -91,6 +96,7 @@ export type CommandLine =
       | { command: "retrain"; wait: boolean }
       | { command: "load-model"; input: LoadModelInput }
       | { command: "status" }
+      | { command: "fields"; action: FieldsAction }
     )
   );
 
@@ -216,5 +222,46 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       return { ...global, command, input: valid(LoadModelInput, { version: rest[0] }, "model version") };
     case "status":
       return { ...global, command };
+    case "fields":
+      return { ...global, command, action: fieldsAction(rest, values) };
+  }
+}
+
+/** The sub-command of `fields` and its arguments. */
+function fieldsAction(rest: string[], values: { kind?: string; "seed-column"?: string }): FieldsAction {
+  const [action = "list", ...args] = rest;
+  const expected: Record<string, number> = { list: 0, add: 1, entries: 2 };
+  if (!Object.hasOwn(expected, action)) {
+    throw new CliError(
+      EXIT.usage,
+      `Unknown command "fields ${action}": use fields, fields add or fields entries`,
+    );
+  }
+  if (args.length !== expected[action]) {
+    throw new CliError(
+      EXIT.usage,
+      args.length > expected[action]
+        ? `Too many arguments for "fields ${action}": ${args.slice(expected[action]).join(" ")}`
+        : `Missing argument for "fields ${action}"`,
+    );
+  }
+  if (action !== "add") {
+    const stray = (["kind", "seed-column"] as const).find((option) => values[option] !== undefined);
+    if (stray) throw new CliError(EXIT.usage, `Option --${stray} does not apply to "fields ${action}"`);
+  }
+  switch (action) {
+    case "add":
+      return {
+        action,
+        input: valid(
+          FieldInput,
+          { name: args[0], kind: values.kind ?? "catalogue", seed_column: values["seed-column"] },
+          "field",
+        ),
+      };
+    case "entries":
+      return { action, field: valid(FieldName, args[0], "field name"), file: args[1] };
+    default:
+      return { action: "list" };
   }
 }

@@ -16,7 +16,7 @@ import path from "node:path";
 import process from "node:process";
 import Papa from "papaparse";
 import { z } from "zod";
-import { ImportCreated, ImportProgress } from "../contract/schemas.ts";
+import { Field, FieldList, ImportCreated, ImportProgress } from "../contract/schemas.ts";
 import { datasetRows, freePort, REPO_ROOT, toCsv } from "../testing/testing.ts";
 import { buildXlsx } from "../testing/xlsx_fixture.ts";
 import { type AppProcess, startApp } from "../web/e2e/app_process.ts";
@@ -509,3 +509,83 @@ test("export --bom --delimiter semicolon writes the Excel dialect", async () => 
   assert.ok(header.split(";").includes("normalised_value"), header);
   assert.match(run.stdout, new RegExp(`Wrote ${ROW_COUNT} rows`));
 });
+
+test(
+  "fields add, fields entries and fields: a catalogue field and its reference list from the command line",
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    const before = await runCli(["fields", "--json"]);
+    assert.equal(before.code, EXIT.ok, before.stderr);
+    assert.deepEqual(FieldList.parse(JSON.parse(before.stdout)).fields.map((field) => field.name), [
+      "category",
+    ]);
+
+    const add = await runCli([
+      "fields",
+      "add",
+      "maker",
+      "--kind",
+      "catalogue",
+      "--seed-column",
+      "brand",
+      "--json",
+    ]);
+    assert.equal(add.code, EXIT.ok, add.stderr);
+    const field = Field.parse(JSON.parse(add.stdout));
+    assert.deepEqual([field.name, field.kind, field.seed_column, field.position], [
+      "maker",
+      "catalogue",
+      "brand",
+      1,
+    ]);
+    const again = await runCli(["fields", "add", "maker"]);
+    assert.equal(again.code, EXIT.refused, again.stderr);
+    assert.match(
+      again.stderr,
+      /POST \/fields failed: Cannot add the field "maker": a field of that name exists/,
+    );
+    const label = await runCli(["fields", "add", "size", "--kind", "label"]);
+    assert.equal(label.code, EXIT.refused, label.stderr);
+    assert.match(label.stderr, /the label field is "category"/);
+    const reviewer = await runCli(["fields", "add", "size"], { token: reviewerToken });
+    assert.equal(reviewer.code, EXIT.unauthorised, reviewer.stderr);
+
+    // A reference list as spreadsheets save it: a byte order mark, a quoted comma, an attribute column.
+    const list = path.join(workDir, "makers.csv");
+    fs.writeFileSync(list, '\uFEFFname,country\r\n"Canon, Inc.",JP\r\nLogitech,CH\r\nSamsung,KR\r\n');
+    const entries = await runCli(["fields", "entries", "maker", list]);
+    assert.equal(entries.code, EXIT.ok, entries.stderr);
+    assert.match(entries.stdout, /^maker: 3 rows read, 3 entries added, 0 already there/);
+    const json = await runCli(["fields", "entries", "maker", list, "--json", "--quiet"]);
+    assert.equal(json.code, EXIT.ok, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), { field: "maker", rows: 3, added: 0, existing: 3 });
+    const onLabel = await runCli(["fields", "entries", "category", list]);
+    assert.equal(onLabel.code, EXIT.refused, onLabel.stderr);
+    assert.match(onLabel.stderr, /"category" is a label field/);
+
+    const listed = await runCli(["fields"]);
+    assert.equal(listed.code, EXIT.ok, listed.stderr);
+    assert.match(listed.stdout, /^category +label +- +- +- +-$/m);
+    assert.match(listed.stdout, /^maker +catalogue +3 +\d+ +\d+ +brand$/m);
+
+    // Usage errors: nothing is sent.
+    for (
+      const args of [
+        ["fields", "add", "Maker Name"],
+        ["fields", "add", "size", "--kind", "colour"],
+        ["fields", "entries", "maker"],
+        ["fields", "entries", "maker", path.join(workDir, "nope.csv")],
+        ["fields", "remove", "maker"],
+        ["fields", "--kind", "catalogue"],
+        ["status", "--seed-column", "brand"],
+      ]
+    ) {
+      const run = await runCli(args);
+      assert.equal(run.code, EXIT.usage, `${args.join(" ")}: ${run.stderr}`);
+    }
+    const missing = await runCli(["fields", "entries", "maker", path.join(workDir, "nope.csv")]);
+    assert.match(missing.stderr, /Cannot upload ".*nope\.csv": no such file/);
+  },
+);

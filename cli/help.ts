@@ -23,6 +23,13 @@ Commands:
   load-model [version]
                       activate a version (default: the newest ready one), or roll back to an older one
   status              imports, review queue, active model and workers (model and workers: ops tokens)
+  fields              the normalised fields with their entries and decided / suggested rows
+  fields add <name> [--kind catalogue] [--seed-column COLUMN]
+                      add a catalogue field (ops): each row is matched to an entry of its list;
+                      --seed-column: the column of files imported from now on that already holds it
+  fields entries <name> <file.csv>
+                      upload the field's reference list (ops): canonical names in the column "name"
+                      (else the first), other columns kept as attributes; rows are matched next
 
 Options:
   --url URL           server (env CSV_SORTER_URL, default http://127.0.0.1:8000)

@@ -8,6 +8,7 @@ import { ApiClient } from "./client.ts";
 import type { CommandContext } from "./context.ts";
 import { CliError, EXIT } from "./exit_codes.ts";
 import { exportCommand } from "./export_command.ts";
+import { fieldsCommand } from "./fields_command.ts";
 import { HELP } from "./help.ts";
 import { importCommand, sampleCommand } from "./import_command.ts";
 import { loadModelCommand, retrainCommand } from "./model_commands.ts";
@@ -30,6 +31,8 @@ function run(line: Exclude<CommandLine, { command: "help" }>, context: CommandCo
       return loadModelCommand(context, line.input);
     case "status":
       return statusCommand(context);
+    case "fields":
+      return fieldsCommand(context, line.action);
   }
 }
 

@@ -999,3 +999,7 @@ export const EntriesUploaded = z.object({
   existing: z.number().int(),
 });
 export type EntriesUploaded = z.infer<typeof EntriesUploaded>;
+
+/** GET /fields: every field in position order (`category` first), with its counts. */
+export const FieldList = z.object({ fields: z.array(Field) });
+export type FieldList = z.infer<typeof FieldList>;

@@ -20,6 +20,7 @@ const CORE_RANK = {
   "core/export": 2,
   "core/jobs": 3,
   "core/learning": 3,
+  "core/fields": 3,
   "core/imports": 6,
   "core/catalogue": 4,
   "core/models": 4,

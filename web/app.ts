@@ -7,6 +7,8 @@ import { declaredRouter } from "./http/define_route.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
 import { exportRoutes } from "./routes/export.ts";
+import { fieldPageRoutes } from "./routes/field_pages.tsx";
+import { fieldRoutes } from "./routes/fields.ts";
 import { modelRoutes } from "./routes/models.tsx";
 import { openApiRoutes } from "./routes/openapi.tsx";
 import { pageRoutes } from "./routes/pages.tsx";
@@ -31,11 +33,14 @@ export function createApp(deps: ApiDependencies, options: AppOptions = {}): Open
   );
   app.route("/", apiRoutes(deps));
   app.route("/", pageRoutes(deps));
+  // Before fieldRoutes: GET /fields serves a browser the page and falls through to the JSON otherwise.
+  app.route("/", fieldPageRoutes(deps));
   app.route("/static", staticRoutes());
   app.route("/", exportRoutes(deps));
   app.route("/", workerRoutes(deps));
   app.route("/", modelRoutes(deps));
   app.route("/", bulkRoutes(deps));
+  app.route("/", fieldRoutes(deps));
   app.route("/", openApiRoutes(options.documented ?? (() => app)));
   return app;
 }

@@ -13,6 +13,7 @@ import type { Queryable } from "../db/database.ts";
 import { sql, vectorLiteral } from "../db/sql.ts";
 import type { JobHandler } from "../jobs/job_handler.ts";
 import type { Embedder } from "../embedding/embedder.ts";
+import { MAX_ATTEMPTS } from "../embedding/embedding_queue.ts";
 import { yieldEvery } from "../runtime/yield_to_event_loop.ts";
 import { CatalogueIndex } from "./catalogue_index.ts";
 import { type CatalogueMatch, matchRow, rankingExample } from "./matcher.ts";
@@ -177,9 +178,12 @@ export function catalogueMatchHandler(): JobHandler {
         `${field.name}: matching rows (${matched} of ${total})`,
       );
     }
-    // The request this run served; one made meanwhile stays newer and queues the next run.
+    // The request this run served; one made meanwhile stays newer and queues the next run. Rows still
+    // waiting for vectors were not matched: the request stays unserved and the scheduler comes back.
     await db.query(sql`
-      UPDATE fields SET matched_at = coalesce(${field.requested}::timestamptz, now()) WHERE id = ${fieldId}`);
+      UPDATE fields SET matched_at = coalesce(${field.requested}::text::timestamptz, now())
+      WHERE id = ${fieldId} AND NOT EXISTS (
+        SELECT 1 FROM embedding_queue q WHERE q.model_id = ${embedder.modelId} AND q.attempts < ${MAX_ATTEMPTS})`);
     return { field: field.name, entries: index.entries.length, decided, matched, trained };
   };
 }

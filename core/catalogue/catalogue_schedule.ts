@@ -5,16 +5,17 @@
  * Workers check on their idle ticks, as the auto-retrain scheduler does: a few indexed reads.
  *
  * One match job per field at a time (queued or running): requests made while one runs are served by
- * the next, so a burst of decisions costs one extra match, not one per decision. While rows of a recent
- * request still wait for their vectors, matching waits for them (up to {@link MATCH_WAIT_SECONDS}), so
- * a new file is matched once, when its rows have vectors, not batch by batch.
+ * the next, so a burst of decisions costs one extra match, not one per decision. While rows wait for
+ * their vectors, a field is matched at most every {@link MATCH_WAIT_SECONDS} (the job leaves the request
+ * unserved when it ends with rows still waiting), so a new file is matched as its rows get vectors and
+ * once more when the last one has, not batch by batch.
  */
 import { WORK_CHANNEL } from "../../contract/schemas.ts";
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
 import { MAX_ATTEMPTS } from "../embedding/embedding_queue.ts";
 
-/** A request older than this is served even while rows still wait for vectors. */
+/** While rows wait for vectors, a field is matched again this long after its last match job started. */
 export const MATCH_WAIT_SECONDS = 30;
 
 /**
@@ -32,9 +33,13 @@ export async function scheduleCatalogueMatch(
       AND NOT EXISTS (
         SELECT 1 FROM jobs j WHERE j.kind = 'catalogue-match' AND j.status IN ('queued', 'running')
           AND j.payload ->> 'field_id' = f.id::text)
-      AND (f.match_requested_at < now() - make_interval(secs => ${MATCH_WAIT_SECONDS})
-        OR NOT EXISTS (
-          SELECT 1 FROM embedding_queue q WHERE q.model_id = ${modelId} AND q.attempts < ${MAX_ATTEMPTS}))
+      AND (NOT EXISTS (
+          SELECT 1 FROM embedding_queue q WHERE q.model_id = ${modelId} AND q.attempts < ${MAX_ATTEMPTS})
+        OR coalesce((
+          SELECT j.created_at FROM jobs j
+          WHERE j.kind = 'catalogue-match' AND j.payload ->> 'field_id' = f.id::text
+          ORDER BY j.created_at DESC LIMIT 1), f.match_requested_at)
+          < now() - make_interval(secs => ${MATCH_WAIT_SECONDS}))
     ORDER BY f.match_requested_at
     LIMIT 1`);
   if (!due) return null;

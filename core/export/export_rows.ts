@@ -30,6 +30,24 @@ export interface ExportRow {
   model_version: string | null;
 }
 
+/** A catalogue field as the export sees it: its columns follow the value and meta columns. */
+export interface ExportField {
+  id: number;
+  name: string;
+}
+
+/** A row's state for one catalogue field: the entry decided, else the one suggested. */
+export interface ExportMatch {
+  product_id: number;
+  field_id: number;
+  /** The entry's name; null when the row has no entry. */
+  entry: string | null;
+  /** The matcher's confidence, only for a suggestion (a decision's is a person's or the file's). */
+  confidence: number | null;
+  /** seed, human or suggested. */
+  source: string;
+}
+
 /** Reads the successfully imported imports, oldest first, or just `importId`. */
 export async function readExportImports(db: Queryable, importId: number | null): Promise<ExportImport[]> {
   return await db.query<ExportImport>(sql`
@@ -77,4 +95,24 @@ export async function readExportPage(
       AND ${ROW_FILTERS[options.rows]}
     ORDER BY products.id
     LIMIT ${options.limit}`);
+}
+
+/** The catalogue fields, in position order. */
+export async function readExportFields(db: Queryable): Promise<ExportField[]> {
+  return await db.query<ExportField>(sql`
+    SELECT id, name FROM fields WHERE kind = 'catalogue' ORDER BY position, id`);
+}
+
+/** The catalogue state of `productIds` for `fieldIds` (one statement for a page of rows). */
+export async function readExportMatches(
+  db: Queryable,
+  options: { fieldIds: number[]; productIds: number[] },
+): Promise<ExportMatch[]> {
+  if (options.fieldIds.length === 0 || options.productIds.length === 0) return [];
+  return await db.query<ExportMatch>(sql`
+    SELECT m.product_id, m.field_id, e.name AS entry,
+      CASE WHEN m.source = 'suggested' THEN m.confidence END AS confidence, m.source
+    FROM catalogue_matches m
+    LEFT JOIN catalogue_entries e ON e.id = m.entry_id
+    WHERE m.field_id = ANY(${options.fieldIds}::int[]) AND m.product_id = ANY(${options.productIds}::int[])`);
 }

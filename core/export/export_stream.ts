@@ -16,7 +16,15 @@ import {
   safeFileName,
   UTF8_BOM,
 } from "./export_format.ts";
-import { type ExportRow, readExportImports, readExportPage } from "./export_rows.ts";
+import {
+  type ExportField,
+  type ExportMatch,
+  type ExportRow,
+  readExportFields,
+  readExportImports,
+  readExportMatches,
+  readExportPage,
+} from "./export_rows.ts";
 import { failPoint } from "../runtime/fail_point.ts";
 
 /** Rows per database page: ~200 KB of CSV, one short statement each. */
@@ -32,10 +40,15 @@ export interface ExportPlan {
   /** Where the value goes: its index in `columns` (replacing that column), or -1 to append it. */
   valueIndex: number;
   meta: boolean;
+  /**
+   * The catalogue fields, in position order: each adds a column of its own name (the entry) and, with
+   * meta, `<field>_confidence` and `<field>_source`, after the meta columns.
+   */
+  fields: ExportField[];
   /** CSV only: the field delimiter, and whether the file starts with a UTF-8 byte order mark. */
   delimiter: string;
   bom: boolean;
-  /** The header (CSV) and the keys (JSON Lines): columns, value column if new, meta columns. */
+  /** The header (CSV) and the keys (JSON Lines): columns, value column if new, meta columns, fields. */
   header: string[];
   /** Notes on generated columns renamed because the file has a column of that name (X-Export-Notes). */
   renamed: string[];
@@ -85,17 +98,27 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
   const valueIndex = columns.indexOf(query.value_column);
   const header = valueIndex === -1 ? [...columns, query.value_column] : [...columns];
   const renamed: string[] = [];
+  // A file may have a column of the generated name already (a re-imported export, a supplier's own
+  // "…_source" or "brand"): the generated column takes the first free `<name>_2`, `<name>_3`…, and says so.
+  const generated = (name: string, what: string) => {
+    let free = name;
+    for (let suffix = 2; header.includes(free); suffix++) free = `${name}_${suffix}`;
+    if (free !== name) {
+      renamed.push(`The file already has a column "${name}": the export's ${what} is in "${free}"`);
+    }
+    header.push(free);
+  };
   if (query.meta) {
-    // A file may have a column of the generated name already (a re-imported export, a supplier's own
-    // "…_source"): the generated column takes the first free `<name>_2`, `<name>_3`…, and says so.
     for (const part of ["source", "confidence", "model_version"]) {
-      const name = `${query.value_column}_${part}`;
-      let free = name;
-      for (let suffix = 2; header.includes(free); suffix++) free = `${name}_${suffix}`;
-      if (free !== name) {
-        renamed.push(`The file already has a column "${name}": the export's ${part} is in "${free}"`);
-      }
-      header.push(free);
+      generated(`${query.value_column}_${part}`, part);
+    }
+  }
+  const fields = await readExportFields(db);
+  for (const field of fields) {
+    generated(field.name, `${field.name} field`);
+    if (query.meta) {
+      generated(`${field.name}_confidence`, `${field.name} confidence`);
+      generated(`${field.name}_source`, `${field.name} source`);
     }
   }
   const base = importId === null
@@ -110,6 +133,7 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
     columns,
     valueIndex,
     meta: query.meta,
+    fields,
     delimiter: EXPORT_DELIMITERS[query.delimiter],
     bom: query.bom,
     header,
@@ -119,13 +143,39 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
   };
 }
 
-function rowCells(plan: ExportPlan, row: ExportRow): ExportCell[] {
+/** A page's catalogue state: product id → field id → match. */
+type PageMatches = Map<number, Map<number, ExportMatch>>;
+
+async function readPageMatches(db: Queryable, plan: ExportPlan, rows: ExportRow[]): Promise<PageMatches> {
+  const byProduct: PageMatches = new Map();
+  if (plan.fields.length === 0 || rows.length === 0) return byProduct;
+  const matches = await readExportMatches(db, {
+    fieldIds: plan.fields.map((field) => field.id),
+    productIds: rows.map((row) => row.id),
+  });
+  for (const match of matches) {
+    let fields = byProduct.get(match.product_id);
+    if (!fields) byProduct.set(match.product_id, fields = new Map());
+    fields.set(match.field_id, match);
+  }
+  return byProduct;
+}
+
+function rowCells(plan: ExportPlan, row: ExportRow, matches: PageMatches): ExportCell[] {
   const cells: ExportCell[] = [];
   for (let i = 0; i < plan.columns.length; i++) {
     cells.push(i === plan.valueIndex ? row.value : row.data[plan.columns[i]] ?? null);
   }
   if (plan.valueIndex === -1) cells.push(row.value);
   if (plan.meta) cells.push(row.source, row.confidence, row.model_version);
+  const fields = matches.get(row.id);
+  for (const field of plan.fields) {
+    // A row the field has no entry for (not matched yet, nothing close enough) gets empty cells.
+    const match = fields?.get(field.id);
+    const known = match !== undefined && match.entry !== null;
+    cells.push(known ? match.entry : null);
+    if (plan.meta) cells.push(known ? match.confidence : null, known ? match.source : null);
+  }
   return cells;
 }
 
@@ -156,9 +206,10 @@ export function exportStream(
           afterId,
           limit: pageSize,
         });
+        const matches = cancelled ? new Map() : await readPageMatches(db, plan, rows);
         // The client may have gone while the page was read: the stream is closed, drop the page.
         if (cancelled) return;
-        for (const row of rows) text += line(rowCells(plan, row));
+        for (const row of rows) text += line(rowCells(plan, row, matches));
         if (text) controller.enqueue(encoder.encode(text));
         await failPoint("export.page");
         if (rows.length < pageSize) controller.close();

@@ -10,6 +10,7 @@ export interface LayoutProps {
     | "imports"
     | "review"
     | "decisions"
+    | "fields"
     | "models"
     | "api"
     | "workers"
@@ -30,7 +31,7 @@ export function Layout({ title, active, children, bare = false }: LayoutProps) {
   const link = (href: string, label: string, key: LayoutProps["active"]) => (
     <a
       href={href}
-      class={`px-3 py-2 rounded-md text-sm font-medium ${
+      class={`px-2 sm:px-3 py-2 rounded-md text-sm font-medium ${
         active === key ? "bg-slate-900 text-white" : "text-slate-700 hover:bg-slate-200"
       }`}
     >
@@ -57,6 +58,7 @@ export function Layout({ title, active, children, bare = false }: LayoutProps) {
             {link("/", "Imports", "imports")}
             {link("/review", "Review", "review")}
             {link("/decisions", "Decisions", "decisions")}
+            {link("/fields", "Fields", "fields")}
             {ops && link("/models", "Models", "models")}
             {ops && link("/workers", "Workers", "workers")}
             {link("/api", "API", "api")}

@@ -14,7 +14,7 @@ export function UserNav({ user, active }: UserNavProps) {
   const link = (href: string, label: string, key: string) => (
     <a
       href={href}
-      class={`px-3 py-2 rounded-md text-sm font-medium ${
+      class={`px-2 sm:px-3 py-2 rounded-md text-sm font-medium ${
         active === key ? "bg-slate-900 text-white" : "text-slate-700 hover:bg-slate-200"
       }`}
     >

@@ -1,8 +1,10 @@
 /** Every island by name: the server renders them, the client bundle hydrates them. */
 import { AutoAcceptPanel } from "./AutoAcceptPanel.tsx";
 import { AutoRetrainPanel } from "./AutoRetrainPanel.tsx";
+import { CatalogueReview } from "./CatalogueReview.tsx";
 import { DecisionList } from "./DecisionList.tsx";
 import { ExportButton } from "./ExportButton.tsx";
+import { FieldsPanel } from "./FieldsPanel.tsx";
 import { ImportList } from "./ImportList.tsx";
 import { ModelsPanel } from "./ModelsPanel.tsx";
 import { ReviewQueue } from "./ReviewQueue.tsx";
@@ -14,8 +16,10 @@ import { WorkerList } from "./WorkerList.tsx";
 export const ISLANDS = {
   AutoAcceptPanel,
   AutoRetrainPanel,
+  CatalogueReview,
   DecisionList,
   ExportButton,
+  FieldsPanel,
   ImportList,
   ModelsPanel,
   ReviewQueue,

@@ -18,10 +18,14 @@ const exportCatalogue = defineRoute({
   summary: "Export the normalised catalogue",
   description: "Streams every chosen row, in file order, with its original columns plus the normalised " +
     "value (written to value_column) and, with meta=true, its source (human, seed, auto or model), the " +
-    "model's confidence and model version. CSV cells starting with = + - @ tab or CR are prefixed with a " +
+    "model's confidence and model version. Then, for each catalogue field in position order (GET /fields), " +
+    "a column of the field's name with the row's entry (the decided one, else the suggested one) and, with " +
+    "meta=true, <field>_confidence (the matcher's, for a suggestion only) and <field>_source (seed, human " +
+    "or suggested); a row without an entry for the field has empty cells. The rows filters (reviewed, " +
+    "accepted) look at the category only. CSV cells starting with = + - @ tab or CR are prefixed with a " +
     "single quote (plain numbers such as -5 excepted); JSON Lines are data, written as is. Imports with " +
     "different columns are united in first-seen order; a row gets an empty cell for a column its file lacks. " +
-    "A meta column whose name the file already has takes the first free <name>_2, <name>_3…, noted in " +
+    "A generated column whose name the file already has takes the first free <name>_2, <name>_3…, noted in " +
     "X-Export-Notes (percent-encoded JSON list of sentences).",
   request: { query: ExportQuery },
   names: { query: "export query" },

@@ -1,0 +1,295 @@
+/**
+ * Browser test of two fields on one file: the app as production runs it (Deno, embedded PGlite, the real
+ * model, worker in process). An ops user adds the catalogue field `product` on the fields page and uploads
+ * its reference list, uploads a CSV of offers whose `category` is given for some rows, reviews the
+ * `product` queue with the keyboard alone (the suggestion with 1, an alternative with 2, a new entry with
+ * N, typing and Enter), reviews a row of the category queue, then exports the import: the file has the
+ * category value column and the `product` columns with the names decided. Both pages pass axe.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import Papa from "papaparse";
+import { type Browser, chromium, type Page } from "playwright-core";
+import type { ImportProgress } from "../../contract/schemas.ts";
+import { REPO_ROOT, toCsv } from "../../testing/testing.ts";
+import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
+import { auditThemes, axePage } from "./axe.ts";
+import { createOpsAndLogin } from "./login.ts";
+
+const FIELD = "product";
+const NEW_ENTRY = "Sony WH-1000XM4 Renewed Bundle";
+const SCREENSHOT = path.join(REPO_ROOT, "test-results/catalogue-review.png");
+
+/** The canonical products: the reference list of the `product` field. */
+const CANONICAL = [
+  "Apple iPhone 13 128GB Blue",
+  "Samsung Galaxy S21 Ultra 256GB",
+  "Sony WH-1000XM4 Wireless Headphones",
+  "Logitech MX Master 3 Wireless Mouse",
+  "Dell UltraSharp U2720Q 27 inch 4K Monitor",
+  "Canon EOS Rebel T7 DSLR Camera",
+  "Bose SoundLink Revolve Bluetooth Speaker",
+  "Kindle Paperwhite 8GB E-reader",
+  "Nintendo Switch OLED Console",
+  "Dyson V11 Cordless Vacuum",
+];
+
+/** Suppliers' offers of those products; `category` given for some rows, blank (to review) for the rest. */
+const OFFERS = [
+  { title: "iPhone 13 by Apple, 128 GB, blue, unlocked", category: "phones" },
+  { title: "Apple iPhone 13 (128GB) blue smartphone", category: "" },
+  { title: "Samsung Galaxy S21 Ultra 5G 256 GB phantom black", category: "phones" },
+  { title: "Sony WH1000XM4 noise cancelling wireless headphones", category: "audio" },
+  { title: "Sony WH-1000XM4 over-ear bluetooth headset, silver", category: "" },
+  { title: "Logitech MX Master 3 advanced wireless mouse graphite", category: "computer accessories" },
+  { title: "Logitech wireless mouse MX Master 3 for Mac", category: "" },
+  { title: "Dell U2720Q UltraSharp 27 inch 4K USB-C monitor", category: "computer accessories" },
+  { title: "Canon EOS Rebel T7 DSLR camera with 18-55mm lens", category: "cameras" },
+  { title: "Bose SoundLink Revolve portable bluetooth speaker", category: "audio" },
+  { title: "Bose Revolve SoundLink speaker, triple black", category: "" },
+  { title: "Kindle Paperwhite e-reader 8 GB waterproof", category: "" },
+  { title: "Nintendo Switch OLED model white joy-con console", category: "video games" },
+  { title: "Dyson V11 Torque Drive cordless stick vacuum cleaner", category: "" },
+];
+
+let app: AppProcess;
+let browser: Browser;
+let page: Page;
+
+/** Calls the API from the page, as the islands do (session cookie + CSRF token). */
+function api<T>(method: string, url: string, body?: { type: string; text: string }): Promise<T> {
+  return page.evaluate(async ({ method, url, body }) => {
+    const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
+    const response = await fetch(url, {
+      method,
+      headers: {
+        "x-csrf-token": csrf,
+        accept: "application/json",
+        ...(body ? { "content-type": body.type } : {}),
+      },
+      body: body?.text,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
+    return JSON.parse(text);
+  }, { method, url, body }) as Promise<T>;
+}
+
+/** The offer whose title the card's text holds. */
+function offerOf(cardText: string): string {
+  const offer = OFFERS.find((row) => cardText.includes(row.title));
+  assert.ok(offer, `no offer in the card "${cardText}"`);
+  return offer.title;
+}
+
+before(async () => {
+  app = await startApp();
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  await createOpsAndLogin(page, app.baseUrl, app.output());
+  // Suggestions stay those of the import: no version trains and activates itself mid-test.
+  await api("PUT", "/settings/auto-retrain", {
+    type: "application/json",
+    text: JSON.stringify({ enabled: false, every_labels: 50, every_minutes: 5, auto_activate: false }),
+  });
+}, { timeout: 180_000 });
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+test("two fields on one upload: review both with the keyboard, the export shows both", {
+  timeout: 420_000,
+}, async () => {
+  const pageErrors = collectPageErrors(page);
+  const base = app.baseUrl;
+
+  // The fields page: add the catalogue field (no seed column), then upload its reference list.
+  await page.goto(`${base}/fields`);
+  await page.locator('[data-island="FieldsPanel"][data-hydrated="true"]').waitFor();
+  await page.locator("[data-testid=field-category]").waitFor();
+  await page.locator("[data-testid=field-name]").fill(FIELD);
+  await page.locator("[data-testid=field-add]").click();
+  const row = page.locator(`[data-testid=field-${FIELD}]`);
+  await row.waitFor();
+  assert.equal((await row.locator("[data-testid=field-entries]").innerText()).trim(), "0");
+
+  const listPath = path.join(app.tempDir, "products.csv");
+  fs.writeFileSync(listPath, toCsv(CANONICAL.map((name) => ({ name }))));
+  await row.locator("[data-testid=entries-file]").setInputFiles(listPath);
+  await row.locator("[data-testid=entries-upload]").click();
+  await row.locator("[data-testid=entries-done]").filter({ hasText: `Added ${CANONICAL.length} of` })
+    .waitFor();
+  await row.locator("[data-testid=field-entries]").filter({ hasText: new RegExp(`^${CANONICAL.length}`) })
+    .waitFor();
+
+  // The offers, through the import page: `category` is the label column (its values seed labels).
+  const csvPath = path.join(app.tempDir, "offers.csv");
+  fs.writeFileSync(csvPath, toCsv(OFFERS));
+  await page.goto(`${base}/`);
+  await page.locator('[data-island="UploadForm"][data-hydrated="true"]').waitFor();
+  await page.locator("#csv-file").setInputFiles(csvPath);
+  await page.locator("#label-column").selectOption("category");
+  await page.locator("[data-testid=upload-button]").click();
+  await page.locator("[data-testid=upload-status]").filter({ hasText: "Done" }).waitFor({ timeout: 120_000 });
+  const [created] = await api<ImportProgress[]>("GET", "/imports");
+  assert.equal(created.row_count, OFFERS.length);
+
+  // The product queue fills by itself once the worker has matched the rows.
+  await page.goto(`${base}/review/${FIELD}`);
+  await page.locator('[data-island="CatalogueReview"][data-hydrated="true"]').waitFor();
+  const card = page.locator("[data-testid=catalogue-card]");
+  await card.waitFor({ timeout: 180_000 });
+  await settle(page);
+  assert.match(
+    await page.locator("[data-testid=catalogue-position]").innerText(),
+    new RegExp(`${OFFERS.length} waiting`),
+  );
+
+  // Accessibility of both pages, the queue with its card on screen (before any decision).
+  const checked = await axePage(browser, page.context());
+  try {
+    const violations = [
+      ...await auditThemes(checked, `${base}/fields`),
+      ...await auditThemes(checked, `${base}/review/${FIELD}`, async (review) => {
+        await review.locator("[data-testid=catalogue-card]").waitFor({ timeout: 30_000 });
+        await review.keyboard.press("n");
+        await review.locator("[data-testid=new-entry]").waitFor();
+      }),
+    ];
+    assert.deepEqual(violations, [], violations.join("\n"));
+  } finally {
+    await checked.context().close();
+  }
+
+  const decided = new Map<string, string>();
+  /** Waits for the card after `productId`'s. */
+  const nextCard = (productId: string | null) =>
+    page.locator(`[data-testid=catalogue-card]:not([data-product-id="${productId}"])`).waitFor();
+
+  // 1: the suggestion.
+  const firstId = await card.getAttribute("data-product-id");
+  const firstOffer = offerOf(await card.locator("[data-testid=catalogue-card-text]").innerText());
+  const suggestion =
+    (await card.locator("[data-testid=choice-suggestion] [data-testid=choice-name]").innerText())
+      .trim();
+  assert.ok(CANONICAL.includes(suggestion), `"${suggestion}" is an entry`);
+  assert.match(await card.locator("[data-testid=choice-suggestion] kbd").innerText(), /^1$/);
+  await page.keyboard.press("1");
+  await nextCard(firstId);
+  decided.set(firstOffer, suggestion);
+  await settle(page);
+
+  // 2: the first alternative (S skips a card that has none).
+  for (let step = 0; (await card.locator("[data-testid=choice-2]").count()) === 0; step++) {
+    assert.ok(step < OFFERS.length, "no card with an alternative");
+    const current = await card.getAttribute("data-product-id");
+    await page.keyboard.press("s");
+    await nextCard(current);
+    await settle(page);
+  }
+  const secondId = await card.getAttribute("data-product-id");
+  const secondOffer = offerOf(await card.locator("[data-testid=catalogue-card-text]").innerText());
+  const alternative = (await card.locator("[data-testid=choice-2] [data-testid=choice-name]").innerText())
+    .trim();
+  assert.match(await card.locator("[data-testid=choice-2] kbd").innerText(), /^2$/);
+  await page.keyboard.press("2");
+  await nextCard(secondId);
+  decided.set(secondOffer, alternative);
+  await settle(page);
+
+  // N: none of these; the typed name becomes a new canonical entry with Enter.
+  const thirdId = await card.getAttribute("data-product-id");
+  const thirdOffer = offerOf(await card.locator("[data-testid=catalogue-card-text]").innerText());
+  await page.keyboard.press("n");
+  const input = card.locator("[data-testid=new-entry]");
+  await input.waitFor();
+  assert.equal(await input.evaluate((element) => element === document.activeElement), true);
+  assert.equal(await input.inputValue(), "", "the N itself is not typed");
+  await page.keyboard.type(NEW_ENTRY);
+  await page.keyboard.press("Enter");
+  await nextCard(thirdId);
+  decided.set(thirdOffer, NEW_ENTRY);
+
+  await page.locator('[data-testid=catalogue-save-status][data-saving="0"][data-failed="0"]').waitFor();
+  await page.locator("[data-testid=catalogue-recent]").filter({ hasText: `${NEW_ENTRY} (new entry)` })
+    .waitFor();
+  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+  // The category queue: approve one card with the keyboard (the first with a suggestion).
+  await page.goto(`${base}/review?import_id=${created.id}`);
+  const categoryCard = page.locator("[data-testid=review-card]");
+  await categoryCard.waitFor({ timeout: 120_000 });
+  await settle(page);
+  for (
+    let step = 0;
+    (await categoryCard.locator("[data-testid=card-suggestion]").innerText()) === "—";
+    step++
+  ) {
+    assert.ok(step < OFFERS.length, "no category card with a suggestion");
+    const current = await categoryCard.getAttribute("data-product-id");
+    await page.keyboard.press("j");
+    await page.locator(`[data-testid=review-card]:not([data-product-id="${current}"])`).waitFor();
+    await settle(page);
+  }
+  const categoryOffer = offerOf(await categoryCard.locator("[data-testid=card-text]").innerText());
+  const categoryValue = (await categoryCard.locator("[data-testid=card-suggestion]").innerText()).trim();
+  const categoryId = await categoryCard.getAttribute("data-product-id");
+  await page.keyboard.press("a");
+  await page.locator(`[data-testid=review-card]:not([data-product-id="${categoryId}"])`).or(
+    page.locator("[data-testid=queue-empty]"),
+  ).waitFor();
+  await page.locator('[data-testid=save-status][data-saving="0"][data-unsaved="0"]').waitFor();
+
+  // Export the import from the imports page and read the file back.
+  await page.goto(base);
+  const importRow = page.locator(`[data-testid=import-${created.id}]`);
+  await importRow.locator("[data-testid=export-import]").click();
+  const form = importRow.locator("[data-testid=export-import-form]");
+  await form.waitFor();
+  await settle(page);
+  const downloading = page.waitForEvent("download");
+  await form.locator("[data-testid=export-submit]").click();
+  const download = await downloading;
+  const parsed = Papa.parse<Record<string, string>>(fs.readFileSync(await download.path(), "utf8"), {
+    header: true,
+    skipEmptyLines: true,
+  });
+  const header = parsed.meta.fields ?? [];
+  for (
+    const column of ["title", "category", "normalised_value", FIELD, `${FIELD}_confidence`, `${FIELD}_source`]
+  ) {
+    assert.ok(header.includes(column), `the export has the column ${column}: ${header.join(", ")}`);
+  }
+  assert.equal(parsed.data.length, OFFERS.length);
+  const byTitle = new Map(parsed.data.map((line) => [line.title, line]));
+  for (const [title, name] of decided) {
+    const line = byTitle.get(title);
+    assert.ok(line, `the export has the row "${title}"`);
+    assert.equal(line[FIELD], name, `"${title}"`);
+    assert.equal(line[`${FIELD}_source`], "human", `"${title}"`);
+  }
+  // The category: seed labels where the file gave one, the reviewer's value on the row reviewed.
+  for (const offer of OFFERS.filter((offer) => offer.category !== "")) {
+    assert.equal(byTitle.get(offer.title)?.normalised_value, offer.category, offer.title);
+  }
+  assert.equal(byTitle.get(categoryOffer)?.normalised_value, categoryValue);
+  assert.equal(byTitle.get(categoryOffer)?.normalised_value_source, "human");
+  // Rows nobody decided carry the matcher's suggestion.
+  assert.ok(parsed.data.some((line) => line[`${FIELD}_source`] === "suggested" && line[FIELD] !== ""));
+
+  // The field's counts on the fields page: three decided by a reviewer, and the new entry.
+  await page.goto(`${base}/fields`);
+  await row.locator("[data-testid=field-decided]").filter({ hasText: /^3$/ }).waitFor();
+  assert.match(
+    await row.locator("[data-testid=field-entries]").innerText(),
+    new RegExp(`^${CANONICAL.length + 1}`),
+  );
+
+  assert.deepEqual(pageErrors, [], "the pages reported errors");
+});

@@ -1,0 +1,550 @@
+/**
+ * A catalogue field's review queue (GET /fields/:field/review), one card at a time: the row's text, the
+ * suggested entry with its confidence and the runners-up. Works from the keyboard alone: 1 (or Enter, A)
+ * takes the suggestion, 2–5 take the alternatives, N opens "none of these" (Enter in it creates the typed
+ * canonical entry, Esc closes it), S or J skips the card. Each choice's key is printed on its button.
+ *
+ * A decision shows the next card at once and is saved in the background (POST /fields/:field/decisions);
+ * a save that fails is listed above the card with its reason and a Retry, never dropped silently. When the
+ * page runs out the next one is read (`next_after`); past the last page the queue is read from its start
+ * again (a decision re-matches the field, which can move rows behind the cursor), leaving out the cards
+ * decided or skipped here. An empty queue says why, and is read again every few seconds until cards come.
+ */
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type {
+  CatalogueCard,
+  CatalogueDecisionSaved,
+  CatalogueReviewPage,
+  EntryChoice,
+  Field,
+} from "../../contract/schemas.ts";
+import { fetchJson, postJsonForStatus } from "./api_client.ts";
+
+/** Props of {@link CatalogueReview}. */
+export interface CatalogueReviewProps {
+  /** The field with its counts as the server saw them when rendering the page. */
+  field: Field;
+  /** Whether the field waits for a worker to match it (new rows, entries or decisions since its last match). */
+  matching: boolean;
+  pageSize: number;
+}
+
+/** An empty queue is read again this often, in ms. */
+const EMPTY_REFRESH_MS = 5000;
+/** The alternatives offered: keys 2–5. */
+const MAX_ALTERNATIVES = 4;
+
+/** A decision being saved, or whose save failed. */
+interface Pending {
+  card: CatalogueCard;
+  body: { product_id: number; entry_id?: number; new_entry?: string; suggested_entry_id: number };
+  /** What the reviewer chose, as shown. */
+  name: string;
+  state: "saving" | "failed";
+  message?: string;
+}
+
+/** "42%". */
+function percent(confidence: number): string {
+  return `${Math.round(confidence * 100)}%`;
+}
+
+/** The catalogue review island. */
+export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewProps) {
+  const [items, setItems] = useState<CatalogueCard[]>([]);
+  const [index, setIndex] = useState(0);
+  const [nextAfter, setNextAfter] = useState<string | null>(null);
+  // The queue's length at the last read, and how many decisions this page had made by then.
+  const [waiting, setWaiting] = useState({ count: 0, decidedAtRead: 0 });
+  const [decidedCount, setDecidedCount] = useState(0);
+  /** A read the reviewer waits for (the first, the next page); the empty queue's re-reads are quiet. */
+  const [loading, setLoading] = useState(true);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [noneOpen, setNoneOpen] = useState(false);
+  const [newName, setNewName] = useState("");
+  const [pending, setPending] = useState<Pending[]>([]);
+  const [saved, setSaved] = useState<{ text: string; name: string; created: boolean }[]>([]);
+  const [skippedCount, setSkippedCount] = useState(0);
+  // Cards decided or skipped here: never shown twice on this visit (Start over forgets the skipped ones).
+  const decidedIds = useRef(new Set<number>());
+  const skippedIds = useRef(new Set<number>());
+  // Which read may still change the cards: an answer to an older one is dropped.
+  const generation = useRef(0);
+  const noneInput = useRef<HTMLInputElement>(null);
+  const saving = pending.filter((entry) => entry.state === "saving").length;
+  const failed = pending.length - saving;
+
+  /**
+   * Reads pages from `after` (the queue's start when null) until one has a card not yet decided or
+   * skipped here, or the queue ends; shows what it found.
+   */
+  const read = useCallback(async (after: string | null, quiet = false) => {
+    const mine = ++generation.current;
+    if (!quiet) setLoading(true);
+    const decidedAtRead = decidedIds.current.size;
+    try {
+      let cursor = after;
+      let fromStart = after === null;
+      while (true) {
+        const params = new URLSearchParams({ limit: String(pageSize) });
+        if (cursor) params.set("after", cursor);
+        const page = await fetchJson<CatalogueReviewPage>(
+          `/fields/${encodeURIComponent(field.name)}/review?${params}`,
+        );
+        if (mine !== generation.current) return;
+        const fresh = page.items.filter((card) =>
+          !decidedIds.current.has(card.product_id) && !skippedIds.current.has(card.product_id)
+        );
+        setWaiting({ count: page.waiting, decidedAtRead });
+        if (fresh.length > 0 || (page.next_after === null && fromStart)) {
+          setItems(fresh);
+          setIndex(0);
+          setNextAfter(page.next_after);
+          setLoadError(null);
+          return;
+        }
+        if (page.next_after === null) {
+          // The end of the queue: once more from its start, for rows a re-match moved behind the cursor.
+          cursor = null;
+          fromStart = true;
+        } else {
+          cursor = page.next_after;
+        }
+      }
+    } catch (e) {
+      if (mine !== generation.current) return;
+      setItems([]);
+      setLoadError(`Cannot load the queue: ${(e as Error).message}`);
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  }, [field.name, pageSize]);
+
+  useEffect(() => {
+    read(null);
+  }, [read]);
+
+  const current = items[index] as CatalogueCard | undefined;
+  const alternatives = current ? current.alternatives.slice(0, MAX_ALTERNATIVES) : [];
+
+  // An empty queue fills as the worker matches: read it again every few seconds until cards come.
+  const empty = !loading && !current;
+  useEffect(() => {
+    if (!empty || loadError) return;
+    const timer = setInterval(() => read(null, true), EMPTY_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [empty, loadError, read]);
+
+  useEffect(() => {
+    setNoneOpen(false);
+    setNewName("");
+  }, [current?.product_id]);
+  useEffect(() => {
+    if (noneOpen) noneInput.current?.focus();
+  }, [noneOpen]);
+
+  /** The next card of the page, else the next page, else the queue again from its start. */
+  const advance = () => {
+    if (index + 1 < items.length) {
+      setIndex(index + 1);
+      return;
+    }
+    // No key acts on this page's cards while the next one loads.
+    setItems([]);
+    setIndex(0);
+    void read(nextAfter);
+  };
+
+  const send = async (entry: Pending) => {
+    const { status, body } = await postJsonForStatus(
+      `/fields/${encodeURIComponent(field.name)}/decisions`,
+      entry.body,
+    ).catch((e) => ({ status: 0, body: { error: { message: (e as Error).message } } }));
+    if (status === 200 || status === 201) {
+      const stored = body as CatalogueDecisionSaved;
+      setPending((now) => now.filter((other) => other !== entry));
+      setSaved((now) =>
+        [{ text: entry.card.text, name: stored.entry.name, created: stored.created_entry }, ...now].slice(
+          0,
+          5,
+        )
+      );
+      return;
+    }
+    const message = (body as { error?: { message?: string } } | undefined)?.error?.message ??
+      (status === 401 ? "You are signed out: sign in again in another tab, then Retry" : `error ${status}`);
+    const failedEntry: Pending = { ...entry, state: "failed", message };
+    setPending((now) => now.map((other) => other === entry ? failedEntry : other));
+  };
+
+  const retry = (entry: Pending) => {
+    const again: Pending = { ...entry, state: "saving", message: undefined };
+    setPending((now) => now.map((other) => other === entry ? again : other));
+    void send(again);
+  };
+
+  const dismiss = (entry: Pending) => {
+    // Not stored: the row waits in the queue and comes back on a later read.
+    decidedIds.current.delete(entry.card.product_id);
+    setDecidedCount(decidedIds.current.size);
+    setPending((now) => now.filter((other) => other !== entry));
+  };
+
+  /** One decision on `card`: an entry it offers, or a new canonical name. */
+  const decide = (card: CatalogueCard | undefined, choice: EntryChoice | { new_entry: string }) => {
+    if (!card || decidedIds.current.has(card.product_id)) return;
+    let body: Pending["body"];
+    let name: string;
+    if ("new_entry" in choice) {
+      name = choice.new_entry.trim();
+      if (name === "") {
+        setError("Type the name of the new entry first");
+        noneInput.current?.focus();
+        return;
+      }
+      body = { product_id: card.product_id, new_entry: name, suggested_entry_id: card.suggestion.entry_id };
+    } else {
+      name = choice.name;
+      body = {
+        product_id: card.product_id,
+        entry_id: choice.entry_id,
+        suggested_entry_id: card.suggestion.entry_id,
+      };
+    }
+    decidedIds.current.add(card.product_id);
+    setDecidedCount(decidedIds.current.size);
+    setError(null);
+    const entry: Pending = { card, body, name, state: "saving" };
+    setPending((now) => [...now, entry]);
+    void send(entry);
+    advance();
+  };
+
+  const skip = () => {
+    if (!current) return;
+    skippedIds.current.add(current.product_id);
+    setSkippedCount(skippedIds.current.size);
+    setError(null);
+    advance();
+  };
+
+  const startOver = () => {
+    skippedIds.current = new Set();
+    setSkippedCount(0);
+    void read(null);
+  };
+
+  // One listener calls the handler of the latest render, so a key always acts on the card on screen.
+  const onKeyRef = useRef<(event: KeyboardEvent) => void>(() => {});
+  onKeyRef.current = (event: KeyboardEvent) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target as HTMLElement;
+    if (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT") {
+      if (event.key === "Escape" && target === noneInput.current) {
+        event.preventDefault();
+        setNoneOpen(false);
+      } else if (event.key === "Escape") {
+        target.blur();
+      }
+      return;
+    }
+    if (!current) return;
+    const key = event.key.toLowerCase();
+    // Enter on a focused button or link is that control's own action.
+    if (key === "enter" && (target.tagName === "BUTTON" || target.tagName === "A")) return;
+    const take = (choice: EntryChoice | undefined) => {
+      event.preventDefault();
+      // A held key repeats: one press is one decision.
+      if (!event.repeat && choice) decide(current, choice);
+    };
+    if (key === "1" || key === "a" || key === "enter") take(current.suggestion);
+    else if (/^[2-5]$/.test(key)) take(alternatives[Number(key) - 2]);
+    else if (key === "n") {
+      event.preventDefault();
+      setNoneOpen(true);
+      noneInput.current?.focus();
+    } else if (key === "s" || key === "j") {
+      event.preventDefault();
+      if (!event.repeat) skip();
+    }
+  };
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => onKeyRef.current(event);
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
+  const problems = pending.some((entry) => entry.state === "failed") && (
+    <section
+      class="bg-red-50 border border-red-300 rounded-lg p-4 space-y-2 text-sm"
+      data-testid="catalogue-failed"
+    >
+      <h2 class="font-medium text-red-800">
+        {failed} decision{failed === 1 ? " is" : "s are"} not saved
+      </h2>
+      <ul class="space-y-2">
+        {pending.filter((entry) => entry.state === "failed").map((entry) => (
+          <li key={entry.card.product_id} class="flex flex-wrap items-center gap-2">
+            <span class="wrap-anywhere">
+              “{entry.card.text}” → “{entry.name}”: <span role="alert">{entry.message}</span>
+            </span>
+            <button
+              type="button"
+              class="border border-slate-300 bg-white rounded px-2 py-1"
+              onClick={() =>
+                retry(entry)}
+            >
+              Retry
+            </button>
+            <button
+              type="button"
+              class="border border-slate-300 bg-white rounded px-2 py-1"
+              onClick={() =>
+                dismiss(entry)}
+            >
+              Leave undecided
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+  const status = (
+    <span
+      data-testid="catalogue-save-status"
+      data-saving={saving}
+      data-failed={failed}
+      aria-live="polite"
+      class={failed > 0 ? "text-red-700 font-medium" : ""}
+    >
+      {saving > 0
+        ? `Saving ${saving} decision${saving === 1 ? "" : "s"}…`
+        : saved.length > 0
+        ? "All saved"
+        : ""}
+    </span>
+  );
+  const recent = saved.length > 0 && (
+    <section class="text-sm text-slate-600">
+      <h2 class="sr-only">Decided on this visit</h2>
+      <ul class="space-y-1" data-testid="catalogue-recent">
+        {saved.map((entry, at) => (
+          <li key={at} class="wrap-anywhere">
+            ✓ “{entry.text}” → {entry.name}
+            {entry.created ? " (new entry)" : ""}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+
+  const left = Math.max(waiting.count - (decidedCount - waiting.decidedAtRead), 0);
+  if (loading && !current) {
+    return (
+      <div class="space-y-4">
+        {problems}
+        <p class="text-slate-500" role="status">Loading the queue…</p>
+      </div>
+    );
+  }
+  if (!current) {
+    return (
+      <div class="space-y-4">
+        {problems}
+        <div class="bg-white border border-slate-200 rounded-lg p-6 space-y-2" data-testid="catalogue-empty">
+          {loadError ? <p class="font-medium text-red-700" role="alert">{loadError}</p> : (
+            <>
+              <p class="font-medium">{emptyReason(field, matching, left, skippedCount)}</p>
+              <p class="text-sm text-slate-600">
+                {skippedCount > 0
+                  ? `You skipped ${skippedCount} card${skippedCount === 1 ? "" : "s"} on this visit. `
+                  : "Cards appear here by themselves once the worker has suggestions (checked every 5 s). "}
+              </p>
+            </>
+          )}
+          <p class="text-sm flex flex-wrap gap-3">
+            <button type="button" class="text-blue-700 underline" onClick={() => read(null)}>Refresh</button>
+            {skippedCount > 0 && (
+              <button
+                type="button"
+                class="text-blue-700 underline"
+                onClick={startOver}
+                data-testid="start-over"
+              >
+                Show the skipped cards again
+              </button>
+            )}
+          </p>
+        </div>
+        <p class="text-sm">{status}</p>
+        {recent}
+      </div>
+    );
+  }
+
+  const choiceButton = (choice: EntryChoice, key: string, primary: boolean, testId: string) => (
+    <button
+      type="button"
+      // The second click of a double-click lands on the next card's button: not a decision.
+      onClick={(event) => {
+        if (event.detail <= 1) decide(current, choice);
+      }}
+      class={`w-full text-left rounded px-3 py-2 text-sm flex items-center gap-3 ${
+        primary ? "bg-emerald-700 text-white" : "border border-slate-300 bg-white hover:bg-slate-100"
+      }`}
+      data-testid={testId}
+      data-entry-id={choice.entry_id}
+    >
+      <kbd class="shrink-0 rounded border border-current px-1.5 text-xs">{key}</kbd>
+      <span class="flex-1 wrap-anywhere" data-testid="choice-name">{choice.name}</span>
+      <span class="shrink-0 text-xs">{percent(choice.confidence)}</span>
+    </button>
+  );
+  const columns = Object.entries(current.data);
+
+  return (
+    <div class="space-y-4">
+      {problems}
+      <div class="flex flex-wrap items-center justify-between gap-2 text-sm text-slate-600">
+        <span data-testid="catalogue-position">
+          Card {index + 1} of {items.length} on this page · {left} waiting
+        </span>
+        {status}
+      </div>
+      {/* The card changes without a page load: a screen reader hears the new one here. */}
+      <p class="sr-only" aria-live="polite" data-testid="catalogue-announcement">
+        {`Card ${index + 1}: ${current.text.slice(0, 200)}. Suggestion ${current.suggestion.name}, ${
+          percent(current.suggestion.confidence)
+        }.`}
+      </p>
+      <article
+        class="bg-white border-2 border-slate-900 rounded-lg p-5 space-y-4"
+        data-testid="catalogue-card"
+        data-product-id={current.product_id}
+        aria-labelledby="catalogue-card-text"
+      >
+        <h2
+          id="catalogue-card-text"
+          class="text-lg font-semibold wrap-anywhere line-clamp-3"
+          title={current.text}
+          data-testid="catalogue-card-text"
+        >
+          {current.text || "(no text)"}
+        </h2>
+        <div>
+          <p class="text-xs text-slate-500 mb-1">Suggestion</p>
+          {choiceButton(current.suggestion, "1", true, "choice-suggestion")}
+        </div>
+        {alternatives.length > 0 && (
+          <div>
+            <p class="text-xs text-slate-500 mb-1">Alternatives</p>
+            <ul class="space-y-1">
+              {alternatives.map((choice, at) => (
+                <li key={choice.entry_id}>
+                  {choiceButton(choice, String(at + 2), false, `choice-${at + 2}`)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        {noneOpen
+          ? (
+            <form
+              class="flex flex-wrap items-center gap-2"
+              onSubmit={(event) => {
+                event.preventDefault();
+                decide(current, { new_entry: newName });
+              }}
+            >
+              <label class="text-sm" for="catalogue-new-entry">New entry</label>
+              <input
+                id="catalogue-new-entry"
+                ref={noneInput}
+                value={newName}
+                maxLength={500}
+                placeholder="The canonical name"
+                autocomplete="off"
+                data-testid="new-entry"
+                class="border border-slate-300 rounded px-2 py-2 text-sm flex-1 min-w-48"
+                onInput={(event) => setNewName((event.target as HTMLInputElement).value)}
+              />
+              <button
+                type="submit"
+                class="bg-slate-900 text-white rounded px-4 py-2 text-sm"
+                data-testid="create-entry"
+              >
+                Create and choose <kbd class="ml-1 text-xs opacity-75">Enter</kbd>
+              </button>
+              <button
+                type="button"
+                class="border border-slate-300 rounded px-3 py-2 text-sm"
+                onClick={() => setNoneOpen(false)}
+              >
+                Cancel <kbd class="ml-1 text-xs opacity-75">Esc</kbd>
+              </button>
+            </form>
+          )
+          : (
+            <div class="flex flex-wrap gap-2">
+              <button
+                type="button"
+                class="border border-slate-300 rounded px-3 py-2 text-sm"
+                onClick={() => setNoneOpen(true)}
+                data-testid="none-of-these"
+              >
+                None of these <kbd class="ml-1 text-xs opacity-75">N</kbd>
+              </button>
+              <button
+                type="button"
+                class="border border-slate-300 rounded px-3 py-2 text-sm"
+                onClick={skip}
+                data-testid="skip"
+              >
+                Skip <kbd class="ml-1 text-xs opacity-75">S</kbd>
+              </button>
+            </div>
+          )}
+        {error && <p class="text-red-700 text-sm" role="alert">{error}</p>}
+        {columns.length > 0 && (
+          <dl class="grid grid-cols-[minmax(6rem,max-content)_minmax(0,1fr)] gap-x-4 gap-y-1 text-sm">
+            {columns.map(([column, value]) => [
+              <dt key={`t-${column}`} class="text-slate-500 wrap-anywhere">{column}</dt>,
+              <dd key={`d-${column}`} class="wrap-anywhere">
+                {value === null || value === undefined || value === ""
+                  ? <span class="text-slate-500">—</span>
+                  : String(value)}
+              </dd>,
+            ])}
+          </dl>
+        )}
+      </article>
+      <p class="text-xs text-slate-500">
+        Keys: <kbd>1</kbd>/<kbd>A</kbd>/<kbd>Enter</kbd> take the suggestion · <kbd>2</kbd>–<kbd>5</kbd>{" "}
+        take an alternative · <kbd>N</kbd> none of these (<kbd>Enter</kbd> creates the entry, <kbd>Esc</kbd>
+        {" "}
+        closes) · <kbd>S</kbd>/<kbd>J</kbd> skip
+      </p>
+      {recent}
+    </div>
+  );
+}
+
+/** Why the queue is empty, from the field's counts when the page was rendered and the last read. */
+export function emptyReason(field: Field, matching: boolean, waiting: number, skipped: number): string {
+  if (skipped > 0 && waiting > 0) return "No card left but the ones you skipped.";
+  if (field.entries === 0) {
+    return `No suggestions yet: “${field.name}” has no entries. Upload its reference list on the Fields ` +
+      "page, or import rows with its seed column.";
+  }
+  if (waiting > 0) {
+    return `${waiting} row${waiting === 1 ? " waits" : "s wait"} with no entry close enough to suggest: ` +
+      "add entries to the reference list.";
+  }
+  if (matching || field.unembedded_entries > 0) {
+    return "No suggestions yet: the worker is matching the rows to the entries.";
+  }
+  return field.decided > 0
+    ? `Nothing waits: every matched row of “${field.name}” is decided.`
+    : `Nothing waits: no rows are matched to “${field.name}” yet (rows are matched once imported and embedded).`;
+}

@@ -1,0 +1,89 @@
+/**
+ * The fields' pages: GET /fields for a browser (the fields with their counts, and for ops the forms that
+ * add a catalogue field and upload its reference list) and GET /review/:field, a catalogue field's review
+ * queue worked one card at a time from the keyboard. The JSON they call is web/routes/fields.ts'.
+ */
+import type { AppEnv } from "../http/app_env.ts";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { renderToString } from "preact-render-to-string";
+import type { VNode } from "preact";
+import { FieldParam } from "../../contract/schemas.ts";
+import { listFields } from "../../core/fields/fields.ts";
+import { sql } from "../../core/db/sql.ts";
+import { Island } from "../components/Island.tsx";
+import { Layout } from "../components/Layout.tsx";
+import { ApiProblem } from "../http/api_error.ts";
+import { wantsHtml } from "../http/content_negotiation.ts";
+import { currentUser } from "../http/current_user.ts";
+import { declaredRouter, defineRoute } from "../http/define_route.ts";
+import type { ApiDependencies } from "../http/app_dependencies.ts";
+
+const catalogueReviewPage = defineRoute({
+  method: "get",
+  path: "/review/{field}",
+  access: "reviewer",
+  tag: "Pages",
+  summary: "A catalogue field's review queue, one card at a time",
+  // An unknown or label field answers 404: read by the handler.
+  described: { params: FieldParam },
+  responses: { 200: { description: "An HTML page", content: { "text/html": z.string() } } },
+  errors: [404],
+});
+
+function page(node: VNode): string {
+  return `<!DOCTYPE html>${renderToString(node)}`;
+}
+
+/** Builds the fields' page routes; mount them before web/routes/fields.ts' (GET /fields falls through to it). */
+export function fieldPageRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
+  const pages = declaredRouter();
+
+  // One path, two readers (as GET /workers): a browser gets the page here, anyone else falls through to
+  // the JSON of GET /fields, whose declaration (access included) covers both.
+  pages.get("/fields", async (c, next) => {
+    c.header("Vary", "Accept");
+    if (!wantsHtml(c.req.header("accept"))) return await next();
+    const fields = await listFields(deps.db);
+    return c.html(page(
+      <Layout title="Fields" active="fields">
+        <h1 class="text-2xl font-semibold mb-2">Fields</h1>
+        <p class="text-sm text-slate-600 mb-4 max-w-3xl">
+          The values each product gets. <code>category</code>{" "}
+          is a label the classifier suggests; a catalogue field matches each row to an entry of a canonical
+          list, which the workers suggest and reviewers confirm. The export has a column per field.
+        </p>
+        <Island name="FieldsPanel" props={{ fields, canEdit: (currentUser()?.role ?? "ops") === "ops" }} />
+      </Layout>,
+    ));
+  });
+
+  pages.openapi(catalogueReviewPage, async (c) => {
+    const parsed = FieldParam.safeParse(c.req.param());
+    const field = parsed.success
+      ? (await listFields(deps.db)).find((item) => item.name === parsed.data.field)
+      : undefined;
+    if (!field || field.kind !== "catalogue") {
+      throw new ApiProblem(404, `No catalogue field "${c.req.param("field")}"`);
+    }
+    // Whether the workers still owe the field a match (rows, entries or decisions since the last one).
+    const [state] = await deps.db.query<{ matching: boolean }>(sql`
+      SELECT match_requested_at IS NOT NULL AND (matched_at IS NULL OR matched_at < match_requested_at)
+        AS matching
+      FROM fields WHERE id = ${field.id}`);
+    return c.html(page(
+      <Layout title={`Review ${field.name}`} active="review">
+        <div class="flex flex-wrap items-baseline justify-between gap-2 mb-4">
+          <h1 class="text-2xl font-semibold">Review {field.name}</h1>
+          <a class="text-sm text-blue-700 underline" href="/fields">All fields</a>
+        </div>
+        <Island
+          name="CatalogueReview"
+          props={{ field, matching: state?.matching ?? false, pageSize: 20 }}
+        />
+      </Layout>,
+    ));
+  });
+
+  return pages;
+}
