@@ -33,6 +33,8 @@ export interface CatalogueMatchResult {
   matched: number;
   /** Whether the re-ranker was fitted on this field's decisions (else its default weights served). */
   trained: boolean;
+  /** Whether only rows without an answer were matched (nothing in the index changed since the last run). */
+  only_new: boolean;
 }
 
 /** Embeds field `fieldId`'s entries that have no vector from `embedder`'s model; returns how many. */
@@ -123,10 +125,24 @@ export function catalogueMatchHandler(): JobHandler {
   return async (job, context): Promise<CatalogueMatchResult | { skipped: string }> => {
     const { field_id: fieldId } = MatchPayload.parse(job.payload);
     const { db, embedder } = context;
-    const [field] = await db.query<{ name: string; requested: string | null }>(sql`
-      SELECT name, match_requested_at::text AS requested FROM fields
-      WHERE id = ${fieldId} AND kind = 'catalogue'`);
+    const [field] = await db.query<{ name: string; requested: string | null; changed: boolean }>(sql`
+      SELECT f.name, f.match_requested_at::text AS requested,
+        -- Whether the index (entries, decided rows) changed since the last run; the request that run
+        -- served is later than every change it saw, as each change requests a match in its transaction.
+        f.matched_at IS NULL
+          OR EXISTS (SELECT 1 FROM catalogue_entries e WHERE e.field_id = f.id AND e.created_at > f.matched_at)
+          OR EXISTS (SELECT 1 FROM catalogue_matches m
+                     WHERE m.field_id = f.id AND m.source <> 'suggested' AND m.updated_at > f.matched_at)
+          AS changed
+      FROM fields f WHERE f.id = ${fieldId} AND f.kind = 'catalogue'`);
     if (!field) return { skipped: `no catalogue field with id ${fieldId}` };
+    // With the same index and weights, a suggested row would get the same answer again: only rows with
+    // no answer yet (new rows, rows that got their vector since) are matched.
+    const onlyNew = !field.changed;
+    const pending = onlyNew
+      ? sql`NOT EXISTS (SELECT 1 FROM catalogue_matches m WHERE m.field_id = ${fieldId} AND m.product_id = p.id)`
+      : sql`NOT EXISTS (SELECT 1 FROM catalogue_matches m
+          WHERE m.field_id = ${fieldId} AND m.product_id = p.id AND m.source <> 'suggested')`;
 
     await embedEntries(
       db,
@@ -151,8 +167,7 @@ export function catalogueMatchHandler(): JobHandler {
       SELECT count(*)::int AS total FROM products p
       JOIN imports i ON i.id = p.import_id AND i.status = 'imported'
       JOIN embeddings e ON e.product_id = p.id AND e.model_id = ${embedder.modelId}
-      WHERE NOT EXISTS (SELECT 1 FROM catalogue_matches m
-        WHERE m.field_id = ${fieldId} AND m.product_id = p.id AND m.source <> 'suggested')`);
+      WHERE ${pending}`);
     let matched = 0;
     let after = 0;
     while (index.entries.length > 0) {
@@ -160,8 +175,7 @@ export function catalogueMatchHandler(): JobHandler {
         SELECT p.id, p.text, e.embedding::real[] AS vector FROM products p
         JOIN imports i ON i.id = p.import_id AND i.status = 'imported'
         JOIN embeddings e ON e.product_id = p.id AND e.model_id = ${embedder.modelId}
-        WHERE p.id > ${after} AND NOT EXISTS (SELECT 1 FROM catalogue_matches m
-          WHERE m.field_id = ${fieldId} AND m.product_id = p.id AND m.source <> 'suggested')
+        WHERE p.id > ${after} AND ${pending}
         ORDER BY p.id LIMIT ${MATCH_BATCH}`);
       if (rows.length === 0) break;
       const answers = [];
@@ -184,6 +198,6 @@ export function catalogueMatchHandler(): JobHandler {
       UPDATE fields SET matched_at = coalesce(${field.requested}::text::timestamptz, now())
       WHERE id = ${fieldId} AND NOT EXISTS (
         SELECT 1 FROM embedding_queue q WHERE q.model_id = ${embedder.modelId} AND q.attempts < ${MAX_ATTEMPTS})`);
-    return { field: field.name, entries: index.entries.length, decided, matched, trained };
+    return { field: field.name, entries: index.entries.length, decided, matched, trained, only_new: onlyNew };
   };
 }

@@ -11,7 +11,20 @@
  */
 import type { CatalogueIndex, CatalogueQuery } from "./catalogue_index.ts";
 import type { Candidates } from "./candidates.ts";
-import { compareIdentifiers } from "./identifiers.ts";
+import { compareIdentifiers, normaliseText } from "./identifiers.ts";
+
+function wordsOf(text: string): string[] {
+  return normaliseText(text).split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0);
+}
+
+/** The share of `words` (distinct) found in `text`; 0 for no words. */
+function coverage(words: string[], text: Set<string>): number {
+  const distinct = new Set(words);
+  if (distinct.size === 0) return 0;
+  let found = 0;
+  for (const word of distinct) if (text.has(word)) found++;
+  return found / distinct.size;
+}
 
 /** The features, in the order of a feature vector. */
 export const FEATURE_NAMES = [
@@ -29,6 +42,7 @@ export const FEATURE_NAMES = [
   "colourMatch",
   "colourConflict",
   "numberConflict",
+  "nameCoverage",
 ] as const;
 
 /** Number of features per pair. */
@@ -37,13 +51,17 @@ export const FEATURE_COUNT = FEATURE_NAMES.length;
 /**
  * One Float32Array of {@link FEATURE_COUNT} per candidate of `candidates.entries`, same order. Similarities
  * are cosines in [−1, 1]; ranks reciprocal ranks in (0, 1]; `decided*` are 0 for an entry with no decided row; `codeLength` is the longest
- * shared code's length / 10, capped at 1; `quantityMatch` and `quantityConflict` count, capped at 2.
+ * shared code's length / 10, capped at 1; `quantityMatch` and `quantityConflict` count, capped at 2;
+ * `nameCoverage` is the share of the entry name's words (identifiers.ts' normaliseText) that the row's text
+ * holds, in [0, 1] — a brand or a short canonical name found verbatim in a long offer title, which neither
+ * cosine says (a long text's TF-IDF vector is mostly other words).
  */
 export function pairFeatures(
   index: CatalogueIndex,
   query: CatalogueQuery,
   candidates: Candidates,
 ): Float32Array[] {
+  const rowWords = new Set(wordsOf(query.text));
   const rows = candidates.entries.map((entry) => {
     const features = new Float32Array(FEATURE_COUNT);
     let cosine = -1;
@@ -57,6 +75,7 @@ export function pairFeatures(
     let colourMatch = 0;
     let colourConflict = 1;
     let numberConflict = 1;
+    let nameCoverage = 0;
     for (const doc of index.entryDocuments[entry]) {
       const c = candidates.cosines[doc];
       const t = candidates.tfidf[doc];
@@ -64,6 +83,9 @@ export function pairFeatures(
       const document = index.documents[doc];
       cosine = Math.max(cosine, c);
       tfidf = Math.max(tfidf, t);
+      if (!document.decided) {
+        nameCoverage = Math.max(nameCoverage, coverage(wordsOf(document.text), rowWords));
+      }
       if (document.decided) {
         decidedCosine = Math.max(decidedCosine, c);
         decidedTfidf = Math.max(decidedTfidf, t);
@@ -89,6 +111,7 @@ export function pairFeatures(
     features[11] = colourMatch;
     features[12] = colourConflict;
     features[13] = numberConflict;
+    features[14] = nameCoverage;
     return features;
   });
   for (const [feature, rank] of [[0, 2], [1, 3]]) {

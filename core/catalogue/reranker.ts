@@ -10,7 +10,7 @@
  *
  * Not linear_head.ts: that head is a softmax over a fixed set of classes with sparse inputs; here the
  * "classes" are a different, variable candidate list per row sharing one small dense weight vector, and its
- * 14 weights are fitted exactly by Newton's method in milliseconds.
+ * 15 weights are fitted exactly by Newton's method in milliseconds.
  *
  * Fitting pulls the weights towards a prior (Gaussian, weight `l2`): the default weights when decided
  * matches are few, so 50 decisions adjust the defaults rather than replace them.
@@ -42,8 +42,9 @@ export const DEFAULT_WEIGHTS: RerankerWeights = Float32Array.from([
   -1.45,
   0.8,
   -3.75,
-  // numberConflict
+  // numberConflict, nameCoverage
   -1,
+  -0.2,
 ]);
 
 /** Fewer decided matches usable for training than this and {@link DEFAULT_WEIGHTS} are kept. */
