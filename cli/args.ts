@@ -20,6 +20,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
   "text-columns": { type: "string" },
   "label-column": { type: "string" },
+  "field-column": { type: "string", multiple: true },
   "append-to": { type: "string" },
   encoding: { type: "string" },
   "header-row": { type: "string" },
@@ -48,6 +49,7 @@ const COMMANDS = {
     options: [
       "text-columns",
       "label-column",
+      "field-column",
       "append-to",
       "encoding",
       "header-row",
@@ -118,6 +120,28 @@ function valid<T extends z.ZodType>(schema: T, value: unknown, what: string, ech
   throw new CliError(EXIT.usage, `Invalid ${what}${shown}: ${where}${issue.message}`);
 }
 
+/**
+ * `--field-column FIELD=COLUMN`, repeatable, as the field → column mapping of `field_columns` (validated
+ * with the upload options); `FIELD=` is no seed column for this file. The column is everything after the
+ * first "=" (a field name has none), so it may hold commas, colons or "=".
+ */
+function fieldColumns(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs) return undefined;
+  const mapping: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    const field = pair.slice(0, equals).trim();
+    if (equals < 0 || field === "") {
+      throw new CliError(EXIT.usage, `Invalid --field-column "${pair}": give FIELD=COLUMN (FIELD= for none)`);
+    }
+    if (Object.hasOwn(mapping, field)) {
+      throw new CliError(EXIT.usage, `Invalid --field-column "${pair}": the field "${field}" is given twice`);
+    }
+    mapping[field] = pair.slice(equals + 1);
+  }
+  return mapping;
+}
+
 /** Parses `argv` (without node and the script) with `env` for defaults. */
 export function parseCommandLine(argv: string[], env: Record<string, string | undefined>): CommandLine {
   let parsed;
@@ -160,6 +184,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         UploadOptions.pick({
           text_columns: true,
           label_column: true,
+          field_columns: true,
           append_to: true,
           encoding: true,
           header_row: true,
@@ -169,6 +194,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         {
           text_columns: values["text-columns"],
           label_column: values["label-column"],
+          field_columns: fieldColumns(values["field-column"]),
           append_to: values["append-to"],
           encoding: values.encoding,
           header_row: values["header-row"],
@@ -184,6 +210,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           file: rest[0],
           textColumns: upload.text_columns,
           labelColumn: upload.label_column,
+          fieldColumns: upload.field_columns,
           appendTo: upload.append_to,
           encoding: upload.encoding,
           headerRow: upload.header_row,

@@ -589,3 +589,61 @@ test(
     assert.match(missing.stderr, /Cannot upload ".*nope\.csv": no such file/);
   },
 );
+
+test("import --field-column chooses a catalogue field's seed column for the file; FIELD= is none", {
+  timeout: 120_000,
+}, async () => {
+  // The field "maker" (added above, its seed column "brand") with the entries "Canon, Inc." and "Logitech".
+  const made = (delivery: string) =>
+    toCsv([
+      { title: `Canon PIXMA TS3320 printer ${delivery}`, brand: "canon", "make, as sold": "CANON, INC." },
+      { title: `Logitech K380 keyboard ${delivery}`, brand: "logitech", "make, as sold": "Logitech" },
+      { title: `Generic HDMI cable ${delivery}`, brand: "", "make, as sold": "" },
+    ]);
+  /** The export's maker and maker_source of import `id`, row by row. */
+  const makers = async (id: number) => {
+    const response = await fetch(`${app.baseUrl}/export?import_id=${id}`, {
+      headers: { authorization: `Bearer ${opsToken}` },
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true });
+    return parsed.data.map((row) => [row.maker, row.maker_source]);
+  };
+
+  const chosen = path.join(workDir, "makers chosen.csv");
+  fs.writeFileSync(chosen, made("first"));
+  const run = await runCli(["import", chosen, "--field-column", "maker=make, as sold", "--json", "--quiet"]);
+  assert.equal(run.code, EXIT.ok, run.stderr);
+  const created = ImportCreated.parse(JSON.parse(run.stdout));
+  assert.deepEqual((await makers(created.import_id)).slice(0, 2), [["Canon, Inc.", "seed"], [
+    "Logitech",
+    "seed",
+  ]]);
+
+  // FIELD=: no seed column for this file, though the field's own ("brand") is in it.
+  const none = path.join(workDir, "makers none.csv");
+  fs.writeFileSync(none, made("second"));
+  const unseeded = await runCli(["import", none, "--field-column", "maker=", "--json", "--quiet"]);
+  assert.equal(unseeded.code, EXIT.ok, unseeded.stderr);
+  const second = ImportCreated.parse(JSON.parse(unseeded.stdout));
+  assert.ok((await makers(second.import_id)).every(([, source]) => source !== "seed"));
+
+  const unknown = await runCli(["import", none, "--field-column", "nothing=brand"]);
+  assert.equal(unknown.code, EXIT.refused, unknown.stderr);
+  assert.match(unknown.stderr, /no field named "nothing"/);
+  const missing = await runCli(["import", none, "--field-column", "maker=colour"]);
+  assert.equal(missing.code, EXIT.refused, missing.stderr);
+  assert.match(missing.stderr, /no column named "colour"/);
+  for (
+    const args of [
+      ["--field-column", "maker"],
+      ["--field-column", "=brand"],
+      ["--field-column", "maker=brand", "--field-column", "maker=title"],
+      ["--field-column", "Maker=brand"],
+    ]
+  ) {
+    const usage = await runCli(["import", none, ...args]);
+    assert.equal(usage.code, EXIT.usage, `${args.join(" ")}: ${usage.stderr}`);
+  }
+});

@@ -5,12 +5,14 @@ Usage: csv-sorter <command> [options]
 
 Commands:
   import <file.csv|file.xlsx> [--text-columns a,b] [--label-column c] [--append-to <import id>]
-         [--encoding utf-8|utf-16le|utf-16be|windows-1252] [--header-row LINE] [--sheet NAME|N]
-         [--on-duplicate skip|append|import] [--wait]
+         [--field-column FIELD=COLUMN]... [--encoding utf-8|utf-16le|utf-16be|windows-1252]
+         [--header-row LINE] [--sheet NAME|N] [--on-duplicate skip|append|import] [--wait]
                       upload a CSV or an Excel workbook (streamed); prints the import id; --wait
                       follows embedding; a workbook's first visible sheet is read unless --sheet;
                       encoding and header row (file line) are detected unless given; a file with
-                      the same rows as an earlier import is refused (exit 4) unless --on-duplicate
+                      the same rows as an earlier import is refused (exit 4) unless --on-duplicate;
+                      --field-column (repeatable): a catalogue field's seed column in this file
+                      (FIELD= for none), instead of the field's own
   sample [--wait]     load the server's sample catalogue (1,200 products, a quarter categorised)
                       to try the product; prints the import id
   wait <import id>    follow embedding until every row is embedded (or failed)

@@ -19,6 +19,8 @@ export interface ImportOptions {
   file: string;
   textColumns?: string[];
   labelColumn?: string;
+  /** The seed column of catalogue fields for this file, by field name (null: none for this file). */
+  fieldColumns?: Record<string, string | null>;
   appendTo?: number;
   /** The file's encoding (utf-8, utf-16le, utf-16be, windows-1252); the server detects it when absent. */
   encoding?: string;
@@ -72,6 +74,8 @@ export async function importCommand(context: CommandContext, options: ImportOpti
         file_name: path.basename(options.file),
         text_columns: options.textColumns?.join(","),
         label_column: options.labelColumn,
+        // JSON: a column name may hold a comma or a colon.
+        field_columns: options.fieldColumns && JSON.stringify(options.fieldColumns),
         append_to: options.appendTo,
         encoding: options.encoding,
         header_row: options.headerRow,

@@ -20,6 +20,61 @@ const columnList = z.preprocess(
   z.array(columnName).max(1000),
 );
 
+/** A field name as FieldName spells it (declared with the fields, further down). */
+const FIELD_NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+
+/** A seed column in `field_columns`: a column of the file, or none (empty or null) for this file. */
+const seedColumnChoice = z.preprocess(
+  (value) => (value === null || (typeof value === "string" && value.trim() === "") ? null : value),
+  columnName.nullable(),
+);
+
+/**
+ * The seed column of catalogue fields for one file: field name → column of the file (empty: none for this
+ * file). A JSON object, `{"product":"canonical_name","brand":""}` (any column name), or comma-separated
+ * `field:column` pairs, `product:canonical_name,brand:` (like text_columns, for column names without a
+ * comma; a field name has no colon, so the column is everything after the first one).
+ */
+const fieldColumns = z.preprocess(
+  (value, ctx) => {
+    if (typeof value !== "string") return value;
+    const text = value.trim();
+    if (text.startsWith("{")) {
+      try {
+        return JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: "custom", message: "not a JSON object" });
+        return z.NEVER;
+      }
+    }
+    const mapping: Record<string, string> = {};
+    for (const pair of text.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+      const colon = pair.indexOf(":");
+      const field = pair.slice(0, colon).trim();
+      if (colon < 0 || Object.hasOwn(mapping, field)) {
+        ctx.addIssue({
+          code: "custom",
+          message: colon < 0 ? `"${pair}" is not field:column` : `names the field "${field}" twice`,
+        });
+        return z.NEVER;
+      }
+      mapping[field] = pair.slice(colon + 1).trim();
+    }
+    return mapping;
+  },
+  z.record(z.string(), seedColumnChoice).superRefine((mapping, ctx) => {
+    const names = Object.keys(mapping);
+    if (names.length > 100) ctx.addIssue({ code: "custom", message: "at most 100 fields" });
+    for (const name of names.filter((name) => !FIELD_NAME_PATTERN.test(name))) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: "a field name is 1–40 lower-case letters, digits or underscores",
+      });
+    }
+  }),
+);
+
 /** Options of POST /upload-csv, read from the query string or from form fields before the file. */
 export const UploadOptions = z.object({
   file_name: z.string().trim().min(1).max(255).optional(),
@@ -27,6 +82,14 @@ export const UploadOptions = z.object({
   label_column: z.preprocess(
     (value) => (value === "" ? undefined : value),
     columnName.optional(),
+  ),
+  /**
+   * The seed column of catalogue fields for this file (see fieldColumns above); a field left out keeps
+   * its own seed column.
+   */
+  field_columns: fieldColumns.optional().describe(
+    'Catalogue fields\' seed columns for this file: a JSON object ({"product":"canonical_name"}) or ' +
+      "field:column pairs separated by commas; an empty column is none for this file",
   ),
   /** Adds the file to the dataset of this import (same columns; earlier decisions are reused). */
   append_to: z.coerce.number().int().positive().max(2_147_483_647).optional(),
@@ -898,7 +961,7 @@ export type FieldKind = z.infer<typeof FieldKind>;
 
 /** A field's name: a column name in exports and a path segment in URLs. */
 export const FieldName = z.string().trim().regex(
-  /^[a-z][a-z0-9_]{0,39}$/,
+  FIELD_NAME_PATTERN,
   "a field name is 1–40 lower-case letters, digits or underscores, starting with a letter",
 );
 
@@ -938,6 +1001,8 @@ export const EntryChoice = z.object({
   entry_id: z.number().int(),
   name: z.string(),
   confidence: z.number().min(0).max(1),
+  /** The entry's other columns from its reference list (brand, model number…); empty when it has none. */
+  attributes: z.record(z.string(), z.string()),
 });
 export type EntryChoice = z.infer<typeof EntryChoice>;
 
@@ -976,6 +1041,11 @@ export const CatalogueDecisionInput = z.object({
   new_entry: z.string().trim().min(1).max(MAX_VALUE_LENGTH).optional(),
   /** The entry the card suggested, so that approvals and corrections are told apart. */
   suggested_entry_id: z.number().int().positive().max(2_147_483_647).nullish(),
+  /**
+   * The row's standing decision the reviewer saw; null: the row was undecided (a card of the queue). When
+   * it is another one by then, nothing is stored and the answer is 409 naming it. Absent: no check.
+   */
+  expected_decision_id: z.number().int().positive().max(2_147_483_647).nullable().optional(),
 }).refine(
   (input) => (input.entry_id === undefined) !== (input.new_entry === undefined),
   { message: "give exactly one of entry_id and new_entry", path: ["entry_id"] },

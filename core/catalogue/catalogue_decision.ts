@@ -14,7 +14,8 @@ import { entryNamed } from "./catalogue_entries.ts";
 
 /**
  * Stores a decision by `reviewer` on field `field`. Throws DomainError "invalid" for a bad body,
- * "not_found" for an unknown product or an entry of another field.
+ * "not_found" for an unknown product or an entry of another field, "conflict" when the row's standing
+ * decision is not `expected_decision_id` (someone decided or withdrew meanwhile: nothing is stored).
  */
 export async function saveCatalogueDecision(
   db: Database,
@@ -26,8 +27,25 @@ export async function saveCatalogueDecision(
   return await db.transaction(async (tx) => {
     const [product] = await tx.query<{ id: number }>(sql`
       SELECT p.id FROM products p JOIN imports i ON i.id = p.import_id AND i.status = 'imported'
-      WHERE p.id = ${input.product_id}`);
+      WHERE p.id = ${input.product_id}
+      FOR NO KEY UPDATE OF p`);
     if (!product) throw new DomainError("not_found", `Cannot decide: no product with id ${input.product_id}`);
+    // The row lock above orders two reviewers deciding the same row: the second sees the first's decision.
+    const [standing] = await tx.query<{ id: number; entry_id: number; name: string; reviewer: string }>(sql`
+      SELECT d.id, d.entry_id, e.name, d.reviewer FROM catalogue_decisions d
+      JOIN catalogue_entries e ON e.id = d.entry_id
+      WHERE d.field_id = ${field.id} AND d.product_id = ${product.id} AND d.withdrawn_at IS NULL
+      ORDER BY d.id DESC LIMIT 1`);
+    if (input.expected_decision_id !== undefined && (standing?.id ?? null) !== input.expected_decision_id) {
+      throw new DomainError(
+        "conflict",
+        standing
+          ? `Not saved: ${standing.reviewer} decided this row meanwhile ("${standing.name}")`
+          : `Not saved: the decision this card showed was withdrawn meanwhile`,
+      );
+    }
+    const [prior] = await tx.query<{ source: string; entry_id: number | null }>(sql`
+      SELECT source, entry_id FROM catalogue_matches WHERE field_id = ${field.id} AND product_id = ${product.id}`);
     let entry: { id: number; name: string; created: boolean };
     if (input.entry_id !== undefined) {
       const [found] = await tx.query<{ id: number; name: string }>(sql`
@@ -43,9 +61,10 @@ export async function saveCatalogueDecision(
       entry = await entryNamed(tx, field.id, input.new_entry!, "review");
     }
     const [decision] = await tx.query<{ id: number }>(sql`
-      INSERT INTO catalogue_decisions (field_id, product_id, entry_id, suggested_entry_id, created_entry, reviewer)
+      INSERT INTO catalogue_decisions (field_id, product_id, entry_id, suggested_entry_id, created_entry, reviewer,
+                                       prior_source, prior_entry_id)
       VALUES (${field.id}, ${product.id}, ${entry.id}, ${input.suggested_entry_id ?? null}, ${entry.created},
-              ${reviewer})
+              ${reviewer}, ${prior?.source ?? null}, ${prior?.entry_id ?? null})
       RETURNING id`);
     await tx.query(sql`
       INSERT INTO catalogue_matches (field_id, product_id, entry_id, confidence, alternatives, source)

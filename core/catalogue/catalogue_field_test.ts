@@ -26,6 +26,7 @@ import { catalogueMatchHandler } from "./catalogue_match_job.ts";
 import { scheduleCatalogueMatch } from "./catalogue_schedule.ts";
 import { readCatalogueReviewPage } from "./catalogue_review.ts";
 import { saveCatalogueDecision } from "./catalogue_decision.ts";
+import { withdrawCatalogueDecision } from "./catalogue_withdraw.ts";
 import { DomainError } from "../domain_error.ts";
 
 let db: Database;
@@ -217,4 +218,63 @@ test("new rows alone are matched without re-matching the others; a decision re-m
   const [{ waiting }] = await db.query<{ waiting: number }>(sql`
     SELECT count(*)::int AS waiting FROM catalogue_matches WHERE field_id = ${field.id} AND source = 'suggested'`);
   assert.deepEqual(await lastJob(), { ...(await lastJob()), matched: waiting, only_new: false });
+});
+
+test("a decision made meanwhile is never replaced; undo restores the decision before, the seed, or no answer", async () => {
+  const field = await readCatalogueField(db, "brand");
+  const { items: [card, second] } = await readCatalogueReviewPage(db, field, { limit: 2 });
+  const [a, b] = [card.suggestion.entry_id, card.alternatives[0].entry_id];
+  const first = await saveCatalogueDecision(db, field, {
+    product_id: card.product_id,
+    entry_id: a,
+    expected_decision_id: null,
+  }, "ann");
+  // Bob's card was served before Ann decided: his decision is refused, naming hers.
+  await assert.rejects(
+    saveCatalogueDecision(
+      db,
+      field,
+      { product_id: card.product_id, entry_id: b, expected_decision_id: null },
+      "bob",
+    ),
+    /ann decided this row meanwhile/,
+  );
+  const changed = await saveCatalogueDecision(db, field, {
+    product_id: card.product_id,
+    entry_id: b,
+    expected_decision_id: first.decision_id,
+  }, "bob");
+  await assert.rejects(withdrawCatalogueDecision(db, field, first.decision_id, "ann"), /a later decision/);
+  const state = async (productId: number) =>
+    (await db.query<{ source: string; entry_id: number }>(sql`
+      SELECT source, entry_id FROM catalogue_matches WHERE field_id = ${field.id} AND product_id = ${productId}`))[
+      0
+    ];
+
+  const undone = await withdrawCatalogueDecision(db, field, changed.decision_id, "bob");
+  assert.equal(undone.restored?.entry_id, a, "Ann's decision stands again");
+  assert.deepEqual(await state(card.product_id), { source: "human", entry_id: a });
+  await assert.rejects(withdrawCatalogueDecision(db, field, changed.decision_id, "bob"), /undone already/);
+  await withdrawCatalogueDecision(db, field, first.decision_id, "ann");
+  assert.equal(await state(card.product_id), undefined, "no decision left: the row waits for a suggestion");
+
+  // A seeded row corrected, then the correction undone: the seed value is back.
+  const [seededRow] = await db.query<{ product_id: number; entry_id: number }>(sql`
+    SELECT product_id, entry_id FROM catalogue_matches WHERE field_id = ${field.id} AND source = 'seed' LIMIT 1`);
+  const correction = await saveCatalogueDecision(db, field, {
+    product_id: seededRow.product_id,
+    entry_id: second.suggestion.entry_id === seededRow.entry_id
+      ? second.alternatives[0].entry_id
+      : second.suggestion.entry_id,
+  }, "ann");
+  const back = await withdrawCatalogueDecision(db, field, correction.decision_id, "ann");
+  assert.equal(back.restored?.source, "seed");
+  assert.deepEqual(await state(seededRow.product_id), { source: "seed", entry_id: seededRow.entry_id });
+  const [{ history }] = await db.query<{ history: number }>(sql`
+    SELECT count(*)::int AS history FROM catalogue_decisions
+    WHERE field_id = ${field.id} AND withdrawn_at IS NOT NULL`);
+  assert.equal(history, 3, "withdrawn decisions stay in the history");
+
+  await matched(field.id);
+  assert.equal((await state(card.product_id))?.source, "suggested", "the next match suggests again");
 });

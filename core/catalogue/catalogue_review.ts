@@ -1,7 +1,8 @@
 /**
  * A catalogue field's review queue: rows whose entry is only suggested, least confident first (the rows
  * the matcher is least sure of are where a reviewer's decision is worth most), with the suggested entry
- * and its runners-up named. Keyset-paged by (confidence, product id), the order of the queue's index.
+ * and its runners-up named, each with its attributes (the reference list's other columns). Keyset-paged
+ * by (confidence, product id), the order of the queue's index.
  */
 import type {
   CatalogueCard,
@@ -11,6 +12,17 @@ import type {
 } from "../../contract/schemas.ts";
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
+
+/** An entry's attributes as text, the empty ones left out (a reference list's cells are text already). */
+function textAttributes(attributes: Record<string, unknown> | null): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (value === null || value === undefined) continue;
+    const shown = typeof value === "string" ? value.trim() : JSON.stringify(value);
+    if (shown !== "") text[name] = shown;
+  }
+  return text;
+}
 
 interface QueueRow {
   product_id: number;
@@ -40,15 +52,17 @@ export async function readCatalogueReviewPage(
   const ids = [
     ...new Set(page.flatMap((row) => [row.entry_id, ...row.alternatives.map((alt) => alt.entry_id)])),
   ];
-  const names = new Map(
-    (await db.query<{ id: number; name: string }>(sql`
-      SELECT id, name FROM catalogue_entries WHERE id = ANY(${ids}::int[])`)).map((
+  const entries = new Map(
+    (await db.query<{ id: number; name: string; attributes: Record<string, unknown> }>(sql`
+      SELECT id, name, attributes FROM catalogue_entries WHERE id = ANY(${ids}::int[])`)).map((
       entry,
-    ) => [entry.id, entry.name]),
+    ) => [entry.id, entry]),
   );
   const choice = (entryId: number, confidence: number): EntryChoice | null => {
-    const name = names.get(entryId);
-    return name === undefined ? null : { entry_id: entryId, name, confidence };
+    const entry = entries.get(entryId);
+    return entry === undefined
+      ? null
+      : { entry_id: entryId, name: entry.name, confidence, attributes: textAttributes(entry.attributes) };
   };
   const items: CatalogueCard[] = [];
   for (const row of page) {

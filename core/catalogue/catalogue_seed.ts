@@ -1,9 +1,9 @@
 /**
- * Seed decisions of catalogue fields at import: a catalogue field with a seed column takes that column's
- * non-empty values in a newly imported file as decided (source 'seed'), each value an entry (created
- * when the field has none of that name, by key). Runs in the transaction that makes the import visible,
- * so a failed import leaves no entry and no decision; then every catalogue field is asked to match the
- * new rows.
+ * Seed decisions of catalogue fields at import: a catalogue field with a seed column (its own, or the one
+ * the upload chose for this file) takes that column's non-empty values in a newly imported file as decided
+ * (source 'seed'), each value an entry (created when the field has none of that name, by key). Runs in the
+ * transaction that makes the import visible, so a failed import leaves no entry and no decision; then every
+ * catalogue field is asked to match the new rows.
  */
 import { MAX_VALUE_LENGTH } from "../../contract/schemas.ts";
 import type { Queryable } from "../db/database.ts";
@@ -11,10 +11,53 @@ import { sql } from "../db/sql.ts";
 import { textKey } from "../text_key.ts";
 import { addEntries } from "./catalogue_entries.ts";
 
-/** Seeds the catalogue fields from import `importId`'s rows; returns the decisions stored per field name. */
-export async function seedCatalogueFields(tx: Queryable, importId: number): Promise<Record<string, number>> {
-  const fields = await tx.query<{ id: number; name: string; seed_column: string | null }>(sql`
+/** A file's seed column by catalogue field name, null for none (UploadOptions' field_columns). */
+export type FieldColumns = Record<string, string | null>;
+
+/**
+ * Why `columns` cannot apply to an import: it names no field, or the label field (whose seed values are
+ * the label column's); null when every name is a catalogue field.
+ */
+export async function fieldColumnsProblem(
+  db: Queryable,
+  columns: FieldColumns,
+): Promise<{ message: string; details: string[] } | null> {
+  const names = Object.keys(columns);
+  if (names.length === 0) return null;
+  const fields = await db.query<{ name: string; kind: string }>(sql`
+    SELECT name, kind FROM fields ORDER BY position, id`);
+  const unknown = names.filter((name) => !fields.some((field) => field.name === name));
+  const details = [`The fields are: ${fields.map((field) => `${field.name} (${field.kind})`).join(", ")}`];
+  if (unknown.length > 0) {
+    return { message: `no field named ${unknown.map((name) => `"${name}"`).join(", ")}`, details };
+  }
+  const label = fields.find((field) => field.kind === "label" && names.includes(field.name));
+  if (label) {
+    return {
+      message: `"${label.name}" is the label field: its seed values come from the label column, not a ` +
+        `seed column`,
+      details,
+    };
+  }
+  return null;
+}
+
+/**
+ * Seeds the catalogue fields from import `importId`'s rows; returns the decisions stored per field name.
+ * A field named in `columns` takes its values from that column (none when null), the others from their
+ * own seed column.
+ */
+export async function seedCatalogueFields(
+  tx: Queryable,
+  importId: number,
+  columns: FieldColumns = {},
+): Promise<Record<string, number>> {
+  const catalogue = await tx.query<{ id: number; name: string; seed_column: string | null }>(sql`
     SELECT id, name, seed_column FROM fields WHERE kind = 'catalogue' ORDER BY position`);
+  const fields = catalogue.map((field) => ({
+    ...field,
+    seed_column: Object.hasOwn(columns, field.name) ? columns[field.name] : field.seed_column,
+  }));
   const seeded: Record<string, number> = {};
   for (const field of fields) {
     if (field.seed_column === null) continue;

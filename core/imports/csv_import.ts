@@ -34,7 +34,7 @@ import { chooseSheet, openWorkbook, WORKBOOK_LIMITS } from "./xlsx_sheet.ts";
 import { sheetTable } from "./xlsx_table.ts";
 import { chooseTextColumns, type ColumnSample } from "./text_columns.ts";
 import type { UploadTracker } from "./upload_progress.ts";
-import { seedCatalogueFields } from "../catalogue/catalogue_seed.ts";
+import { type FieldColumns, fieldColumnsProblem, seedCatalogueFields } from "../catalogue/catalogue_seed.ts";
 import {
   type DuplicateAction,
   DuplicateFileError,
@@ -68,6 +68,11 @@ export interface ImportOptions {
   fileName: string;
   textColumns?: string[];
   labelColumn?: string;
+  /**
+   * The seed column of catalogue fields for this file, by field name (null: none); fields left out keep
+   * their own. Every name must be a catalogue field and every column one of the file's.
+   */
+  fieldColumns?: FieldColumns;
   /** Embedding model whose queue the new products join. */
   modelId: string;
   /** Adds the file to the dataset of this import. */
@@ -354,8 +359,16 @@ function headerFrom(record: CsvRecord, fileName: string): Header {
 }
 
 function checkColumns(header: string[], options: ImportOptions, line: number): void {
-  const unknown = [...(options.textColumns ?? []), ...(options.labelColumn ? [options.labelColumn] : [])]
-    .filter((name) => !header.includes(name));
+  const seedColumns = Object.values(options.fieldColumns ?? {}).filter((name): name is string =>
+    name !== null
+  );
+  const unknown = [
+    ...new Set([
+      ...(options.textColumns ?? []),
+      ...(options.labelColumn ? [options.labelColumn] : []),
+      ...seedColumns,
+    ]),
+  ].filter((name) => !header.includes(name));
   if (unknown.length > 0) {
     throw new ImportError(
       "invalid",
@@ -424,6 +437,11 @@ export async function importCsvFile(
   try {
     // Imports whose writer died are cleaned up in the background: this upload never waits for them.
     void nudgeImportRecovery(db);
+    // Before anything is written: a refusal here leaves only the failed import saying why.
+    const problem = options.fieldColumns ? await fieldColumnsProblem(db, options.fieldColumns) : null;
+    if (problem) {
+      throw new ImportError("invalid", `Cannot import "${fileName}": ${problem.message}`, problem.details);
+    }
     const target = options.appendTo === undefined
       ? undefined
       : await readAppendTarget(db, options.appendTo, fileName);
@@ -668,7 +686,7 @@ async function importRows(
       INSERT INTO product_labels (product_id, value, source)
       SELECT id, seed_label, 'seed' FROM products WHERE import_id = ${importId} AND seed_label IS NOT NULL`);
     const reused = await reuseDecisions(tx, importId, options.datasetId);
-    await seedCatalogueFields(tx, importId);
+    await seedCatalogueFields(tx, importId, options.fieldColumns);
     // Queued here, in the transaction that makes them visible: never before the file is fully read.
     await tx.query(sql`
       INSERT INTO embedding_queue (model_id, product_id)

@@ -4,7 +4,8 @@
  * its reference list, uploads a CSV of offers whose `category` is given for some rows, reviews the
  * `product` queue with the keyboard alone (the suggestion with 1, an alternative with 2, a new entry with
  * N, typing and Enter), reviews a row of the category queue, then exports the import: the file has the
- * category value column and the `product` columns with the names decided. Both pages pass axe.
+ * category value column and the `product` columns with the names decided. Both pages pass axe. Then a
+ * second file whose seed column for `product` is chosen in the upload preview: its rows arrive decided.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -34,6 +35,18 @@ const CANONICAL = [
   "Kindle Paperwhite 8GB E-reader",
   "Nintendo Switch OLED Console",
   "Dyson V11 Cordless Vacuum",
+];
+
+/** The brand of a canonical product: an attribute of its entry, shown under each choice. */
+function brandOf(name: string): string {
+  return name.split(" ")[0];
+}
+
+/** A later delivery with the canonical name in a column of its own (empty where the supplier left it out). */
+const SEEDED = [
+  { title: "Apple iPhone 13 smartphone 128 GB in blue", model: "apple iphone 13 128GB BLUE" },
+  { title: "Nintendo Switch OLED handheld console, white", model: "Nintendo Switch OLED Console" },
+  { title: "Travel adapter for European sockets", model: "" },
 ];
 
 /** Suppliers' offers of those products; `category` given for some rows, blank (to review) for the rest. */
@@ -119,7 +132,7 @@ test("two fields on one upload: review both with the keyboard, the export shows 
   assert.equal((await row.locator("[data-testid=field-entries]").innerText()).trim(), "0");
 
   const listPath = path.join(app.tempDir, "products.csv");
-  fs.writeFileSync(listPath, toCsv(CANONICAL.map((name) => ({ name }))));
+  fs.writeFileSync(listPath, toCsv(CANONICAL.map((name) => ({ name, brand: brandOf(name) }))));
   await row.locator("[data-testid=entries-file]").setInputFiles(listPath);
   await row.locator("[data-testid=entries-upload]").click();
   await row.locator("[data-testid=entries-done]").filter({ hasText: `Added ${CANONICAL.length} of` })
@@ -178,6 +191,12 @@ test("two fields on one upload: review both with the keyboard, the export shows 
     (await card.locator("[data-testid=choice-suggestion] [data-testid=choice-name]").innerText())
       .trim();
   assert.ok(CANONICAL.includes(suggestion), `"${suggestion}" is an entry`);
+  // The entry's attributes (its reference-list row's other columns) under its name.
+  assert.equal(
+    (await card.locator("[data-testid=choice-suggestion] [data-testid=choice-attributes]").innerText())
+      .trim(),
+    `brand: ${brandOf(suggestion)}`,
+  );
   assert.match(await card.locator("[data-testid=choice-suggestion] kbd").innerText(), /^1$/);
   await page.keyboard.press("1");
   await nextCard(firstId);
@@ -291,5 +310,59 @@ test("two fields on one upload: review both with the keyboard, the export shows 
     new RegExp(`^${CANONICAL.length + 1}`),
   );
 
+  assert.deepEqual(pageErrors, [], "the pages reported errors");
+});
+
+test("a seed column chosen in the upload preview: the file's rows with a value arrive decided", {
+  timeout: 240_000,
+}, async () => {
+  const pageErrors = collectPageErrors(page);
+  const base = app.baseUrl;
+  const csvPath = path.join(app.tempDir, "seeded.csv");
+  fs.writeFileSync(csvPath, toCsv(SEEDED));
+  /** Opens the upload form with the file previewed; returns the field's seed column select. */
+  const preview = async (on: Page) => {
+    await on.locator('[data-island="UploadForm"][data-hydrated="true"]').waitFor();
+    await on.locator("#csv-file").setInputFiles(csvPath);
+    const select = on.getByLabel(`${FIELD}: seed column`);
+    await select.waitFor();
+    return select;
+  };
+
+  // The form with the field's select passes axe.
+  const checked = await axePage(browser, page.context());
+  try {
+    const violations = await auditThemes(checked, `${base}/`, async (form) => {
+      await preview(form);
+    });
+    assert.deepEqual(violations, [], violations.join("\n"));
+  } finally {
+    await checked.context().close();
+  }
+
+  await page.goto(`${base}/`);
+  const seed = await preview(page);
+  // The field has no seed column of its own: none, until chosen.
+  assert.equal(await seed.inputValue(), "");
+  assert.equal(await page.locator("[data-testid=seed-column-category]").count(), 0, "only catalogue fields");
+  await seed.selectOption("model");
+  await page.locator("[data-testid=upload-button]").click();
+  await page.locator("[data-testid=upload-status]").filter({ hasText: "Done" }).waitFor({ timeout: 120_000 });
+  const seeded = (await api<ImportProgress[]>("GET", "/imports")).find((item) =>
+    item.file_name === "seeded.csv"
+  );
+  assert.ok(seeded, "the file was imported");
+
+  const exported = await page.evaluate(async (url) => {
+    const response = await fetch(url);
+    return { status: response.status, text: await response.text() };
+  }, `/export?import_id=${seeded.id}`);
+  assert.equal(exported.status, 200, exported.text);
+  const rows = Papa.parse<Record<string, string>>(exported.text, { header: true, skipEmptyLines: true }).data;
+  const byTitle = new Map(rows.map((line) => [line.title, [line[FIELD], line[`${FIELD}_source`]]]));
+  // The cells name entries of the list by key (spelled otherwise): decided at import, source seed.
+  assert.deepEqual(byTitle.get(SEEDED[0].title), ["Apple iPhone 13 128GB Blue", "seed"]);
+  assert.deepEqual(byTitle.get(SEEDED[1].title), ["Nintendo Switch OLED Console", "seed"]);
+  assert.notEqual(byTitle.get(SEEDED[2].title)?.[1], "seed", "an empty cell is left to the matcher");
   assert.deepEqual(pageErrors, [], "the pages reported errors");
 });

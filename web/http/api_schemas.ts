@@ -73,7 +73,9 @@ export function describedParameters(where: "path" | "query", schema: z.ZodObject
       in: where,
       required: where === "path" || (json.required ?? []).includes(name),
       ...(description ? { description: description as string } : {}),
-      schema: rest,
+      // An object in the query string is one text value, its format in the description (JSON, pairs):
+      // not OpenAPI's default of one query parameter per property.
+      schema: rest.type === "object" ? { type: "string" } : rest,
       // An array in the query string is one comma-separated value: OpenAPI's form style, not exploded.
       ...(rest.type === "array" ? { style: "form" as const, explode: false } : {}),
     };

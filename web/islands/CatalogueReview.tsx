@@ -33,6 +33,8 @@ export interface CatalogueReviewProps {
 const EMPTY_REFRESH_MS = 5000;
 /** The alternatives offered: keys 2–5. */
 const MAX_ALTERNATIVES = 4;
+/** Attributes shown under a choice (brand, model number…): enough to tell look-alike entries apart. */
+const MAX_ATTRIBUTES = 4;
 
 /** A decision being saved, or whose save failed. */
 interface Pending {
@@ -397,7 +399,10 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       data-entry-id={choice.entry_id}
     >
       <kbd class="shrink-0 rounded border border-current px-1.5 text-xs">{key}</kbd>
-      <span class="flex-1 wrap-anywhere" data-testid="choice-name">{choice.name}</span>
+      <span class="flex-1 min-w-0">
+        <span class="block wrap-anywhere" data-testid="choice-name">{choice.name}</span>
+        <ChoiceAttributes attributes={choice.attributes} />
+      </span>
       <span class="shrink-0 text-xs">{percent(choice.confidence)}</span>
     </button>
   );
@@ -527,6 +532,29 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       </p>
       {recent}
     </div>
+  );
+}
+
+/**
+ * A choice's first few attributes on one wrapping line, each value cut to the line's width with an
+ * ellipsis (its whole text in the tooltip); text only, escaped as any text Preact renders.
+ */
+function ChoiceAttributes({ attributes }: { attributes: Record<string, string> | undefined }) {
+  const shown = Object.entries(attributes ?? {}).filter(([, value]) => value !== "").slice(0, MAX_ATTRIBUTES);
+  if (shown.length === 0) return null;
+  return (
+    <span class="flex flex-wrap gap-x-3 text-xs" data-testid="choice-attributes">
+      {shown.map(([name, value]) => (
+        <span
+          key={name}
+          class="max-w-full sm:max-w-64 truncate"
+          title={`${name}: ${value}`}
+          data-testid="choice-attribute"
+        >
+          {name}: {value}
+        </span>
+      ))}
+    </span>
   );
 }
 

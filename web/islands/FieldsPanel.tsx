@@ -193,7 +193,8 @@ function AddFieldForm({ onAdded }: { onAdded: () => Promise<void> }) {
         </button>
       </div>
       <p class="text-xs text-slate-500">
-        Seed column: the column of files imported from now on whose values are already this field's.
+        Seed column: the column of files imported from now on whose values are already this field's (an upload
+        can choose another, or none, in its preview).
       </p>
       {message && <p class="text-emerald-800 text-sm" role="status">{message}</p>}
       {error && <p class="text-red-700 text-sm" role="alert" data-testid="field-add-error">{error}</p>}

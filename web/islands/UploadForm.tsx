@@ -1,12 +1,19 @@
 /**
  * Upload form: previews the file's header in the browser, lets the user pick the text columns and the
- * label column (or a dataset to append the file to), uploads the file as the request body (so the
- * server streams it) with upload progress, follows the server reading the rows (GET /uploads/:key),
- * then the embedding of the new import until it is done. Cancel works in every phase: it aborts the
- * upload, stops the reading, or deletes the import while it embeds.
+ * label column (or a dataset to append the file to) and each catalogue field's seed column, uploads the
+ * file as the request body (so the server streams it) with upload progress, follows the server reading
+ * the rows (GET /uploads/:key), then the embedding of the new import until it is done. Cancel works in
+ * every phase: it aborts the upload, stops the reading, or deletes the import while it embeds.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { ApiError, ImportCreated, ImportProgress, UploadProgress } from "../../contract/schemas.ts";
+import type {
+  ApiError,
+  Field,
+  FieldList,
+  ImportCreated,
+  ImportProgress,
+  UploadProgress,
+} from "../../contract/schemas.ts";
 import { embeddingText, readingText } from "../components/progress_text.ts";
 // A pure function with no runtime APIs: the preview preselects the same columns the server would.
 import { chooseTextColumns } from "../../core/imports/text_columns.ts";
@@ -52,6 +59,28 @@ function datasetsOf(imports: ImportProgress[]): Dataset[] {
 }
 
 type Preview = (CsvPreview | XlsxPreview) & { file: File };
+
+/** A catalogue field's seed column in a file with `columns`: the field's own when the file has it. */
+function defaultSeedColumn(field: Field, columns: string[]): string {
+  return field.seed_column !== null && columns.includes(field.seed_column) ? field.seed_column : "";
+}
+
+/**
+ * `field_columns` for the seed columns `chosen` (field name → column, "" for none): only the fields whose
+ * choice differs from what the server does by itself (the field's own seed column, when the file has it).
+ * JSON, as a column name may hold a comma or a colon.
+ */
+function fieldColumnsParam(
+  fields: Field[],
+  columns: string[],
+  chosen: Record<string, string>,
+): string | undefined {
+  const changed = fields.filter((field) =>
+    Object.hasOwn(chosen, field.name) && chosen[field.name] !== defaultSeedColumn(field, columns)
+  );
+  if (changed.length === 0) return undefined;
+  return JSON.stringify(Object.fromEntries(changed.map((field) => [field.name, chosen[field.name]])));
+}
 
 /** The user's choices over what the preview detected. */
 interface PreviewChoice {
@@ -126,6 +155,9 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
   const [textColumns, setTextColumns] = useState<string[]>([]);
   const [labelColumn, setLabelColumn] = useState("");
   const [appendTo, setAppendTo] = useState("");
+  // Catalogue fields (GET /fields) and the seed column chosen for this file, by field name.
+  const [catalogueFields, setCatalogueFields] = useState<Field[]>([]);
+  const [seedColumns, setSeedColumns] = useState<Record<string, string>>({});
   const [datasets, setDatasets] = useState(() => datasetsOf(imports));
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const polling = useRef<ReturnType<typeof setTimeout>>();
@@ -138,6 +170,14 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
   useEffect(() => () => {
     clearTimeout(polling.current);
     clearTimeout(reading.current);
+  }, []);
+
+  const readFields = () =>
+    fetchJson<FieldList>("/fields").then((list) =>
+      setCatalogueFields(list.fields.filter((field) => field.kind === "catalogue"))
+    ).catch(() => {});
+  useEffect(() => {
+    void readFields();
   }, []);
 
   useEffect(() => {
@@ -200,6 +240,8 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
       });
     }
     setChoice({});
+    // Fields added since the page loaded get their select too.
+    void readFields();
     await showPreview(file, {});
   };
 
@@ -213,6 +255,8 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
       return setPhase({ kind: "failed", message: (error as Error).message });
     }
     setPreview(next);
+    // Another header, other columns: each field starts from its own seed column again.
+    setSeedColumns({});
     const guess = /categor|label|class|group|type/i;
     const label = next.columns.find((name) => guess.test(name)) ?? "";
     setLabelColumn(label);
@@ -268,6 +312,8 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
     }
     // The header the preview showed (detected or chosen), so the server reads the file the same way.
     params.set("header_row", String(preview.headerLine));
+    const fieldColumns = fieldColumnsParam(catalogueFields, preview.columns, seedColumns);
+    if (fieldColumns) params.set("field_columns", fieldColumns);
     if (preview.encoding === "xlsx") params.set("sheet", preview.sheet);
     else if (choice.encoding) params.set("encoding", choice.encoding);
     if (onDuplicate) params.set("on_duplicate", onDuplicate);
@@ -413,6 +459,34 @@ export function UploadForm({ maxUploadBytes, imports = [] }: UploadFormProps) {
             </span>
           )}
         </div>
+      )}
+      {preview && catalogueFields.length > 0 && (
+        <fieldset data-testid="seed-columns">
+          <legend class="text-sm font-medium mb-1">
+            Seed columns (values already decided for a catalogue field in this file)
+          </legend>
+          <div class="flex flex-wrap gap-4">
+            {catalogueFields.map((field) => (
+              <label key={field.name} class="inline-flex items-center gap-1 text-sm">
+                {field.name}: seed column
+                <select
+                  name={`seed_column_${field.name}`}
+                  class="border border-slate-300 rounded px-1 py-0.5 text-sm max-w-full sm:max-w-xs"
+                  value={seedColumns[field.name] ?? defaultSeedColumn(field, preview.columns)}
+                  disabled={busy}
+                  data-testid={`seed-column-${field.name}`}
+                  onChange={(event) => {
+                    const value = (event.target as HTMLSelectElement).value;
+                    setSeedColumns((current) => ({ ...current, [field.name]: value }));
+                  }}
+                >
+                  <option value="">(none)</option>
+                  {preview.columns.map((name) => <option key={name} value={name}>{name}</option>)}
+                </select>
+              </label>
+            ))}
+          </div>
+        </fieldset>
       )}
       {preview && appendTo && (
         <p class="text-sm text-slate-600">

@@ -60,6 +60,10 @@ const uploadCsv = defineRoute({
     "`file` (options as fields before it). A refused, cancelled or interrupted file leaves no rows, only " +
     "a failed import saying why. `append_to` adds the file to that import's dataset (same column names; " +
     "rows whose text a person or a seed label already decided there get that label, source `reused`). " +
+    "`field_columns` chooses catalogue fields' seed columns for this file, as a JSON object " +
+    '(`{"product":"canonical_name"}`) or `field:column` pairs separated by commas (an empty ' +
+    "column: none for this file; a field left out keeps its own seed column); a name that is no " +
+    "catalogue field or a column the file lacks is refused with 422, nothing imported. " +
     "`upload_key` lets the client follow (GET /uploads/:key) and cancel the import. `encoding` " +
     "(utf-8, utf-16le, utf-16be, windows-1252) and `header_row` (the file line of the header) are " +
     "detected when absent; messages name file lines. A file with the same rows (header and cells, " +
@@ -328,6 +332,7 @@ export function apiRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
           ? options.text_columns
           : undefined,
         labelColumn: options.label_column,
+        fieldColumns: options.field_columns,
         modelId: deps.modelId,
         appendTo: options.append_to,
         encoding: options.encoding,

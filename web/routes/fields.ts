@@ -74,7 +74,8 @@ const addFieldRoute = defineRoute({
     "field's export column and URL segment, and never changes: 409 when a field has it. Only kind " +
     "`catalogue` can be added (422 for `label`: the label field is `category`). `seed_column`: the column " +
     "of imported files whose non-empty values are already decided for this field, each value an entry; " +
-    "it applies to files imported after the field is added. At most 20 fields (413). The workers match " +
+    "it applies to files imported after the field is added, unless an upload's `field_columns` chooses " +
+    "another column (or none) for its file. At most 20 fields (413). The workers match " +
     "the field's rows once it has entries (POST /fields/{field}/entries).",
   request: { body: jsonBody(FieldInput) },
   names: { json: "field" },

@@ -263,17 +263,23 @@ test("a worker matches every row: the obvious entries come first, least confiden
   const confidences = page.items.map((item) => item.suggestion.confidence);
   assert.deepEqual(confidences, [...confidences].sort((a, b) => a - b), "least confident first");
   const suggested = new Map(page.items.map((item) => [item.product_id, item]));
-  const expected: [number, string][] = [
-    [0, "Logitech M185 Wireless Mouse, Grey"],
-    [1, "Canon PIXMA MG3620 Inkjet Printer"],
-    [2, "Samsung Galaxy Tab A 10.1"],
-    [3, "Sony WH-1000XM4 Headphones"],
-    [4, "Apple iPad Air 64 GB"],
-    [5, "Brother HL-L2350DW"],
+  // With each entry its attributes: the reference list's other columns (none for the second list's).
+  const expected: [number, string, Record<string, string>][] = [
+    [0, "Logitech M185 Wireless Mouse, Grey", { maker: "Logitech" }],
+    [1, "Canon PIXMA MG3620 Inkjet Printer", { maker: "Canon" }],
+    [2, "Samsung Galaxy Tab A 10.1", { maker: "Samsung" }],
+    [3, "Sony WH-1000XM4 Headphones", { maker: "Sony" }],
+    [4, "Apple iPad Air 64 GB", { maker: "Apple" }],
+    [5, "Brother HL-L2350DW", {}],
   ];
-  for (const [at, name] of expected) {
+  const makers = new Map(expected.map(([, name, attributes]) => [name, attributes]));
+  for (const [at, name, attributes] of expected) {
     const card = suggested.get(productIds[at])!;
     assert.equal(card.suggestion.name, name, products[at].title);
+    assert.deepEqual(card.suggestion.attributes, attributes, name);
+    for (const alternative of card.alternatives) {
+      assert.deepEqual(alternative.attributes, makers.get(alternative.name), alternative.name);
+    }
     assert.equal(card.text, products[at].title);
     assert.ok(card.alternatives.every((alt) => alt.entry_id !== card.suggestion.entry_id));
   }
@@ -439,4 +445,113 @@ test("GET /export adds each catalogue field's entry, confidence and source after
     { header: true, skipEmptyLines: true },
   );
   assert.deepEqual(plain.meta.fields, ["title", "colour", "normalised_value", "product", "colour_2"]);
+});
+
+/** A file with a seed column for two catalogue fields; the product's holds a colon and a comma. */
+const CANONICAL = "Canonical: name, EN";
+const seededRows = [
+  {
+    title: "Logitech M185 mouse grey boxed",
+    [CANONICAL]: "LOGITECH m185 wireless mouse, grey",
+    maker: "Logitech",
+  },
+  {
+    title: "Canon MG3620 printer refurbished",
+    [CANONICAL]: "Canon PIXMA MG3620 Inkjet Printer",
+    maker: "Canon",
+  },
+  { title: "Unbranded USB-C cable 1m", [CANONICAL]: "", maker: "" },
+];
+
+function uploadCsv(body: string, query: string): Promise<Response> {
+  return ops.request(`/upload-csv?text_columns=title&${query}`, {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body,
+  });
+}
+
+/** Rows of import `importId` decided per field at import (source seed). */
+async function seededOf(importId: number): Promise<Record<string, number>> {
+  const rows = await db.query<{ name: string; rows: number }>(sql`
+    SELECT f.name, count(*)::int AS rows FROM catalogue_matches m
+    JOIN fields f ON f.id = m.field_id JOIN products p ON p.id = m.product_id
+    WHERE p.import_id = ${importId} AND m.source = 'seed' GROUP BY f.name ORDER BY f.name`);
+  return Object.fromEntries(rows.map((row) => [row.name, row.rows]));
+}
+
+test("POST /upload-csv field_columns refuses an unknown field, the label field or a missing column: nothing imported", async () => {
+  await json<Field>(postJson("/fields", { name: "maker", kind: "catalogue", seed_column: "maker" }), 201);
+  const totals = async () =>
+    (await db.query<{ imported: number; products: number; entries: number; matches: number }>(sql`
+      SELECT (SELECT count(*)::int FROM imports WHERE status = 'imported') AS imported,
+             (SELECT count(*)::int FROM products) AS products,
+             (SELECT count(*)::int FROM catalogue_entries) AS entries,
+             (SELECT count(*)::int FROM catalogue_matches) AS matches`))[0];
+  const before = await totals();
+  const csv = toCsv(seededRows);
+  const query = (mapping: string) => `file_name=refused.csv&field_columns=${encodeURIComponent(mapping)}`;
+  await refused(
+    uploadCsv(csv, query("nothing:title")),
+    422,
+    /Cannot import "refused\.csv": no field named "nothing"/,
+  );
+  await refused(uploadCsv(csv, query('{"category":"maker"}')), 422, /"category" is the label field/);
+  await refused(uploadCsv(csv, query('{"product":"model number"}')), 422, /no column named "model number"/);
+  await refused(uploadCsv(csv, query("product")), 422, /field_columns: "product" is not field:column/);
+  await refused(uploadCsv(csv, query("{product}")), 422, /field_columns: not a JSON object/);
+  await refused(uploadCsv(csv, query("Product:title")), 422, /field_columns\.Product: a field name is/);
+  assert.deepEqual(await totals(), before, "a refused mapping imports nothing");
+  const [failed] = await db.query<{ file_name: string; status: string; error: string }>(sql`
+    SELECT file_name, status, error FROM imports ORDER BY id DESC LIMIT 1`);
+  assert.deepEqual([failed.file_name, failed.status], ["refused.csv", "failed"]);
+});
+
+test("POST /upload-csv field_columns chooses a field's seed column for one file; fields left out keep theirs", async () => {
+  const entriesBefore = (await db.query<{ name: string }>(sql`
+    SELECT e.name FROM catalogue_entries e JOIN fields f ON f.id = e.field_id WHERE f.name = 'product'`))
+    .map((entry) => entry.name).sort();
+  // JSON, for a column name with a colon and a comma; "colour": "" is none for this file.
+  const mapping = JSON.stringify({ product: CANONICAL, colour: "" });
+  const created = await json<ImportCreated>(
+    uploadCsv(toCsv(seededRows), `file_name=seeded.csv&field_columns=${encodeURIComponent(mapping)}`),
+    201,
+  );
+  // product from the chosen column; maker from its own seed column; colour has none.
+  assert.deepEqual(await seededOf(created.import_id), { maker: 2, product: 2 });
+  const decided = await db.query<{ title: string; entry: string }>(sql`
+    SELECT p.data ->> 'title' AS title, e.name AS entry FROM catalogue_matches m
+    JOIN fields f ON f.id = m.field_id JOIN products p ON p.id = m.product_id
+    JOIN catalogue_entries e ON e.id = m.entry_id
+    WHERE f.name = 'product' AND p.import_id = ${created.import_id} ORDER BY p.row_number`);
+  // Spelled differently from the reference list: the same entry, by key; no new entry.
+  assert.deepEqual(decided, [
+    { title: seededRows[0].title, entry: "Logitech M185 Wireless Mouse, Grey" },
+    { title: seededRows[1].title, entry: "Canon PIXMA MG3620 Inkjet Printer" },
+  ]);
+  const entriesAfter = (await db.query<{ name: string }>(sql`
+    SELECT e.name FROM catalogue_entries e JOIN fields f ON f.id = e.field_id WHERE f.name = 'product'`))
+    .map((entry) => entry.name).sort();
+  assert.deepEqual(entriesAfter, entriesBefore);
+
+  // A form field, pairs: "maker:" is no seed column for this file, though the field has one.
+  const more = seededRows.map((row) => ({ ...row, title: `${row.title} (second delivery)` }));
+  const form = new FormData();
+  form.append("text_columns", "title");
+  form.append("field_columns", "maker:");
+  form.append("file", new File([toCsv(more)], "unseeded.csv", { type: "text/csv" }));
+  const second = await json<ImportCreated>(ops.request("/upload-csv", { method: "POST", body: form }), 201);
+  assert.deepEqual(await seededOf(second.import_id), {});
+
+  // Appended to the first dataset: nothing inherited, the same rule per file.
+  const delivery = (at: number) =>
+    toCsv(seededRows.map((row) => ({ ...row, title: `${row.title} (${at})` })));
+  const third = await json<ImportCreated>(
+    uploadCsv(delivery(3), `append_to=${created.import_id}&field_columns=${encodeURIComponent(mapping)}`),
+    201,
+  );
+  assert.equal(third.appended_to, created.import_id);
+  assert.deepEqual(await seededOf(third.import_id), { maker: 2, product: 2 });
+  const fourth = await json<ImportCreated>(uploadCsv(delivery(4), `append_to=${created.import_id}`), 201);
+  assert.deepEqual(await seededOf(fourth.import_id), { maker: 2 });
 });

@@ -112,6 +112,10 @@ test("the document takes its schemas from the contract: export parameters, bodie
   });
   const textColumns = document.paths["/upload-csv"].post.parameters.find((p) => p.name === "text_columns");
   assert.deepEqual([textColumns?.style, textColumns?.explode], ["form", false], "comma-separated list");
+  // A mapping is one text value (JSON or field:column pairs), not one query parameter per field.
+  const fieldColumns = document.paths["/upload-csv"].post.parameters.find((p) => p.name === "field_columns");
+  assert.deepEqual(fieldColumns?.schema, { type: "string" });
+  assert.match(fieldColumns?.description ?? "", /JSON object .* field:column pairs/);
   const page = document.components.schemas.ReviewPage as { properties: { items: { items: unknown } } };
   assert.deepEqual(page.properties.items.items, { $ref: "#/components/schemas/ReviewItem" });
 });
