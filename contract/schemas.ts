@@ -1027,7 +1027,9 @@ export type CatalogueCard = z.infer<typeof CatalogueCard>;
 /** GET /fields/:field/review: undecided rows, least confident suggestion first. */
 export const CatalogueReviewPage = z.object({
   field: z.string(),
+  /** Rows waiting for a decision, exact up to 10,000; past that, 10,000 and `waiting_capped`. */
   waiting: z.number().int(),
+  waiting_capped: z.boolean(),
   items: z.array(CatalogueCard),
   next_after: z.string().nullable(),
 });

@@ -24,6 +24,9 @@ function textAttributes(attributes: Record<string, unknown> | null): Record<stri
   return text;
 }
 
+/** `waiting` is exact up to this many rows; past it, `waiting_capped`. */
+export const WAITING_CAP = 10_000;
+
 interface QueueRow {
   product_id: number;
   text: string;
@@ -77,13 +80,18 @@ export async function readCatalogueReviewPage(
         .filter((alt): alt is EntryChoice => alt !== null),
     });
   }
+  // Counted up to a cap, as GET /products-for-review does: an exact count of a million waiting rows would
+  // cost more than the page itself.
   const [{ waiting }] = await db.query<{ waiting: number }>(sql`
-    SELECT count(*)::int AS waiting FROM catalogue_matches
-    WHERE field_id = ${field.id} AND source = 'suggested'`);
+    SELECT count(*)::int AS waiting FROM (
+      SELECT 1 FROM catalogue_matches
+      WHERE field_id = ${field.id} AND source = 'suggested'
+      LIMIT ${WAITING_CAP + 1}) AS capped`);
   const last = page[page.length - 1];
   return {
     field: field.name,
-    waiting,
+    waiting: Math.min(waiting, WAITING_CAP),
+    waiting_capped: waiting > WAITING_CAP,
     items,
     // The stored real, printed exactly enough to compare equal when read back.
     next_after: more && last ? `${last.confidence}:${last.product_id}` : null,
