@@ -213,7 +213,7 @@ test("a reference list is refused for a label field, an unknown field, a wrong t
 
 test("GET /fields/{field}/review is empty until the field is matched; a label field has no such queue", async () => {
   const page = await review("product");
-  assert.deepEqual(page, { field: "product", waiting: 0, items: [], next_after: null });
+  assert.deepEqual(page, { field: "product", waiting: 0, waiting_capped: false, items: [], next_after: null });
   await refused(reviewer.request("/fields/category/review"), 422, /label field/);
   await refused(reviewer.request("/fields/nothing/review"), 404, /Cannot find the field/);
   await refused(reviewer.request("/fields/product/review?limit=0"), 422, /Invalid review query: limit/);
