@@ -27,6 +27,11 @@ export interface RetrievalOptions {
   perChannel?: number;
   /** A document to leave out: the decided row itself when a decided row is the query (training). */
   exclude?: number;
+  /**
+   * The query's cosine with every document, computed beforehand for many rows at once (cosine_scorer.ts);
+   * without it the index's loop computes them. Not changed: the left-out document is set on a copy.
+   */
+  cosines?: Float32Array;
 }
 
 /** Retrieves the candidates of `query` from `index`. */
@@ -37,7 +42,13 @@ export function retrieveCandidates(
 ): Candidates {
   const perChannel = options.perChannel ?? CANDIDATES_PER_CHANNEL;
   const exclude = options.exclude ?? -1;
-  const cosines = index.documentCosines(query, exclude);
+  let cosines: Float32Array;
+  if (options.cosines) {
+    cosines = exclude >= 0 ? Float32Array.from(options.cosines) : options.cosines;
+    if (exclude >= 0) cosines[exclude] = -Infinity;
+  } else {
+    cosines = index.documentCosines(query, exclude);
+  }
   const tfidf = index.documentTfidf(query, exclude);
   const found = new Set<number>(topK(index.bestPerEntry(cosines), perChannel));
   for (const entry of topK(index.bestPerEntry(tfidf), perChannel)) found.add(entry);

@@ -179,6 +179,11 @@ export class CatalogueIndex {
     return this.byCode.get(code) ?? [];
   }
 
+  /** Document `doc`'s unit embedding (a view into {@link vectors}). */
+  documentVector(doc: number): Float32Array {
+    return this.vectors.subarray(doc * this.dimensions, (doc + 1) * this.dimensions);
+  }
+
   /** Prepares `text` with its embedding `vector` for searching. */
   query(text: string, vector: ArrayLike<number>): CatalogueQuery {
     return {
