@@ -197,6 +197,15 @@ async function matchField(
       if (example) examples.push(example);
     });
     await pause();
+    // Also extends the lease: thousands of decided rows take longer than one.
+    if ((start / COSINE_BATCH) % 32 === 31) {
+      const done = start + docs.length;
+      await context.progress(
+        done,
+        decidedDocs.length,
+        `${field.name}: learning from decided rows (${done} of ${decidedDocs.length})`,
+      );
+    }
   }
   const weights = trainReranker(examples);
   const trained = examples.length >= MIN_TRAINING_EXAMPLES;
