@@ -456,6 +456,11 @@ export const ApiError = z.object({
     duplicate_of: z.number().int().optional(),
     /** A 409 of POST /submit-feedback: the decision made meanwhile (see `expected_feedback_id`). */
     current_decision: StoredDecision.optional(),
+    /**
+     * A 409 of POST /fields/{field}/decisions: the row's standing decision, made meanwhile (null: none
+     * stands, the one the card showed was undone). Send it as `expected_decision_id` to replace it knowingly.
+     */
+    current_decision_id: z.number().int().nullable().optional(),
   }),
 });
 export type ApiError = z.infer<typeof ApiError>;
@@ -1062,6 +1067,28 @@ export const CatalogueDecisionSaved = z.object({
   created_entry: z.boolean(),
 });
 export type CatalogueDecisionSaved = z.infer<typeof CatalogueDecisionSaved>;
+
+/** Path of POST /fields/:field/decisions/:id/undo: the field and the decision's id. */
+export const FieldDecisionParam = z.object({
+  field: FieldName,
+  id: z.coerce.number().int().positive().max(2_147_483_647),
+});
+
+/** POST /fields/:field/decisions/:id/undo: the decision withdrawn and what the row holds again. */
+export const CatalogueDecisionWithdrawn = z.object({
+  decision_id: z.number().int(),
+  product_id: z.number().int(),
+  /**
+   * The row's value now: the decision before that still stands (human), the value its file's seed column
+   * gave (seed), or null: the row has no answer and waits for the next match to suggest one.
+   */
+  restored: z.object({
+    source: z.enum(["human", "seed"]),
+    entry_id: z.number().int(),
+    name: z.string(),
+  }).nullable(),
+});
+export type CatalogueDecisionWithdrawn = z.infer<typeof CatalogueDecisionWithdrawn>;
 
 /** What POST /fields/:field/entries added from a reference list. */
 export const EntriesUploaded = z.object({

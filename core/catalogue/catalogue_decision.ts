@@ -15,7 +15,8 @@ import { entryNamed } from "./catalogue_entries.ts";
 /**
  * Stores a decision by `reviewer` on field `field`. Throws DomainError "invalid" for a bad body,
  * "not_found" for an unknown product or an entry of another field, "conflict" when the row's standing
- * decision is not `expected_decision_id` (someone decided or withdrew meanwhile: nothing is stored).
+ * decision is not `expected_decision_id` (someone decided or withdrew meanwhile: nothing is stored; the
+ * error's `current_decision_id` is the standing one, or null).
  */
 export async function saveCatalogueDecision(
   db: Database,
@@ -42,6 +43,9 @@ export async function saveCatalogueDecision(
         standing
           ? `Not saved: ${standing.reviewer} decided this row meanwhile ("${standing.name}")`
           : `Not saved: the decision this card showed was withdrawn meanwhile`,
+        undefined,
+        // What a client sends as expected_decision_id to replace it knowingly.
+        { current_decision_id: standing?.id ?? null },
       );
     }
     const [prior] = await tx.query<{ source: string; entry_id: number | null }>(sql`

@@ -4,8 +4,11 @@
  * its reference list, uploads a CSV of offers whose `category` is given for some rows, reviews the
  * `product` queue with the keyboard alone (the suggestion with 1, an alternative with 2, a new entry with
  * N, typing and Enter), reviews a row of the category queue, then exports the import: the file has the
- * category value column and the `product` columns with the names decided. Both pages pass axe. Then a
- * second file whose seed column for `product` is chosen in the upload preview: its rows arrive decided.
+ * category value column and the `product` columns with the names decided. Both pages pass axe. Then U
+ * and Ctrl+Z undo the last decision (the card comes back, the export shows no decision), and a card that
+ * another reviewer decided meanwhile shows the conflict (it passes axe too): Replace with mine stores the
+ * reviewer's entry. Then a second file whose seed column for `product` is chosen in the upload preview:
+ * its rows arrive decided.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,11 +20,13 @@ import type { ImportProgress } from "../../contract/schemas.ts";
 import { REPO_ROOT, toCsv } from "../../testing/testing.ts";
 import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
 import { auditThemes, axePage } from "./axe.ts";
-import { createOpsAndLogin } from "./login.ts";
+import { createOpsAndLogin, loginAs } from "./login.ts";
 
 const FIELD = "product";
 const NEW_ENTRY = "Sony WH-1000XM4 Renewed Bundle";
 const SCREENSHOT = path.join(REPO_ROOT, "test-results/catalogue-review.png");
+/** A second reviewer, who decides cards through the API while they are on the first one's screen. */
+const OTHER = { name: "e2e-reviewer", password: "e2e-reviewer-password-1" };
 
 /** The canonical products: the reference list of the `product` field. */
 const CANONICAL = [
@@ -311,6 +316,167 @@ test("two fields on one upload: review both with the keyboard, the export shows 
   );
 
   assert.deepEqual(pageErrors, [], "the pages reported errors");
+});
+
+/** The export of import `importId` as rows (read from `on`, signed in). */
+async function exportRows(on: Page, importId: number): Promise<Record<string, string>[]> {
+  const exported = await on.evaluate(async (url) => {
+    const response = await fetch(url);
+    return { status: response.status, text: await response.text() };
+  }, `/export?import_id=${importId}`);
+  assert.equal(exported.status, 200, exported.text);
+  return Papa.parse<Record<string, string>>(exported.text, { header: true, skipEmptyLines: true }).data;
+}
+
+test("U and Ctrl+Z undo the last decision; a card decided meanwhile is a conflict, replaced knowingly", {
+  timeout: 300_000,
+}, async () => {
+  const pageErrors = collectPageErrors(page);
+  const base = app.baseUrl;
+  const [offers] = (await api<ImportProgress[]>("GET", "/imports")).filter((item) =>
+    item.file_name === "offers.csv"
+  );
+  assert.ok(offers, "the offers were imported");
+
+  // The second reviewer: an account made on the accounts page, signed in in a browser of its own.
+  await page.goto(`${base}/admin`);
+  const form = page.locator("[data-testid=create-user]");
+  await form.locator('input[name="name"]').fill(OTHER.name);
+  await form.locator('select[name="role"]').selectOption("reviewer");
+  await form.locator('input[name="password"]').fill(OTHER.password);
+  await form.locator("button[type=submit]").click();
+  await page.locator(`[data-testid="user-${OTHER.name}"]`).waitFor();
+  const otherContext = await browser.newContext();
+  const other = await otherContext.newPage();
+  await loginAs(other, base, OTHER);
+  /** Decides `productId` as the second reviewer, who saw the card undecided. */
+  const decideElsewhere = async (productId: number, entry: string) => {
+    const answer = await other.evaluate(async ({ productId, entry }) => {
+      const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
+      const response = await fetch("/fields/product/decisions", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify({ product_id: productId, new_entry: entry, expected_decision_id: null }),
+      });
+      return { status: response.status, text: await response.text() };
+    }, { productId, entry });
+    assert.equal(answer.status, 201, answer.text);
+  };
+
+  try {
+    await page.goto(`${base}/review/${FIELD}`);
+    await page.locator('[data-island="CatalogueReview"][data-hydrated="true"]').waitFor();
+    const card = page.locator("[data-testid=catalogue-card]");
+    await card.waitFor({ timeout: 60_000 });
+    await settle(page);
+    assert.match(
+      await page.locator("p", { hasText: "Keys:" }).innerText(),
+      /U\s*\/\s*Ctrl\+Z undo the last decision/,
+    );
+    const allSaved = () =>
+      page.locator('[data-testid=catalogue-save-status][data-saving="0"][data-failed="0"]').waitFor();
+    const hint = page.locator("[data-testid=catalogue-hint]");
+
+    // Decided with 1, saved, then U: the same card is back, and the row has no decision.
+    const id = await card.getAttribute("data-product-id");
+    const title = offerOf(await card.locator("[data-testid=catalogue-card-text]").innerText());
+    const suggestion =
+      (await card.locator("[data-testid=choice-suggestion] [data-testid=choice-name]").innerText()).trim();
+    await page.keyboard.press("1");
+    await page.locator(`[data-testid=catalogue-card]:not([data-product-id="${id}"])`).waitFor();
+    await allSaved();
+    assert.equal(
+      (await exportRows(page, offers.id)).find((line) => line.title === title)?.[`${FIELD}_source`],
+      "human",
+    );
+    await page.keyboard.press("u");
+    await page.locator(`[data-testid=catalogue-card][data-product-id="${id}"]`).waitFor();
+    await hint.filter({ hasText: /^Undone: / }).waitFor();
+    assert.ok((await hint.innerText()).includes(`→ “${suggestion}”`), await hint.innerText());
+    const undone = (await exportRows(page, offers.id)).find((line) => line.title === title);
+    assert.ok(undone, `the export has the row "${title}"`);
+    assert.notEqual(undone[`${FIELD}_source`], "human", "the undone decision is not in the export");
+    // Nothing left to undo: said, not done.
+    await page.keyboard.press("u");
+    await hint.filter({ hasText: "Nothing to undo" }).waitFor();
+
+    // Again with Ctrl+Z.
+    await page.keyboard.press("1");
+    await page.locator(`[data-testid=catalogue-card]:not([data-product-id="${id}"])`).waitFor();
+    await allSaved();
+    await page.keyboard.press("Control+z");
+    await page.locator(`[data-testid=catalogue-card][data-product-id="${id}"]`).waitFor();
+    await hint.filter({ hasText: /^Undone: / }).waitFor();
+    assert.notEqual(
+      (await exportRows(page, offers.id)).find((line) => line.title === title)?.[`${FIELD}_source`],
+      "human",
+    );
+
+    // U while the decision is still being saved: refused, and said; once it is saved, U undoes it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route("**/fields/product/decisions", async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.keyboard.press("1");
+    await page.locator(`[data-testid=catalogue-card]:not([data-product-id="${id}"])`).waitFor();
+    await page.keyboard.press("u");
+    await hint.filter({ hasText: "still being saved" }).waitFor();
+    assert.equal(await page.locator(`[data-testid=catalogue-card][data-product-id="${id}"]`).count(), 0);
+    release();
+    await allSaved();
+    await page.unroute("**/fields/product/decisions");
+    await page.keyboard.press("u");
+    await page.locator(`[data-testid=catalogue-card][data-product-id="${id}"]`).waitFor();
+    await hint.filter({ hasText: /^Undone: / }).waitFor();
+
+    // The other reviewer decides the card on screen; deciding it here is a conflict showing both values.
+    const theirs = CANONICAL.find((name) => name !== suggestion)!;
+    await decideElsewhere(Number(id), theirs);
+    await page.keyboard.press("1");
+    const conflict = page.locator(`[data-testid=catalogue-conflict][data-product-id="${id}"]`);
+    await conflict.waitFor();
+    const text = await conflict.innerText();
+    assert.ok(text.includes(`${OTHER.name} decided this row meanwhile ("${theirs}")`), text);
+    assert.ok(text.includes(`Yours: “${suggestion}”`), text);
+    assert.equal(
+      (await exportRows(page, offers.id)).find((line) => line.title === title)?.[FIELD],
+      theirs,
+      "nothing replaced yet",
+    );
+    await conflict.locator("[data-testid=replace-theirs]").click();
+    await allSaved();
+    assert.equal(await conflict.count(), 0);
+    const replaced = (await exportRows(page, offers.id)).find((line) => line.title === title);
+    assert.deepEqual([replaced?.[FIELD], replaced?.[`${FIELD}_source`]], [suggestion, "human"]);
+    await page.locator("[data-testid=catalogue-recent]").filter({ hasText: `→ ${suggestion}` })
+      .waitFor();
+
+    // The conflict on screen passes axe (a card of its own in each theme).
+    const checked = await axePage(browser, page.context());
+    try {
+      const violations = await auditThemes(checked, `${base}/review/${FIELD}`, async (review) => {
+        const shown = review.locator("[data-testid=catalogue-card]");
+        await shown.waitFor({ timeout: 30_000 });
+        const productId = Number(await shown.getAttribute("data-product-id"));
+        await decideElsewhere(productId, theirs);
+        await review.keyboard.press("1");
+        await review.locator(`[data-testid=catalogue-conflict][data-product-id="${productId}"]`).waitFor();
+      });
+      assert.deepEqual(violations, [], violations.join("\n"));
+    } finally {
+      await checked.context().close();
+    }
+  } finally {
+    await otherContext.close();
+  }
+  // The conflicts' 409 answers are expected; nothing else may be reported.
+  assert.deepEqual(
+    pageErrors.filter((error) => !/status of 409/.test(error)),
+    [],
+    "the pages reported errors",
+  );
 });
 
 test("a seed column chosen in the upload preview: the file's rows with a value arrive decided", {

@@ -2,18 +2,24 @@
  * A catalogue field's review queue (GET /fields/:field/review), one card at a time: the row's text, the
  * suggested entry with its confidence and the runners-up. Works from the keyboard alone: 1 (or Enter, A)
  * takes the suggestion, 2–5 take the alternatives, N opens "none of these" (Enter in it creates the typed
- * canonical entry, Esc closes it), S or J skips the card. Each choice's key is printed on its button.
+ * canonical entry, Esc closes it), S or J skips the card, U or Ctrl+Z undoes the newest decision of this
+ * visit (POST /fields/:field/decisions/:id/undo, once its save has landed) and shows that card again.
+ * Each choice's key is printed on its button.
  *
  * A decision shows the next card at once and is saved in the background (POST /fields/:field/decisions);
- * a save that fails is listed above the card with its reason and a Retry, never dropped silently. When the
+ * a save that fails is listed above the card with its reason and a Retry, never dropped silently. A card
+ * is an undecided row: when someone decided it meanwhile, nothing is stored and both values are shown,
+ * with Keep theirs and Replace with mine (sent again naming the decision it replaces). When the
  * page runs out the next one is read (`next_after`); past the last page the queue is read from its start
  * again (a decision re-matches the field, which can move rows behind the cursor), leaving out the cards
  * decided or skipped here. An empty queue says why, and is read again every few seconds until cards come.
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type {
+  ApiError,
   CatalogueCard,
   CatalogueDecisionSaved,
+  CatalogueDecisionWithdrawn,
   CatalogueReviewPage,
   EntryChoice,
   Field,
@@ -39,11 +45,34 @@ const MAX_ATTRIBUTES = 4;
 /** A decision being saved, or whose save failed. */
 interface Pending {
   card: CatalogueCard;
-  body: { product_id: number; entry_id?: number; new_entry?: string; suggested_entry_id: number };
+  body: {
+    product_id: number;
+    entry_id?: number;
+    new_entry?: string;
+    suggested_entry_id: number;
+    /** The row's standing decision the reviewer knows of: null for a card of the queue. */
+    expected_decision_id: number | null;
+  };
   /** What the reviewer chose, as shown. */
   name: string;
-  state: "saving" | "failed";
+  /** conflict: someone decided the row meanwhile; nothing is stored until the reviewer chooses. */
+  state: "saving" | "failed" | "conflict";
   message?: string;
+  /** A conflict's standing decision (null: none stands any more), which Replace with mine names. */
+  current?: number | null;
+}
+
+/** A decision of this visit the server stored: what U withdraws. */
+interface Stored {
+  decisionId: number;
+  card: CatalogueCard;
+  name: string;
+}
+
+/** A line under the queue's position: what an undo did, or why a key did nothing. */
+interface Hint {
+  text: string;
+  error: boolean;
 }
 
 /** "42%". */
@@ -56,8 +85,9 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
   const [items, setItems] = useState<CatalogueCard[]>([]);
   const [index, setIndex] = useState(0);
   const [nextAfter, setNextAfter] = useState<string | null>(null);
-  // The queue's length at the last read, and how many decisions this page had made by then.
-  const [waiting, setWaiting] = useState({ count: 0, decidedAtRead: 0 });
+  // The queue's length at the last read (capped: at least that many), and how many decisions this page
+  // had made by then.
+  const [waiting, setWaiting] = useState({ count: 0, capped: false, decidedAtRead: 0 });
   const [decidedCount, setDecidedCount] = useState(0);
   /** A read the reviewer waits for (the first, the next page); the empty queue's re-reads are quiet. */
   const [loading, setLoading] = useState(true);
@@ -66,16 +96,28 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
   const [noneOpen, setNoneOpen] = useState(false);
   const [newName, setNewName] = useState("");
   const [pending, setPending] = useState<Pending[]>([]);
-  const [saved, setSaved] = useState<{ text: string; name: string; created: boolean }[]>([]);
+  const [saved, setSaved] = useState<{ productId: number; text: string; name: string; created: boolean }[]>(
+    [],
+  );
+  const [hint, setHint] = useState<Hint | null>(null);
   const [skippedCount, setSkippedCount] = useState(0);
   // Cards decided or skipped here: never shown twice on this visit (Start over forgets the skipped ones).
   const decidedIds = useRef(new Set<number>());
   const skippedIds = useRef(new Set<number>());
+  // The rows decided on this visit, in the order of their decisions (what U undoes: the last), and the
+  // decisions among them the server stored.
+  const decidedOrder = useRef<number[]>([]);
+  const stored = useRef(new Map<number, Stored>());
+  // An undo waiting for its answer: a second U does not send it again.
+  const undoing = useRef(false);
   // Which read may still change the cards: an answer to an older one is dropped.
   const generation = useRef(0);
   const noneInput = useRef<HTMLInputElement>(null);
   const saving = pending.filter((entry) => entry.state === "saving").length;
   const failed = pending.length - saving;
+  // The cards as this render shows them, for an answer that comes back after later renders.
+  const view = useRef({ items, index });
+  view.current = { items, index };
 
   /**
    * Reads pages from `after` (the queue's start when null) until one has a card not yet decided or
@@ -98,7 +140,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
         const fresh = page.items.filter((card) =>
           !decidedIds.current.has(card.product_id) && !skippedIds.current.has(card.product_id)
         );
-        setWaiting({ count: page.waiting, decidedAtRead });
+        setWaiting({ count: page.waiting, capped: page.waiting_capped, decidedAtRead });
         if (fresh.length > 0 || (page.next_after === null && fromStart)) {
           setItems(fresh);
           setIndex(0);
@@ -164,20 +206,39 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       entry.body,
     ).catch((e) => ({ status: 0, body: { error: { message: (e as Error).message } } }));
     if (status === 200 || status === 201) {
-      const stored = body as CatalogueDecisionSaved;
+      const decision = body as CatalogueDecisionSaved;
+      stored.current.set(entry.card.product_id, {
+        decisionId: decision.decision_id,
+        card: entry.card,
+        name: decision.entry.name,
+      });
       setPending((now) => now.filter((other) => other !== entry));
       setSaved((now) =>
-        [{ text: entry.card.text, name: stored.entry.name, created: stored.created_entry }, ...now].slice(
-          0,
-          5,
-        )
+        [
+          {
+            productId: entry.card.product_id,
+            text: entry.card.text,
+            name: decision.entry.name,
+            created: decision.created_entry,
+          },
+          ...now,
+        ].slice(0, 5)
       );
       return;
     }
-    const message = (body as { error?: { message?: string } } | undefined)?.error?.message ??
+    const error = (body as Partial<ApiError> | undefined)?.error;
+    const message = error?.message ??
       (status === 401 ? "You are signed out: sign in again in another tab, then Retry" : `error ${status}`);
-    const failedEntry: Pending = { ...entry, state: "failed", message };
+    const failedEntry: Pending = status === 409
+      ? { ...entry, state: "conflict", message, current: error?.current_decision_id ?? null }
+      : { ...entry, state: "failed", message };
     setPending((now) => now.map((other) => other === entry ? failedEntry : other));
+  };
+
+  /** The row leaves this visit's decisions: U no longer reaches it. */
+  const forget = (productId: number) => {
+    decidedOrder.current = decidedOrder.current.filter((id) => id !== productId);
+    stored.current.delete(productId);
   };
 
   const retry = (entry: Pending) => {
@@ -190,13 +251,107 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     // Not stored: the row waits in the queue and comes back on a later read.
     decidedIds.current.delete(entry.card.product_id);
     setDecidedCount(decidedIds.current.size);
+    forget(entry.card.product_id);
     setPending((now) => now.filter((other) => other !== entry));
+  };
+
+  /** Keep theirs: the row stays as the other reviewer decided it (not a decision of this visit). */
+  const keepTheirs = (entry: Pending) => {
+    forget(entry.card.product_id);
+    setPending((now) => now.filter((other) => other !== entry));
+  };
+
+  /** Replace with mine: sent again, naming the decision it replaces (a conflict again if that changed too). */
+  const replaceTheirs = (entry: Pending) => {
+    const again: Pending = {
+      ...entry,
+      body: { ...entry.body, expected_decision_id: entry.current ?? null },
+      state: "saving",
+      message: undefined,
+      current: undefined,
+    };
+    setPending((now) => now.map((other) => other === entry ? again : other));
+    void send(again);
+  };
+
+  /**
+   * Withdraws the newest decision of this visit and shows its card again (undecided), or says what the
+   * row holds again (a decision before it, its file's value). A decision still being saved, or not saved,
+   * is not undone: the reviewer is told why.
+   */
+  const undo = async () => {
+    if (undoing.current) return;
+    const target = decidedOrder.current.at(-1);
+    if (target === undefined) {
+      setHint({ text: "Nothing to undo: no decision on this visit yet", error: false });
+      return;
+    }
+    const unsaved = pending.find((entry) => entry.card.product_id === target);
+    const done = stored.current.get(target);
+    if (unsaved || !done) {
+      setHint({
+        text: unsaved?.state === "saving" || !unsaved
+          ? "Not undone: your last decision is still being saved; press U again in a moment"
+          : "Not undone: your last decision is not saved (see above)",
+        error: true,
+      });
+      return;
+    }
+    undoing.current = true;
+    setHint({ text: `Undoing “${done.name}”…`, error: false });
+    try {
+      const { status, body } = await postJsonForStatus(
+        `/fields/${encodeURIComponent(field.name)}/decisions/${done.decisionId}/undo`,
+        {},
+      ).catch((e) => ({ status: 0, body: { error: { message: (e as Error).message } } }));
+      if (status !== 200) {
+        const message = (body as Partial<ApiError> | undefined)?.error?.message ??
+          `the server answered ${status}`;
+        setHint({ text: `Not undone: ${message}`, error: true });
+        return;
+      }
+      const withdrawn = body as CatalogueDecisionWithdrawn;
+      forget(target);
+      setSaved((now) => now.filter((entry) => entry.productId !== target));
+      if (withdrawn.restored) {
+        // Decided before (or by its file): the row is that again, and is no card of the queue.
+        setHint({
+          text: `Undone: “${done.name}” is withdrawn; the row is “${withdrawn.restored.name}” again (${
+            withdrawn.restored.source === "seed" ? "its file's value" : "the decision before"
+          })`,
+          error: false,
+        });
+        return;
+      }
+      decidedIds.current.delete(target);
+      setDecidedCount(decidedIds.current.size);
+      // The card comes back on screen before the one shown; a read still on its way is dropped (the
+      // cursor it followed is read again once the card is decided).
+      generation.current++;
+      setLoading(false);
+      const { items: shown, index: at } = view.current;
+      const rest = shown.filter((card) => card.product_id !== target);
+      const place = Math.min(at, rest.length);
+      setItems([...rest.slice(0, place), done.card, ...rest.slice(place)]);
+      setIndex(place);
+      setError(null);
+      setHint({
+        text: `Undone: “${
+          done.card.text.slice(0, 200)
+        }” → “${done.name}”; the card waits for a decision again`,
+        error: false,
+      });
+    } finally {
+      undoing.current = false;
+    }
   };
 
   /** One decision on `card`: an entry it offers, or a new canonical name. */
   const decide = (card: CatalogueCard | undefined, choice: EntryChoice | { new_entry: string }) => {
     if (!card || decidedIds.current.has(card.product_id)) return;
     let body: Pending["body"];
+    // A card of the queue is undecided: a decision made on it meanwhile by someone else is a conflict.
+    const expected_decision_id = null;
     let name: string;
     if ("new_entry" in choice) {
       name = choice.new_entry.trim();
@@ -205,18 +360,26 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
         noneInput.current?.focus();
         return;
       }
-      body = { product_id: card.product_id, new_entry: name, suggested_entry_id: card.suggestion.entry_id };
+      body = {
+        product_id: card.product_id,
+        new_entry: name,
+        suggested_entry_id: card.suggestion.entry_id,
+        expected_decision_id,
+      };
     } else {
       name = choice.name;
       body = {
         product_id: card.product_id,
         entry_id: choice.entry_id,
         suggested_entry_id: card.suggestion.entry_id,
+        expected_decision_id,
       };
     }
     decidedIds.current.add(card.product_id);
+    decidedOrder.current = [...decidedOrder.current.filter((id) => id !== card.product_id), card.product_id];
     setDecidedCount(decidedIds.current.size);
     setError(null);
+    setHint(null);
     const entry: Pending = { card, body, name, state: "saving" };
     setPending((now) => [...now, entry]);
     void send(entry);
@@ -228,6 +391,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     skippedIds.current.add(current.product_id);
     setSkippedCount(skippedIds.current.size);
     setError(null);
+    setHint(null);
     advance();
   };
 
@@ -240,9 +404,16 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
   // One listener calls the handler of the latest render, so a key always acts on the card on screen.
   const onKeyRef = useRef<(event: KeyboardEvent) => void>(() => {});
   onKeyRef.current = (event: KeyboardEvent) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target as HTMLElement;
-    if (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT") {
+    const typing = target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT";
+    // Ctrl+Z (⌘Z) outside a text field undoes the newest decision, as U does.
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && !typing && event.key.toLowerCase() === "z") {
+      event.preventDefault();
+      if (!event.repeat) void undo();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing) {
       if (event.key === "Escape" && target === noneInput.current) {
         event.preventDefault();
         setNoneOpen(false);
@@ -251,8 +422,14 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       }
       return;
     }
-    if (!current) return;
     const key = event.key.toLowerCase();
+    // Also with no card on screen: the last card decided brings the empty queue, and U brings it back.
+    if (key === "u") {
+      event.preventDefault();
+      if (!event.repeat) void undo();
+      return;
+    }
+    if (!current) return;
     // Enter on a focused button or link is that control's own action.
     if (key === "enter" && (target.tagName === "BUTTON" || target.tagName === "A")) return;
     const take = (choice: EntryChoice | undefined) => {
@@ -277,7 +454,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     return () => document.removeEventListener("keydown", onKey);
   }, []);
 
-  const problems = pending.some((entry) => entry.state === "failed") && (
+  const problems = failed > 0 && (
     <section
       class="bg-red-50 border border-red-300 rounded-lg p-4 space-y-2 text-sm"
       data-testid="catalogue-failed"
@@ -286,6 +463,34 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
         {failed} decision{failed === 1 ? " is" : "s are"} not saved
       </h2>
       <ul class="space-y-2">
+        {pending.filter((entry) => entry.state === "conflict").map((entry) => (
+          <li
+            key={entry.card.product_id}
+            class="flex flex-wrap items-center gap-2"
+            data-testid="catalogue-conflict"
+            data-product-id={entry.card.product_id}
+          >
+            <span class="wrap-anywhere">
+              “{entry.card.text}”: <span role="alert">{entry.message}</span>. Yours: “{entry.name}”.
+            </span>
+            <button
+              type="button"
+              class="border border-slate-300 bg-white rounded px-2 py-1"
+              onClick={() => keepTheirs(entry)}
+              data-testid="keep-theirs"
+            >
+              Keep theirs
+            </button>
+            <button
+              type="button"
+              class="border border-slate-300 bg-white rounded px-2 py-1"
+              onClick={() => replaceTheirs(entry)}
+              data-testid="replace-theirs"
+            >
+              Replace with mine
+            </button>
+          </li>
+        ))}
         {pending.filter((entry) => entry.state === "failed").map((entry) => (
           <li key={entry.card.product_id} class="flex flex-wrap items-center gap-2">
             <span class="wrap-anywhere">
@@ -327,6 +532,30 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
         : ""}
     </span>
   );
+  // What an undo did (or why a key did nothing), with the way to undo by pointer.
+  const undoLine = (hint || saved.length > 0) && (
+    <p class="text-sm flex flex-wrap items-center gap-3">
+      {hint && (
+        <span
+          class={hint.error ? "text-red-700" : "text-slate-700"}
+          role={hint.error ? "alert" : "status"}
+          data-testid="catalogue-hint"
+        >
+          {hint.text}
+        </span>
+      )}
+      {saved.length > 0 && (
+        <button
+          type="button"
+          class="border border-slate-300 text-slate-700 rounded px-3 py-1"
+          onClick={() => void undo()}
+          data-testid="undo"
+        >
+          Undo the last decision <kbd class="ml-1 text-xs opacity-75">U</kbd>
+        </button>
+      )}
+    </p>
+  );
   const recent = saved.length > 0 && (
     <section class="text-sm text-slate-600">
       <h2 class="sr-only">Decided on this visit</h2>
@@ -342,6 +571,8 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
   );
 
   const left = Math.max(waiting.count - (decidedCount - waiting.decidedAtRead), 0);
+  // Past 10,000 the server stops counting: "10,000+".
+  const waitingText = waiting.capped ? `${waiting.count.toLocaleString("en")}+` : String(left);
   if (loading && !current) {
     return (
       <div class="space-y-4">
@@ -380,6 +611,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
           </p>
         </div>
         <p class="text-sm">{status}</p>
+        {undoLine}
         {recent}
       </div>
     );
@@ -413,10 +645,11 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       {problems}
       <div class="flex flex-wrap items-center justify-between gap-2 text-sm text-slate-600">
         <span data-testid="catalogue-position">
-          Card {index + 1} of {items.length} on this page · {left} waiting
+          Card {index + 1} of {items.length} on this page · {waitingText} waiting
         </span>
         {status}
       </div>
+      {undoLine}
       {/* The card changes without a page load: a screen reader hears the new one here. */}
       <p class="sr-only" aria-live="polite" data-testid="catalogue-announcement">
         {`Card ${index + 1}: ${current.text.slice(0, 200)}. Suggestion ${current.suggestion.name}, ${
@@ -528,7 +761,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
         Keys: <kbd>1</kbd>/<kbd>A</kbd>/<kbd>Enter</kbd> take the suggestion · <kbd>2</kbd>–<kbd>5</kbd>{" "}
         take an alternative · <kbd>N</kbd> none of these (<kbd>Enter</kbd> creates the entry, <kbd>Esc</kbd>
         {" "}
-        closes) · <kbd>S</kbd>/<kbd>J</kbd> skip
+        closes) · <kbd>S</kbd>/<kbd>J</kbd> skip · <kbd>U</kbd>/<kbd>Ctrl+Z</kbd> undo the last decision
       </p>
       {recent}
     </div>

@@ -10,10 +10,12 @@ import { z } from "zod";
 import {
   CatalogueDecisionInput,
   CatalogueDecisionSaved,
+  CatalogueDecisionWithdrawn,
   CatalogueReviewPage,
   CatalogueReviewQuery,
   EntriesUploaded,
   Field,
+  FieldDecisionParam,
   FieldInput,
   FieldList,
   FieldParam,
@@ -24,6 +26,7 @@ import { addEntries } from "../../core/catalogue/catalogue_entries.ts";
 import { parseReferenceList } from "../../core/imports/reference_list.ts";
 import { readCatalogueReviewPage } from "../../core/catalogue/catalogue_review.ts";
 import { saveCatalogueDecision } from "../../core/catalogue/catalogue_decision.ts";
+import { withdrawCatalogueDecision } from "../../core/catalogue/catalogue_withdraw.ts";
 import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
 import { ApiProblem } from "../http/api_error.ts";
 import { requireUser } from "../http/current_user.ts";
@@ -137,11 +140,37 @@ const decide = defineRoute({
     "the two; `suggested_entry_id` is the entry the card suggested, so approvals and corrections are " +
     "told apart. The reviewer is the signed-in account. The decision replaces the row's suggestion (it " +
     "leaves the review queue), is kept in the field's history, and asks the workers to match the field " +
-    "again with it. 404 for an unknown product or field, 422 for a label field.",
+    "again with it. `expected_decision_id` is the row's standing decision the reviewer saw (null: the " +
+    "row was undecided, as every card of the review queue is): when another one stands by then, nothing " +
+    "is stored and the answer is 409 naming who decided what, with `error.current_decision_id` (send it " +
+    "as `expected_decision_id` to replace that decision knowingly). 404 for an unknown product or field, " +
+    "422 for a label field.",
   request: { params: FieldParam, body: jsonBody(CatalogueDecisionInput) },
   names: { param: "field", json: "catalogue decision" },
   responses: { 201: { description: "Stored", content: { "application/json": CatalogueDecisionSaved } } },
-  errors: [400, 404, 413, 415, 422],
+  errors: [400, 404, 409, 413, 415, 422],
+});
+
+const undoDecision = defineRoute({
+  method: "post",
+  path: "/fields/{field}/decisions/{id}/undo",
+  access: "reviewer",
+  audit: "field.undo",
+  tag: "API",
+  summary: "Undo a catalogue decision",
+  description: "Withdraws decision `id` of the field (the `decision_id` POST /fields/{field}/decisions " +
+    "answered). Only a row's latest standing decision can be withdrawn: 409 when it was undone already or " +
+    "a later decision stands (undo that one first). The row's value becomes the decision before it, else " +
+    "the value its file's seed column gave, else none (`restored` null): the row then waits for the next " +
+    "match, which the undo asks the workers for, to be suggested and reviewed again. The decision stays " +
+    "in the field's history, marked withdrawn by the signed-in account. 404 for an unknown field or a " +
+    "decision of another field, 422 for a label field.",
+  request: { params: FieldDecisionParam },
+  names: { param: "decision" },
+  responses: {
+    200: { description: "Withdrawn", content: { "application/json": CatalogueDecisionWithdrawn } },
+  },
+  errors: [404, 409, 422],
 });
 
 /** Receives the reference list (CSV body or form field `file`) within `limit` bytes; returns its bytes. */
@@ -226,6 +255,14 @@ export function fieldRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
     const reviewer = requireUser().name;
     const field = await readCatalogueField(deps.db, name);
     return c.json(await saveCatalogueDecision(deps.db, field, body, reviewer), 201);
+  });
+
+  routes.openapi(undoDecision, async (c) => {
+    const { field: name, id } = c.req.valid("param");
+    // The account's name, as for a decision: it is kept as who withdrew it.
+    const reviewer = requireUser().name;
+    const field = await readCatalogueField(deps.db, name);
+    return c.json(await withdrawCatalogueDecision(deps.db, field, id, reviewer), 200);
   });
 
   return routes;

@@ -10,6 +10,7 @@ import Papa from "papaparse";
 import type {
   ApiError,
   CatalogueDecisionSaved,
+  CatalogueDecisionWithdrawn,
   CatalogueReviewPage,
   EntriesUploaded,
   Field,
@@ -213,15 +214,20 @@ test("a reference list is refused for a label field, an unknown field, a wrong t
 
 test("GET /fields/{field}/review is empty until the field is matched; a label field has no such queue", async () => {
   const page = await review("product");
-  assert.deepEqual(page, { field: "product", waiting: 0, waiting_capped: false, items: [], next_after: null });
+  assert.deepEqual(page, {
+    field: "product",
+    waiting: 0,
+    waiting_capped: false,
+    items: [],
+    next_after: null,
+  });
   await refused(reviewer.request("/fields/category/review"), 422, /label field/);
   await refused(reviewer.request("/fields/nothing/review"), 404, /Cannot find the field/);
   await refused(reviewer.request("/fields/product/review?limit=0"), 422, /Invalid review query: limit/);
 });
 
-test("a worker matches every row: the obvious entries come first, least confident rows first", {
-  timeout: 180_000,
-}, async () => {
+/** Runs a worker until every catalogue field is matched (within a minute), then stops it. */
+async function matchFields(): Promise<void> {
   const worker = await startTestWorker(db, { jobHandlers: { "catalogue-match": catalogueMatchHandler() } });
   try {
     await worker.idle();
@@ -244,9 +250,15 @@ test("a worker matches every row: the obvious entries come first, least confiden
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } finally {
-    // Stopped: a later run must not rewrite suggestions under the decisions below.
+    // Stopped: a later run must not rewrite suggestions under the decisions a test makes.
     await worker.stop();
   }
+}
+
+test("a worker matches every row: the obvious entries come first, least confident rows first", {
+  timeout: 180_000,
+}, async () => {
+  await matchFields();
   const failed = await db.query<{ last_error: string }>(sql`
     SELECT last_error FROM jobs WHERE kind = 'catalogue-match' AND status <> 'done'`);
   assert.deepEqual(failed, []);
@@ -447,6 +459,143 @@ test("GET /export adds each catalogue field's entry, confidence and source after
   assert.deepEqual(plain.meta.fields, ["title", "colour", "normalised_value", "product", "colour_2"]);
 });
 
+/** Undoes decision `id` of field `field` as `app`. */
+function undo(field: string, id: number | string, app = reviewer): Promise<Response> {
+  return postJson(`/fields/${field}/decisions/${id}/undo`, {}, app);
+}
+
+/** The row's current state for field `product` (none once a decision on an unmatched row is undone). */
+async function productMatch(productId: number): Promise<{ source: string; entry: string } | undefined> {
+  const [row] = await db.query<{ source: string; entry: string }>(sql`
+    SELECT m.source, e.name AS entry FROM catalogue_matches m JOIN fields f ON f.id = m.field_id
+    JOIN catalogue_entries e ON e.id = m.entry_id WHERE f.name = 'product' AND m.product_id = ${productId}`);
+  return row;
+}
+
+test(
+  "POST /fields/{field}/decisions/{id}/undo withdraws a decision: the row waits again once matched; twice is 409",
+  {
+    timeout: 180_000,
+  },
+  async () => {
+    const productId = productIds[1];
+    const card = (await review("product")).items.find((item) => item.product_id === productId)!;
+    assert.ok(card, "the row waits in the queue");
+    const decide = (entryId: number, expected: number | null) =>
+      json<CatalogueDecisionSaved>(
+        postJson("/fields/product/decisions", {
+          product_id: productId,
+          entry_id: entryId,
+          suggested_entry_id: card.suggestion.entry_id,
+          expected_decision_id: expected,
+        }, reviewer),
+        201,
+      );
+    const first = await decide(card.suggestion.entry_id, null);
+    assert.ok(!(await review("product")).items.some((item) => item.product_id === productId));
+
+    const withdrawn = await json<CatalogueDecisionWithdrawn>(undo("product", first.decision_id), 200);
+    assert.deepEqual(withdrawn, { decision_id: first.decision_id, product_id: productId, restored: null });
+    // No decision before it and no seed value: the row has no answer until the next match suggests one.
+    assert.equal(await productMatch(productId), undefined);
+    const [stored] = await db.query<{ withdrawn_by: string; withdrawn: boolean }>(sql`
+    SELECT withdrawn_by, withdrawn_at IS NOT NULL AS withdrawn FROM catalogue_decisions
+    WHERE id = ${first.decision_id}`);
+    assert.deepEqual(stored, { withdrawn_by: reviewer.name, withdrawn: true }, "kept in the history");
+    const audit = await db.query<{ actor: string; decision_id: number }>(sql`
+    SELECT actor, (details -> 'result' ->> 'decision_id')::int AS decision_id FROM audit_log
+    WHERE kind = 'field.undo' ORDER BY id`);
+    assert.deepEqual(audit, [{ actor: reviewer.name, decision_id: first.decision_id }]);
+
+    await refused(undo("product", first.decision_id), 409, /was undone already/);
+    await refused(undo("product", 999_999), 404, /the field "product" has no decision 999999/);
+    await refused(undo("colour", first.decision_id), 404, /the field "colour" has no decision/);
+    await refused(undo("nothing", first.decision_id), 404, /Cannot find the field "nothing"/);
+    await refused(undo("category", first.decision_id), 422, /label field/);
+    await refused(undo("product", "first"), 422, /Invalid decision: id/);
+
+    // Decided twice (the second knowing the first): only the later one can be undone, then the earlier.
+    const second = await decide(card.suggestion.entry_id, null);
+    const alternative = card.alternatives[0].entry_id;
+    const third = await decide(alternative, second.decision_id);
+    await refused(
+      undo("product", second.decision_id),
+      409,
+      new RegExp(`a later decision \\(${third.decision_id}\\) stands for this row`),
+    );
+    const back = await json<CatalogueDecisionWithdrawn>(undo("product", third.decision_id), 200);
+    assert.deepEqual(back.restored, {
+      source: "human",
+      entry_id: card.suggestion.entry_id,
+      name: card.suggestion.name,
+    });
+    assert.deepEqual(await productMatch(productId), { source: "human", entry: card.suggestion.name });
+    assert.equal(
+      (await json<CatalogueDecisionWithdrawn>(undo("product", second.decision_id), 200)).restored,
+      null,
+    );
+
+    // The undo asked for the field to be matched again: the row is back in the queue, suggested.
+    await matchFields();
+    const again = (await review("product")).items.find((item) => item.product_id === productId);
+    assert.ok(again, "the undone row waits in the queue again");
+    assert.equal(again.suggestion.entry_id, card.suggestion.entry_id);
+    assert.equal((await productMatch(productId))?.source, "suggested");
+  },
+);
+
+test("a decision on a row decided meanwhile is 409 naming who decided it, and replaces it only knowingly", async () => {
+  const productId = productIds[2];
+  const card = (await review("product")).items.find((item) => item.product_id === productId)!;
+  assert.ok(card, "the row waits in the queue");
+  const body = (entryId: number, expected: number | null) => ({
+    product_id: productId,
+    entry_id: entryId,
+    suggested_entry_id: card.suggestion.entry_id,
+    expected_decision_id: expected,
+  });
+  const count = async () =>
+    (await db.query<{ count: number }>(sql`SELECT count(*)::int AS count FROM catalogue_decisions`))[0].count;
+  // Two reviewers on the same card, both seeing it undecided.
+  const theirs = await json<CatalogueDecisionSaved>(
+    postJson("/fields/product/decisions", body(card.suggestion.entry_id, null), reviewer),
+    201,
+  );
+  const before = await count();
+  const mine = card.alternatives[0];
+  const conflict = await json<ApiError>(
+    postJson("/fields/product/decisions", body(mine.entry_id, null)),
+    409,
+  );
+  assert.equal(
+    conflict.error.message,
+    `Not saved: ${reviewer.name} decided this row meanwhile ("${card.suggestion.name}")`,
+  );
+  assert.equal(conflict.error.current_decision_id, theirs.decision_id);
+  assert.equal(await count(), before, "nothing is stored");
+  assert.deepEqual(await productMatch(productId), { source: "human", entry: card.suggestion.name });
+
+  // "Replace with mine": sent again naming the decision it replaces.
+  const replaced = await json<CatalogueDecisionSaved>(
+    postJson("/fields/product/decisions", body(mine.entry_id, theirs.decision_id)),
+    201,
+  );
+  assert.deepEqual(replaced.entry, { entry_id: mine.entry_id, name: mine.name });
+  assert.deepEqual(await productMatch(productId), { source: "human", entry: mine.name });
+  // The same again, now stale: 409 naming the replacement.
+  const stale = await json<ApiError>(
+    postJson("/fields/product/decisions", body(card.suggestion.entry_id, theirs.decision_id), reviewer),
+    409,
+  );
+  assert.equal(stale.error.current_decision_id, replaced.decision_id);
+  assert.match(stale.error.message, new RegExp(`^Not saved: ${ops.name} decided this row meanwhile`));
+  // Without expected_decision_id no check is made (API clients that decide rows outright).
+  await json<CatalogueDecisionSaved>(
+    postJson("/fields/product/decisions", { product_id: productId, entry_id: card.suggestion.entry_id }),
+    201,
+  );
+});
+
 /** A file with a seed column for two catalogue fields; the product's holds a colon and a comma. */
 const CANONICAL = "Canonical: name, EN";
 const seededRows = [
@@ -554,4 +703,25 @@ test("POST /upload-csv field_columns chooses a field's seed column for one file;
   assert.deepEqual(await seededOf(third.import_id), { maker: 2, product: 2 });
   const fourth = await json<ImportCreated>(uploadCsv(delivery(4), `append_to=${created.import_id}`), 201);
   assert.deepEqual(await seededOf(fourth.import_id), { maker: 2 });
+});
+
+test("undoing a decision on a seeded row gives the row its seed value back", async () => {
+  const [row] = await db.query<{ id: number; entry: string }>(sql`
+    SELECT p.id, e.name AS entry FROM catalogue_matches m JOIN fields f ON f.id = m.field_id
+    JOIN products p ON p.id = m.product_id JOIN imports i ON i.id = p.import_id
+    JOIN catalogue_entries e ON e.id = m.entry_id
+    WHERE f.name = 'product' AND m.source = 'seed' AND i.file_name = 'seeded.csv' ORDER BY p.row_number LIMIT 1`);
+  assert.ok(row, "a seeded row");
+  // A correction of the file's value, by the API (a seeded row is no card of the queue).
+  const decided = await json<CatalogueDecisionSaved>(
+    postJson("/fields/product/decisions", { product_id: row.id, new_entry: "Logitech M185 Refurbished" }),
+    201,
+  );
+  assert.deepEqual(await productMatch(row.id), { source: "human", entry: "Logitech M185 Refurbished" });
+  const withdrawn = await json<CatalogueDecisionWithdrawn>(undo("product", decided.decision_id, ops), 200);
+  assert.deepEqual(withdrawn.restored && [withdrawn.restored.source, withdrawn.restored.name], [
+    "seed",
+    row.entry,
+  ]);
+  assert.deepEqual(await productMatch(row.id), { source: "seed", entry: row.entry });
 });
