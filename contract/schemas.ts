@@ -1095,7 +1095,10 @@ export const EntriesUploaded = z.object({
   field: z.string(),
   rows: z.number().int(),
   added: z.number().int(),
+  /** Names the field already had (by key), repeats within the list included. */
   existing: z.number().int(),
+  /** Rows with an empty name, left out. */
+  skipped: z.number().int(),
 });
 export type EntriesUploaded = z.infer<typeof EntriesUploaded>;
 

@@ -64,6 +64,17 @@ export async function saveCatalogueDecision(
     } else {
       entry = await entryNamed(tx, field.id, input.new_entry!, "review");
     }
+    if (input.suggested_entry_id != null) {
+      const [suggested] = await tx.query(sql`
+        SELECT 1 FROM catalogue_entries WHERE id = ${input.suggested_entry_id} AND field_id = ${field.id}`);
+      // Approvals and corrections are counted by it: an entry of another field would count wrongly.
+      if (!suggested) {
+        throw new DomainError(
+          "invalid",
+          `Cannot decide: suggested_entry_id ${input.suggested_entry_id} is not an entry of the field "${field.name}"`,
+        );
+      }
+    }
     const [decision] = await tx.query<{ id: number }>(sql`
       INSERT INTO catalogue_decisions (field_id, product_id, entry_id, suggested_entry_id, created_entry, reviewer,
                                        prior_source, prior_entry_id)

@@ -171,6 +171,14 @@ test("the queue serves the least confident first; a decision, a new entry includ
     /has no entry/,
   );
   await assert.rejects(saveCatalogueDecision(db, field, { product_id: card.product_id }, "r"), DomainError);
+  await assert.rejects(
+    saveCatalogueDecision(db, field, {
+      product_id: card.product_id,
+      entry_id: card.suggestion.entry_id,
+      suggested_entry_id: 2_000_000_000,
+    }, "r"),
+    /is not an entry of the field "brand"/,
+  );
 
   await matched(field.id);
   const decided = await db.query<{ product_id: number; source: string; entry_id: number }>(sql`

@@ -11,29 +11,59 @@ import { detectEncoding } from "./text_encoding.ts";
 
 /** A reference list holds at most this many entries: well past the 100,000 a catalogue field is built for. */
 export const MAX_REFERENCE_ENTRIES = 500_000;
+const GZIP = [0x1f, 0x8b];
 
 /**
  * Reads a reference list: a CSV file (UTF-8, UTF-16 with a byte order mark, or Windows-1252; delimiter
  * guessed among `,` `;` tab `|`) whose header names the columns. The canonical name is the column `name`
  * (any case), else the first column; the other non-empty cells become the entry's attributes. Rows with
- * an empty name are skipped.
+ * an empty name are skipped and counted (`skipped`).
  *
- * Throws DomainError "malformed" without a header or rows, "invalid" for a name longer than
- * MAX_VALUE_LENGTH (with its line), "too_large" past {@link MAX_REFERENCE_ENTRIES}.
+ * Throws DomainError "unsupported" for a compressed or binary file (a NUL byte: no text CSV but UTF-16
+ * holds one), "invalid" without a header and a row, for a row wider or narrower than the header (with its
+ * line, as an import says it) or a name longer than MAX_VALUE_LENGTH, "too_large" past
+ * {@link MAX_REFERENCE_ENTRIES}.
  */
-export function parseReferenceList(bytes: Uint8Array): { entries: EntryInput[]; rows: number } {
+export function parseReferenceList(
+  bytes: Uint8Array,
+): { entries: EntryInput[]; rows: number; skipped: number } {
+  if (GZIP.every((byte, at) => bytes[at] === byte)) {
+    throw new DomainError(
+      "unsupported",
+      "Cannot read the reference list: it is compressed (gzip); send the CSV itself",
+    );
+  }
   const { encoding, bom } = detectEncoding(bytes, true);
   const text = new TextDecoder(encoding).decode(bytes.subarray(bom));
+  // Checked on the decoded text: UTF-16's NUL bytes are gone by then, a binary file's remain.
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) {
+    throw new DomainError(
+      "unsupported",
+      `Cannot read the reference list: character ${
+        nul + 1
+      } is a NUL byte; this looks like a binary file, not CSV`,
+    );
+  }
   const reader = new CsvRecordReader(guessDelimiter(text.slice(0, 64 * 1024)), 100_000);
   const records = [...reader.push(text), ...reader.end()]
     .filter((record) => record.fields.some((field) => field.trim() !== ""));
   if (records.length < 2) {
     throw new DomainError(
-      "malformed",
+      "invalid",
       "Cannot read the reference list: it needs a header row and at least one row",
     );
   }
   const header = records[0].fields.map((name) => name.trim());
+  const ragged = records.find((record) => record.fields.length !== header.length);
+  if (ragged) {
+    throw new DomainError(
+      "invalid",
+      `Cannot read the reference list: line ${ragged.line} has ${ragged.fields.length} fields, the header (line ${
+        records[0].line
+      }) has ${header.length}`,
+    );
+  }
   const nameAt = Math.max(0, header.findIndex((name) => name.toLowerCase() === "name"));
   if (records.length - 1 > MAX_REFERENCE_ENTRIES) {
     throw new DomainError(
@@ -42,9 +72,13 @@ export function parseReferenceList(bytes: Uint8Array): { entries: EntryInput[]; 
     );
   }
   const entries: EntryInput[] = [];
+  let skipped = 0;
   for (const record of records.slice(1)) {
     const name = (record.fields[nameAt] ?? "").trim();
-    if (name === "") continue;
+    if (name === "") {
+      skipped++;
+      continue;
+    }
     if (name.length > MAX_VALUE_LENGTH) {
       throw new DomainError(
         "invalid",
@@ -58,5 +92,5 @@ export function parseReferenceList(bytes: Uint8Array): { entries: EntryInput[]; 
     });
     entries.push({ name, attributes });
   }
-  return { entries, rows: records.length - 1 };
+  return { entries, rows: records.length - 1, skipped };
 }

@@ -96,12 +96,13 @@ const uploadEntries = defineRoute({
   description: "Body: a CSV file (text/csv) or a form with the file in `file`. Its header names the " +
     "columns; the canonical name is the column `name` (any case), else the first column, and the other " +
     "non-empty cells are kept as the entry's attributes. UTF-8, UTF-16 with a byte order mark or " +
-    "Windows-1252; delimiter `,` `;` tab or `|`, guessed. Rows with an empty name are skipped; a name " +
-    "the field already has (compared case- and accent-insensitively) is left as it is and counted as " +
-    "`existing`. One transaction adds the entries and asks the workers to match the field again; a " +
-    "refused list adds nothing. At most 64 MiB (or the server's upload limit, when lower: 413) and " +
-    "500,000 rows (413); 422 for a label field or a name over 1,000 characters, 400 without a header " +
-    "and a row.",
+    "Windows-1252; delimiter `,` `;` tab or `|`, guessed. Rows with an empty name are skipped and counted " +
+    "as `skipped`; a name the field already has (case, spacing and Unicode forms ignored: core/text_key.ts) " +
+    "is left as it is and counted as `existing`. One transaction adds the entries and asks the workers to " +
+    "match the field again; a refused list adds nothing. At most 64 MiB (or the server's upload limit, " +
+    "when lower: 413) and 500,000 rows (413); 415 for a compressed, zipped or binary file; 422 for a label " +
+    "field, a list without a header and a row, a row with more or fewer fields than the header or a name " +
+    "over 500 characters (each with its line).",
   request: { params: FieldParam },
   names: { param: "field" },
   // Spooled as it arrives (as POST /upload-csv): the handler reads it.
@@ -233,13 +234,13 @@ export function fieldRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
       c.req.raw,
       Math.min(deps.maxUploadBytes, MAX_REFERENCE_LIST_BYTES),
     );
-    const { entries, rows } = parseReferenceList(bytes);
+    const { entries, rows, skipped } = parseReferenceList(bytes);
     const counts = await deps.db.transaction(async (tx) => {
       const added = await addEntries(tx, field.id, entries, "upload");
       await requestCatalogueMatch(tx, [field.id]);
       return added;
     });
-    return c.json({ field: field.name, rows, ...counts }, 201);
+    return c.json({ field: field.name, rows, ...counts, skipped }, 201);
   });
 
   routes.openapi(reviewQueue, async (c) => {
