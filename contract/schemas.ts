@@ -1105,3 +1105,31 @@ export type EntriesUploaded = z.infer<typeof EntriesUploaded>;
 /** GET /fields: every field in position order (`category` first), with its counts. */
 export const FieldList = z.object({ fields: z.array(Field) });
 export type FieldList = z.infer<typeof FieldList>;
+
+/** Query of GET /fields/:field/entries. */
+export const EntriesQuery = z.object({
+  /** Entries whose name holds this text (case, spacing and Unicode forms ignored). */
+  q: z.string().trim().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** `next_after` of the previous page. */
+  after: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+});
+export type EntriesQuery = z.infer<typeof EntriesQuery>;
+
+/** GET /fields/:field/entries: a page of the field's canonical entries, in id order. */
+export const EntryList = z.object({
+  field: z.string(),
+  entries: z.array(z.object({
+    entry_id: z.number().int(),
+    name: z.string(),
+    attributes: z.record(z.string(), z.string()),
+    source: z.enum(["upload", "seed", "review"]),
+    /** Rows whose standing value is this entry (a decision or a seed value). */
+    decided: z.number().int(),
+  })),
+  next_after: z.number().int().nullable(),
+});
+export type EntryList = z.infer<typeof EntryList>;
+
+/** DELETE /fields/:field/entries/:id: the entry retired. */
+export const EntryRetired = z.object({ entry_id: z.number().int(), name: z.string() });

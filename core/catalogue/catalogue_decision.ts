@@ -53,7 +53,8 @@ export async function saveCatalogueDecision(
     let entry: { id: number; name: string; created: boolean };
     if (input.entry_id !== undefined) {
       const [found] = await tx.query<{ id: number; name: string }>(sql`
-        SELECT id, name FROM catalogue_entries WHERE id = ${input.entry_id} AND field_id = ${field.id}`);
+        SELECT id, name FROM catalogue_entries
+        WHERE id = ${input.entry_id} AND field_id = ${field.id} AND retired_at IS NULL`);
       if (!found) {
         throw new DomainError(
           "not_found",

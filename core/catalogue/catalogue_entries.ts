@@ -48,7 +48,9 @@ export async function addEntries(
         attributes: entry.attributes ?? {},
       })))
     }::text::jsonb) AS e(name text, key text, attributes jsonb)
-      ON CONFLICT (field_id, name_key) DO NOTHING
+      -- A retired entry named again is wanted again; any other existing name is left as it is.
+      ON CONFLICT (field_id, name_key) DO UPDATE SET retired_at = NULL
+        WHERE catalogue_entries.retired_at IS NOT NULL
       RETURNING id`);
     added += rows.length;
   }
@@ -74,6 +76,8 @@ export async function entryNamed(
     RETURNING id, name`);
   if (inserted.length > 0) return { ...inserted[0], created: true };
   const [existing] = await tx.query<{ id: number; name: string }>(sql`
-    SELECT id, name FROM catalogue_entries WHERE field_id = ${fieldId} AND name_key = ${key}`);
+    UPDATE catalogue_entries SET retired_at = NULL
+    WHERE field_id = ${fieldId} AND name_key = ${key}
+    RETURNING id, name`);
   return { ...existing, created: false };
 }

@@ -21,7 +21,9 @@ import {
 } from "../../testing/testing.ts";
 import type { WorkerHandle } from "../worker/worker_loop.ts";
 import { importCsvFile } from "../imports/csv_import.ts";
-import { addField, listFields, readCatalogueField } from "../fields/fields.ts";
+import { addField, listFields, readCatalogueField, requestCatalogueMatch } from "../fields/fields.ts";
+import { addEntries } from "./catalogue_entries.ts";
+import { listEntries, retireEntry } from "./entry_list.ts";
 import { catalogueMatchHandler } from "./catalogue_match_job.ts";
 import { scheduleCatalogueMatch } from "./catalogue_schedule.ts";
 import { readCatalogueReviewPage } from "./catalogue_review.ts";
@@ -285,4 +287,63 @@ test("a decision made meanwhile is never replaced; undo restores the decision be
 
   await matched(field.id);
   assert.equal((await state(card.product_id))?.source, "suggested", "the next match suggests again");
+});
+
+test("an entry is listed and searched by name; retired, it is no longer suggested until named again", async () => {
+  const added = await addField(db, { name: "maker", kind: "catalogue" });
+  const maker = await readCatalogueField(db, "maker");
+  assert.equal(added.id, maker.id);
+  const brands = [...seededKeys].slice(0, 40).map((name) => ({ name }));
+  await db.transaction(async (tx) => {
+    await addEntries(tx, maker.id, brands, "upload");
+    await requestCatalogueMatch(tx, [maker.id], { full: true });
+  });
+  await matched(maker.id);
+  const [{ entry_id: busiest }] = await db.query<{ entry_id: number }>(sql`
+    SELECT entry_id FROM catalogue_matches WHERE field_id = ${maker.id} AND source = 'suggested'
+    GROUP BY entry_id ORDER BY count(*) DESC, entry_id LIMIT 1`);
+  const [{ name }] = await db.query<{ name: string }>(
+    sql`SELECT name FROM catalogue_entries WHERE id = ${busiest}`,
+  );
+  const found = await listEntries(db, maker, { q: ` ${name.toUpperCase()} `, limit: 10 });
+  assert.ok(found.entries.some((entry) => entry.entry_id === busiest), "found by its name in another case");
+  const page = await listEntries(db, maker, { limit: 15 });
+  assert.equal(page.entries.length, 15);
+  const rest = await listEntries(db, maker, { limit: 100, after: page.next_after! });
+  assert.equal(page.entries.length + rest.entries.length, brands.length);
+  assert.equal(rest.next_after, null);
+
+  // A seeded brand is decided for rows: it cannot be retired.
+  const brand = await readCatalogueField(db, "brand");
+  const [{ seededEntry }] = await db.query<{ seededEntry: number }>(sql`
+    SELECT entry_id AS "seededEntry" FROM catalogue_matches WHERE field_id = ${brand.id} AND source = 'seed' LIMIT 1`);
+  await assert.rejects(retireEntry(db, brand, seededEntry), /decided to it/);
+
+  await retireEntry(db, maker, busiest);
+  await assert.rejects(retireEntry(db, maker, busiest), /has no entry/);
+  await matched(maker.id);
+  const [{ naming }] = await db.query<{ naming: number }>(sql`
+    SELECT count(*)::int AS naming FROM catalogue_matches
+    WHERE field_id = ${maker.id} AND (entry_id = ${busiest} OR alternatives @> ${
+    JSON.stringify([{ entry_id: busiest }])
+  }::text::jsonb)`);
+  assert.equal(naming, 0, "no row is suggested the retired entry, first or runner-up");
+  assert.ok(
+    !(await listEntries(db, maker, { limit: 100 })).entries.some((entry) => entry.entry_id === busiest),
+  );
+  await assert.rejects(
+    saveCatalogueDecision(db, maker, {
+      product_id: (await readCatalogueReviewPage(db, maker, { limit: 1 })).items[0].product_id,
+      entry_id: busiest,
+    }, "r"),
+    /has no entry/,
+  );
+  // Named again in a reference list: back.
+  const again = await db.transaction((tx) => addEntries(tx, maker.id, [{ name }], "upload"));
+  assert.equal(again.added, 1);
+  assert.ok(
+    (await listEntries(db, maker, { q: name, limit: 10 })).entries.some((entry) =>
+      entry.entry_id === busiest
+    ),
+  );
 });

@@ -54,12 +54,12 @@ export async function embedEntries(
 ): Promise<number> {
   const [{ total }] = await db.query<{ total: number }>(sql`
     SELECT count(*)::int AS total FROM catalogue_entries
-    WHERE field_id = ${fieldId} AND (model_id IS NULL OR model_id <> ${embedder.modelId})`);
+    WHERE field_id = ${fieldId} AND retired_at IS NULL AND (model_id IS NULL OR model_id <> ${embedder.modelId})`);
   let done = 0;
   while (done < total) {
     const batch = await db.query<{ id: number; name: string }>(sql`
       SELECT id, name FROM catalogue_entries
-      WHERE field_id = ${fieldId} AND (model_id IS NULL OR model_id <> ${embedder.modelId})
+      WHERE field_id = ${fieldId} AND retired_at IS NULL AND (model_id IS NULL OR model_id <> ${embedder.modelId})
       ORDER BY id LIMIT ${EMBED_BATCH}`);
     if (batch.length === 0) break;
     const vectors = await embedder.embed(batch.map((entry) => entry.name));
@@ -82,12 +82,13 @@ export async function loadCatalogueIndex(
 ): Promise<{ index: CatalogueIndex; decided: number }> {
   const entries = await db.query<{ id: number; name: string; vector: number[] | null }>(sql`
     SELECT id, name, CASE WHEN model_id = ${modelId} THEN embedding::real[] END AS vector
-    FROM catalogue_entries WHERE field_id = ${fieldId} ORDER BY id`);
+    FROM catalogue_entries WHERE field_id = ${fieldId} AND retired_at IS NULL ORDER BY id`);
   const decided = await db.query<{ entry_id: number; text: string; vector: number[] }>(sql`
     SELECT m.entry_id, p.text, e.embedding::real[] AS vector
     FROM catalogue_matches m
     JOIN products p ON p.id = m.product_id
     JOIN embeddings e ON e.product_id = m.product_id AND e.model_id = ${modelId}
+    JOIN catalogue_entries ce ON ce.id = m.entry_id AND ce.retired_at IS NULL
     WHERE m.field_id = ${fieldId} AND m.source <> 'suggested'
     ORDER BY m.product_id`);
   const index = CatalogueIndex.build(
@@ -116,6 +117,13 @@ async function writeMatches(
       confidence: alt.confidence,
     })),
   }));
+  // A row with no candidate now (its entry was retired) keeps no stale suggestion.
+  const unanswered = answers.filter((answer) => answer.match.best === null).map((answer) => answer.productId);
+  if (unanswered.length > 0) {
+    await db.query(sql`
+      DELETE FROM catalogue_matches
+      WHERE field_id = ${fieldId} AND product_id = ANY(${unanswered}::int[]) AND source = 'suggested'`);
+  }
   if (rows.length === 0) return;
   await db.query(sql`
     INSERT INTO catalogue_matches (field_id, product_id, entry_id, confidence, alternatives, source)

@@ -57,9 +57,10 @@ export async function readCatalogueReviewPage(
   ];
   const entries = new Map(
     (await db.query<{ id: number; name: string; attributes: Record<string, unknown> }>(sql`
-      SELECT id, name, attributes FROM catalogue_entries WHERE id = ANY(${ids}::int[])`)).map((
-      entry,
-    ) => [entry.id, entry]),
+      SELECT id, name, attributes FROM catalogue_entries WHERE id = ANY(${ids}::int[]) AND retired_at IS NULL`))
+      .map((
+        entry,
+      ) => [entry.id, entry]),
   );
   const choice = (entryId: number, confidence: number): EntryChoice | null => {
     const entry = entries.get(entryId);

@@ -71,6 +71,8 @@ export async function withdrawCatalogueDecision(
       if (seed) restored = { source: "seed", entry_id: decision.prior_entry_id, name: seed.name };
     }
     if (restored) {
+      // The restored value is chosen again: an entry retired meanwhile comes back.
+      await tx.query(sql`UPDATE catalogue_entries SET retired_at = NULL WHERE id = ${restored.entry_id}`);
       await tx.query(sql`
         UPDATE catalogue_matches SET entry_id = ${restored.entry_id}, confidence = 1, alternatives = '[]',
           source = ${restored.source}, updated_at = now()

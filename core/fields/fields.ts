@@ -25,8 +25,10 @@ interface FieldRow {
 export async function listFields(db: Queryable): Promise<Field[]> {
   return await db.query<Field>(sql`
     SELECT f.id, f.name, f.kind, f.seed_column, f.position,
-      (SELECT count(*)::int FROM catalogue_entries e WHERE e.field_id = f.id) AS entries,
-      (SELECT count(*)::int FROM catalogue_entries e WHERE e.field_id = f.id AND e.embedding IS NULL)
+      (SELECT count(*)::int FROM catalogue_entries e WHERE e.field_id = f.id AND e.retired_at IS NULL)
+        AS entries,
+      (SELECT count(*)::int FROM catalogue_entries e
+        WHERE e.field_id = f.id AND e.embedding IS NULL AND e.retired_at IS NULL)
         AS unembedded_entries,
       (SELECT count(*)::int FROM catalogue_matches m WHERE m.field_id = f.id AND m.source <> 'suggested')
         AS decided,
@@ -93,11 +95,24 @@ export async function addField(db: Queryable, input: unknown): Promise<FieldRow>
   return rows[0];
 }
 
-/** Asks for `fieldIds` (every catalogue field when omitted) to be matched again; see catalogue_schedule.ts. */
-export async function requestCatalogueMatch(db: Queryable, fieldIds?: number[]): Promise<void> {
+/**
+ * Asks for `fieldIds` (every catalogue field when omitted) to be matched again; see catalogue_schedule.ts.
+ * `full`: every undecided row, not only those with no answer yet — for a change the match job cannot see
+ * from timestamps (an entry named again after it was retired).
+ */
+export async function requestCatalogueMatch(
+  db: Queryable,
+  fieldIds?: number[],
+  options: { full?: boolean } = {},
+): Promise<void> {
+  const full = options.full ?? false;
   if (fieldIds) {
-    await db.query(sql`UPDATE fields SET match_requested_at = now() WHERE id = ANY(${fieldIds}::int[])`);
+    await db.query(sql`
+      UPDATE fields SET match_requested_at = now(), matched_at = CASE WHEN ${full} THEN NULL ELSE matched_at END
+      WHERE id = ANY(${fieldIds}::int[])`);
   } else {
-    await db.query(sql`UPDATE fields SET match_requested_at = now() WHERE kind = 'catalogue'`);
+    await db.query(sql`
+      UPDATE fields SET match_requested_at = now(), matched_at = CASE WHEN ${full} THEN NULL ELSE matched_at END
+      WHERE kind = 'catalogue'`);
   }
 }

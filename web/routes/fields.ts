@@ -13,7 +13,10 @@ import {
   CatalogueDecisionWithdrawn,
   CatalogueReviewPage,
   CatalogueReviewQuery,
+  EntriesQuery,
   EntriesUploaded,
+  EntryList,
+  EntryRetired,
   Field,
   FieldDecisionParam,
   FieldInput,
@@ -27,6 +30,7 @@ import { parseReferenceList } from "../../core/imports/reference_list.ts";
 import { readCatalogueReviewPage } from "../../core/catalogue/catalogue_review.ts";
 import { saveCatalogueDecision } from "../../core/catalogue/catalogue_decision.ts";
 import { withdrawCatalogueDecision } from "../../core/catalogue/catalogue_withdraw.ts";
+import { listEntries, retireEntry } from "../../core/catalogue/entry_list.ts";
 import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
 import { ApiProblem } from "../http/api_error.ts";
 import { requireUser } from "../http/current_user.ts";
@@ -174,6 +178,40 @@ const undoDecision = defineRoute({
   errors: [404, 409, 422],
 });
 
+const entryList = defineRoute({
+  method: "get",
+  path: "/fields/{field}/entries",
+  access: "reviewer",
+  tag: "API",
+  summary: "A catalogue field's canonical entries",
+  description: "In id order, `limit` (default 100, at most 500) after entry `after` (`next_after` of the " +
+    "previous page); with `q`, the entries whose name holds it (case, spacing and Unicode forms ignored). " +
+    "`decided`: rows whose standing value is the entry. Retired entries are left out. 404 for an unknown " +
+    "field, 422 for a label field.",
+  request: { params: FieldParam, query: EntriesQuery },
+  names: { param: "field" },
+  responses: { 200: { description: "The entries", content: { "application/json": EntryList } } },
+  errors: [404, 422],
+});
+
+// Audited: retiring changes what every reviewer is offered.
+const retireEntryRoute = defineRoute({
+  method: "delete",
+  path: "/fields/{field}/entries/{id}",
+  access: "ops",
+  audit: "field.entry.retire",
+  tag: "API",
+  summary: "Retire a canonical entry added by mistake",
+  description: "The entry is no longer suggested and the field is matched again in full; decisions that " +
+    "named it stay in the history, and naming it again (a reference list, a seed value, a reviewer " +
+    "typing it) brings it back. 409 while rows are decided to it (a standing decision or a seed value: " +
+    "change those first); 404 for an unknown or retired entry; 422 for a label field.",
+  request: { params: FieldDecisionParam },
+  names: { param: "entry" },
+  responses: { 200: { description: "Retired", content: { "application/json": EntryRetired } } },
+  errors: [404, 409, 422],
+});
+
 /** Receives the reference list (CSV body or form field `file`) within `limit` bytes; returns its bytes. */
 async function receiveReferenceList(request: Request, limit: number): Promise<Uint8Array> {
   const contentType = request.headers.get("content-type") ?? "";
@@ -237,7 +275,7 @@ export function fieldRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
     const { entries, rows, skipped } = parseReferenceList(bytes);
     const counts = await deps.db.transaction(async (tx) => {
       const added = await addEntries(tx, field.id, entries, "upload");
-      await requestCatalogueMatch(tx, [field.id]);
+      await requestCatalogueMatch(tx, [field.id], { full: true });
       return added;
     });
     return c.json({ field: field.name, rows, ...counts, skipped }, 201);
@@ -256,6 +294,18 @@ export function fieldRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
     const reviewer = requireUser().name;
     const field = await readCatalogueField(deps.db, name);
     return c.json(await saveCatalogueDecision(deps.db, field, body, reviewer), 201);
+  });
+
+  routes.openapi(entryList, async (c) => {
+    const { field: name } = c.req.valid("param");
+    const field = await readCatalogueField(deps.db, name);
+    return c.json({ field: field.name, ...await listEntries(deps.db, field, c.req.valid("query")) }, 200);
+  });
+
+  routes.openapi(retireEntryRoute, async (c) => {
+    const { field: name, id } = c.req.valid("param");
+    const field = await readCatalogueField(deps.db, name);
+    return c.json(await retireEntry(deps.db, field, id), 200);
   });
 
   routes.openapi(undoDecision, async (c) => {
