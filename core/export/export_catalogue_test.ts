@@ -1,7 +1,7 @@
 /**
  * The catalogue fields' columns of an export against the real database: rows decided by a person, by a
  * seed column, suggested by the matcher and not matched at all, in CSV and JSON Lines, with and without
- * meta, and a file column that already has a field's name.
+ * meta, and file columns that already have a field's name or the name of its meta columns.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -97,9 +97,10 @@ test("each catalogue field adds its entry, confidence and source, in position or
     "model",
     "model_confidence",
     "model_source",
+    // The file has a column "brand": the field's columns take the first free name and stay together.
     "brand_2",
-    "brand_confidence",
-    "brand_source",
+    "brand_2_confidence",
+    "brand_2_source",
   ]);
   assert.deepEqual(plan.renamed, [
     'The file already has a column "brand": the export\'s brand field is in "brand_2"',
@@ -144,4 +145,51 @@ test("the field columns follow pages: each page reads its rows' matches once", a
   assert.equal(text.split("\r\n").filter(Boolean).length, 6);
   // Pages of 2, 2 and 1 rows: a statement for each page's rows and one for its matches.
   assert.equal(statements, 6);
+});
+
+test("a field's meta columns follow its renamed column, and are renamed themselves when the file has them", async () => {
+  // Fields "model" and "brand" exist (above). This file has "brand", the renamed field's meta column
+  // "brand_2_source", and "model_confidence".
+  const [{ id: clashId }] = await db.query<{ id: number }>(sql`
+    INSERT INTO imports (file_name, status, columns)
+    VALUES ('clash.csv', 'imported', '["brand","brand_2_source","model_confidence"]')
+    RETURNING id`);
+  await db.query(sql`
+    INSERT INTO products (import_id, row_number, data, text)
+    VALUES (${clashId}, 1, '{"brand":"b","brand_2_source":"s","model_confidence":"c"}', 'title')`);
+
+  const { plan, lines } = await exported({ import_id: clashId });
+  assert.deepEqual(plan.header, [
+    "brand",
+    "brand_2_source",
+    "model_confidence",
+    "normalised_value",
+    "normalised_value_source",
+    "normalised_value_confidence",
+    "normalised_value_model_version",
+    "model",
+    "model_confidence_2",
+    "model_source",
+    "brand_2",
+    "brand_2_confidence",
+    "brand_2_source_2",
+  ]);
+  assert.deepEqual(plan.renamed, [
+    'The file already has a column "model_confidence": the export\'s model confidence is in "model_confidence_2"',
+    'The file already has a column "brand": the export\'s brand field is in "brand_2"',
+    'The file already has a column "brand_2_source": the export\'s brand source is in "brand_2_source_2"',
+  ]);
+  // Every header name is distinct, and the file's own cells stay under their own names.
+  assert.equal(new Set(plan.header).size, plan.header.length);
+  assert.equal(lines[1], "b,s,c,,,,,,,,,,");
+
+  const plain = await exported({ import_id: clashId, meta: false });
+  assert.deepEqual(plain.plan.header, [
+    "brand",
+    "brand_2_source",
+    "model_confidence",
+    "normalised_value",
+    "model",
+    "brand_2",
+  ]);
 });

@@ -42,7 +42,8 @@ export interface ExportPlan {
   meta: boolean;
   /**
    * The catalogue fields, in position order: each adds a column of its own name (the entry) and, with
-   * meta, `<field>_confidence` and `<field>_source`, after the meta columns.
+   * meta, `<column>_confidence` and `<column>_source` named after that column, after the meta columns.
+   * A name the file already has takes the first free `<name>_2`, `<name>_3`… (see `renamed`).
    */
   fields: ExportField[];
   /** CSV only: the field delimiter, and whether the file starts with a UTF-8 byte order mark. */
@@ -100,13 +101,14 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
   const renamed: string[] = [];
   // A file may have a column of the generated name already (a re-imported export, a supplier's own
   // "…_source" or "brand"): the generated column takes the first free `<name>_2`, `<name>_3`…, and says so.
-  const generated = (name: string, what: string) => {
+  const generated = (name: string, what: string): string => {
     let free = name;
     for (let suffix = 2; header.includes(free); suffix++) free = `${name}_${suffix}`;
     if (free !== name) {
       renamed.push(`The file already has a column "${name}": the export's ${what} is in "${free}"`);
     }
     header.push(free);
+    return free;
   };
   if (query.meta) {
     for (const part of ["source", "confidence", "model_version"]) {
@@ -115,10 +117,12 @@ export async function planExport(db: Queryable, query: ExportQuery): Promise<Exp
   }
   const fields = await readExportFields(db);
   for (const field of fields) {
-    generated(field.name, `${field.name} field`);
+    // The meta columns are named after the value column as written: a field "brand" exported as
+    // "brand_2" has "brand_2_confidence" and "brand_2_source", so the three still read as one group.
+    const column = generated(field.name, `${field.name} field`);
     if (query.meta) {
-      generated(`${field.name}_confidence`, `${field.name} confidence`);
-      generated(`${field.name}_source`, `${field.name} source`);
+      generated(`${column}_confidence`, `${field.name} confidence`);
+      generated(`${column}_source`, `${field.name} source`);
     }
   }
   const base = importId === null

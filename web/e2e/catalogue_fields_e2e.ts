@@ -3,7 +3,9 @@
  * model, worker in process). An ops user adds the catalogue field `product` on the fields page and uploads
  * its reference list, uploads a CSV of offers whose `category` is given for some rows, reviews the
  * `product` queue with the keyboard alone (the suggestion with 1, an alternative with 2, a new entry with
- * N, typing and Enter), reviews a row of the category queue, then exports the import: the file has the
+ * N, typing and Enter; a name abandoned with Esc is forgotten, and Enter on an empty box creates nothing),
+ * finds that /review/category leads to the category queue and an unknown field's page says it does not
+ * exist, reviews a row of the category queue, then exports the import: the file has the
  * category value column and the `product` columns with the names decided. Both pages pass axe. Then U
  * and Ctrl+Z undo the last decision (the card comes back, the export shows no decision), and a card that
  * another reviewer decided meanwhile shows the conflict (it passes axe too): Replace with mine stores the
@@ -226,11 +228,39 @@ test("two fields on one upload: review both with the keyboard, the export shows 
   decided.set(secondOffer, alternative);
   await settle(page);
 
-  // N: none of these; the typed name becomes a new canonical entry with Enter.
+  // N, a name typed and abandoned with Esc: it is forgotten, so it can never be created by a later Enter.
   const thirdId = await card.getAttribute("data-product-id");
   const thirdOffer = offerOf(await card.locator("[data-testid=catalogue-card-text]").innerText());
-  await page.keyboard.press("n");
   const input = card.locator("[data-testid=new-entry]");
+  await page.keyboard.press("n");
+  await input.waitFor();
+  await page.keyboard.type("Abandoned Name");
+  await page.keyboard.press("Escape");
+  await input.waitFor({ state: "detached" });
+  await page.keyboard.press("n");
+  await input.waitFor();
+  assert.equal(await input.inputValue(), "", "Esc forgot the typed name");
+  // Enter on the empty box creates nothing: it says what is missing, on the same card, box still open.
+  const posted: string[] = [];
+  const onRequest = (request: { method(): string; url(): string }) => {
+    if (request.method() === "POST" && request.url().includes("/decisions")) posted.push(request.url());
+  };
+  page.on("request", onRequest);
+  await page.keyboard.press("Enter");
+  const refusal = card.locator("[role=alert]");
+  await refusal.filter({ hasText: "Type the name of the new entry first" }).waitFor();
+  await settle(page);
+  page.off("request", onRequest);
+  assert.deepEqual(posted, [], "no decision sent");
+  assert.equal(await card.getAttribute("data-product-id"), thirdId, "still the same card");
+  assert.equal(await input.evaluate((element) => element === document.activeElement), true);
+  // Esc closes the box and its refusal.
+  await page.keyboard.press("Escape");
+  await input.waitFor({ state: "detached" });
+  assert.equal(await refusal.count(), 0);
+
+  // N: none of these; the typed name becomes a new canonical entry with Enter.
+  await page.keyboard.press("n");
   await input.waitFor();
   assert.equal(await input.evaluate((element) => element === document.activeElement), true);
   assert.equal(await input.inputValue(), "", "the N itself is not typed");
@@ -244,6 +274,18 @@ test("two fields on one upload: review both with the keyboard, the export shows 
     .waitFor();
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+  // A browser at /review/category is sent to the category queue; a field that does not exist gets a page
+  // saying so (404), with a link to the fields, not the JSON error (which the browser logs, as expected).
+  const errorsBefore = pageErrors.length;
+  await page.goto(`${base}/review/category`);
+  assert.equal(new URL(page.url()).pathname, "/review");
+  const missing = await page.goto(`${base}/review/Bad%20Name`);
+  assert.equal(missing?.status(), 404);
+  assert.match(await page.locator("[data-testid=no-such-field]").innerText(), /Bad Name.*does not exist/s);
+  assert.equal(await page.locator("[data-testid=fields-link]").getAttribute("href"), "/fields");
+  const logged = pageErrors.splice(errorsBefore);
+  pageErrors.push(...logged.filter((line) => !/status of 404 .*\/review\/Bad%20Name/.test(line)));
 
   // The category queue: approve one card with the keyboard (the first with a suggestion).
   await page.goto(`${base}/review?import_id=${created.id}`);

@@ -2,7 +2,8 @@
  * A catalogue field's review queue (GET /fields/:field/review), one card at a time: the row's text, the
  * suggested entry with its confidence and the runners-up. Works from the keyboard alone: 1 (or Enter, A)
  * takes the suggestion, 2–5 take the alternatives, N opens "none of these" (Enter in it creates the typed
- * canonical entry, Esc closes it), S or J skips the card, U or Ctrl+Z undoes the newest decision of this
+ * canonical entry, refused while the box is empty; Esc closes it and forgets the text, as do a decision, a
+ * skip and another card), S or J skips the card, U or Ctrl+Z undoes the newest decision of this
  * visit (POST /fields/:field/decisions/:id/undo, once its save has landed) and shows that card again.
  * Each choice's key is printed on its button.
  *
@@ -180,10 +181,16 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     return () => clearInterval(timer);
   }, [empty, loadError, read]);
 
-  useEffect(() => {
+  /**
+   * Closes "none of these" and forgets what was typed in it, so a later N opens an empty box: a name typed
+   * and abandoned must never be created by a later Enter.
+   */
+  const closeNone = () => {
     setNoneOpen(false);
     setNewName("");
-  }, [current?.product_id]);
+    setError(null);
+  };
+  useEffect(() => closeNone(), [current?.product_id]);
   useEffect(() => {
     if (noneOpen) noneInput.current?.focus();
   }, [noneOpen]);
@@ -378,7 +385,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     decidedIds.current.add(card.product_id);
     decidedOrder.current = [...decidedOrder.current.filter((id) => id !== card.product_id), card.product_id];
     setDecidedCount(decidedIds.current.size);
-    setError(null);
+    closeNone();
     setHint(null);
     const entry: Pending = { card, body, name, state: "saving" };
     setPending((now) => [...now, entry]);
@@ -390,7 +397,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     if (!current) return;
     skippedIds.current.add(current.product_id);
     setSkippedCount(skippedIds.current.size);
-    setError(null);
+    closeNone();
     setHint(null);
     advance();
   };
@@ -416,7 +423,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     if (typing) {
       if (event.key === "Escape" && target === noneInput.current) {
         event.preventDefault();
-        setNoneOpen(false);
+        closeNone();
       } else if (event.key === "Escape") {
         target.blur();
       }
@@ -430,6 +437,12 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       return;
     }
     if (!current) return;
+    // Esc with the box open but not focused (after a click elsewhere on the card) closes it too.
+    if (key === "escape" && noneOpen) {
+      event.preventDefault();
+      closeNone();
+      return;
+    }
     // Enter on a focused button or link is that control's own action.
     if (key === "enter" && (target.tagName === "BUTTON" || target.tagName === "A")) return;
     const take = (choice: EntryChoice | undefined) => {
@@ -717,7 +730,8 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
               <button
                 type="button"
                 class="border border-slate-300 rounded px-3 py-2 text-sm"
-                onClick={() => setNoneOpen(false)}
+                onClick={closeNone}
+                data-testid="cancel-new-entry"
               >
                 Cancel <kbd class="ml-1 text-xs opacity-75">Esc</kbd>
               </button>

@@ -8,13 +8,14 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
-import { FieldParam } from "../../contract/schemas.ts";
+import { ApiError, FieldParam } from "../../contract/schemas.ts";
 import { listFields } from "../../core/fields/fields.ts";
 import { sql } from "../../core/db/sql.ts";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
 import { ApiProblem } from "../http/api_error.ts";
 import { wantsHtml } from "../http/content_negotiation.ts";
+import { page as htmlPage } from "../http/html_page.ts";
 import { currentUser } from "../http/current_user.ts";
 import { declaredRouter, defineRoute } from "../http/define_route.ts";
 import type { ApiDependencies } from "../http/app_dependencies.ts";
@@ -25,14 +26,38 @@ const catalogueReviewPage = defineRoute({
   access: "reviewer",
   tag: "Pages",
   summary: "A catalogue field's review queue, one card at a time",
-  // An unknown or label field answers 404: read by the handler.
+  // An unknown or label field is read by the handler: a browser is sent on or shown a page, JSON gets 404.
   described: { params: FieldParam },
-  responses: { 200: { description: "An HTML page", content: { "text/html": z.string() } } },
-  errors: [404],
+  responses: {
+    200: { description: "An HTML page", content: { "text/html": z.string() } },
+    302: { description: "A label field (category), for a browser: to /review, its review queue" },
+    404: {
+      description: "No catalogue field of that name: a page saying so for a browser, else the error",
+      content: { "text/html": z.string(), "application/json": ApiError },
+    },
+  },
 });
 
 function page(node: VNode): string {
   return `<!DOCTYPE html>${renderToString(node)}`;
+}
+
+/** The page of a /review/<field> address that names no field: what happened and where to go. */
+function NoSuchField({ name }: { name: string }) {
+  return (
+    <Layout title="No such field" active="review">
+      <h1 class="text-2xl font-semibold mb-2">No such field</h1>
+      <p class="text-sm text-slate-700 mb-4 max-w-3xl" data-testid="no-such-field">
+        The field <code>{name}</code>{" "}
+        does not exist, so it has nothing to review. The fields that do are listed on the fields page.
+      </p>
+      <p class="text-sm">
+        <a class="text-blue-700 underline" href="/fields" data-testid="fields-link">All fields</a>
+        {" · "}
+        <a class="text-blue-700 underline" href="/review">Review categories</a>
+      </p>
+    </Layout>
+  );
 }
 
 /** Builds the fields' page routes; mount them before web/routes/fields.ts' (GET /fields falls through to it). */
@@ -64,7 +89,13 @@ export function fieldPageRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
       ? (await listFields(deps.db)).find((item) => item.name === parsed.data.field)
       : undefined;
     if (!field || field.kind !== "catalogue") {
-      throw new ApiProblem(404, `No catalogue field "${c.req.param("field")}"`);
+      c.header("Vary", "Accept");
+      if (!wantsHtml(c.req.header("accept"))) {
+        throw new ApiProblem(404, `No catalogue field "${c.req.param("field")}"`);
+      }
+      // A browser: a label field's queue is the review page; anything else is a page saying so.
+      if (field) return c.redirect("/review", 302);
+      return htmlPage(c, <NoSuchField name={c.req.param("field")} />, 404);
     }
     // Whether the workers still owe the field a match (rows, entries or decisions since the last one).
     const [state] = await deps.db.query<{ matching: boolean }>(sql`

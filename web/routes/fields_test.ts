@@ -148,7 +148,7 @@ test("POST /fields/{field}/entries reads a reference list with a BOM and a quote
   const before = await requested();
   const uploaded = await json<EntriesUploaded>(uploadList("product", referenceList), 201);
   assert.ok((await requested()) > before, "the upload asks for the field to be matched again");
-  assert.deepEqual(uploaded, { field: "product", rows: 6, added: 5, existing: 0 });
+  assert.deepEqual(uploaded, { field: "product", rows: 6, added: 5, existing: 0, skipped: 1 });
   const entries = await db.query<{ name: string; attributes: Record<string, string>; source: string }>(sql`
     SELECT e.name, e.attributes, e.source FROM catalogue_entries e JOIN fields f ON f.id = e.field_id
     WHERE f.name = 'product' ORDER BY e.id`);
@@ -169,7 +169,7 @@ test("POST /fields/{field}/entries reads a reference list with a BOM and a quote
   );
   assert.deepEqual(
     await json<EntriesUploaded>(uploadList("product", form, ""), 201),
-    { field: "product", rows: 2, added: 1, existing: 1 },
+    { field: "product", rows: 2, added: 1, existing: 1, skipped: 0 },
   );
   await json<EntriesUploaded>(uploadList("colour", "colour\nBlack\nGrey\nWhite\n"), 201);
 
@@ -192,7 +192,27 @@ test("a reference list is refused for a label field, an unknown field, a wrong t
     415,
     /zip archive/,
   );
-  await refused(uploadList("product", "name\n"), 400, /needs a header row and at least one row/);
+  await refused(uploadList("product", "name\n"), 422, /needs a header row and at least one row/);
+  // A binary or compressed file is not read as text: before, a NUL byte reached the database (500).
+  await refused(
+    uploadList(
+      "product",
+      new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+      "text/csv",
+    ),
+    415,
+    /NUL byte; this looks like a binary file/,
+  );
+  await refused(
+    uploadList("product", new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]), "text/csv"),
+    415,
+    /compressed/,
+  );
+  await refused(
+    uploadList("product", "name,maker\nMouse,Logitech\nKeyboard,Logitech,extra\n"),
+    422,
+    /line 3 has 3 fields, the header \(line 1\) has 2/,
+  );
   await refused(uploadList("product", referenceList, "text/csv", reviewer), 403, /ops/);
   const small = await signedInApp({ ...deps, maxUploadBytes: 1024 });
   await refused(
@@ -427,8 +447,8 @@ test("GET /export adds each catalogue field's entry, confidence and source after
     "product_source",
     // The file has a column "colour": the field's column takes the first free name, and says so.
     "colour_2",
-    "colour_confidence",
-    "colour_source",
+    "colour_2_confidence",
+    "colour_2_source",
   ]);
   const rows = parsed.data;
   assert.equal(rows.length, products.length);
@@ -444,7 +464,7 @@ test("GET /export adds each catalogue field's entry, confidence and source after
   assert.equal(rows[1].product_source, "suggested");
   const confidence = Number(rows[1].product_confidence);
   assert.ok(confidence > 0 && confidence <= 1, rows[1].product_confidence);
-  assert.equal(rows[1].colour_source, "suggested");
+  assert.equal(rows[1].colour_2_source, "suggested");
   assert.ok(["Black", "Grey", "White"].includes(rows[1].colour_2), rows[1].colour_2);
   assert.match(
     decodeURIComponent(response.headers.get("x-export-notes") ?? ""),
