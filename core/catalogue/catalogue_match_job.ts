@@ -252,11 +252,17 @@ async function matchField(
     );
   }
   // The request this run served; one made meanwhile stays newer and queues the next run. Rows still
-  // waiting for vectors were not matched: the request stays unserved and the scheduler comes back.
+  // waiting for vectors were not matched: a new request brings the scheduler back (every 30 s while
+  // they wait, at once when the last has its vector), and as nothing in the index changed, that run
+  // matches only the rows with no answer.
   await db.query(sql`
-      UPDATE fields SET matched_at = coalesce(${field.requested}::text::timestamptz, now())
-      WHERE id = ${fieldId} AND NOT EXISTS (
-        SELECT 1 FROM embedding_queue q WHERE q.model_id = ${embedder.modelId} AND q.attempts < ${MAX_ATTEMPTS})`);
+    UPDATE fields SET matched_at = coalesce(${field.requested}::text::timestamptz, now()),
+      match_requested_at = CASE
+        WHEN EXISTS (
+          SELECT 1 FROM embedding_queue q WHERE q.model_id = ${embedder.modelId} AND q.attempts < ${MAX_ATTEMPTS})
+        THEN greatest(match_requested_at, clock_timestamp())
+        ELSE match_requested_at END
+    WHERE id = ${fieldId}`);
   return {
     field: field.name,
     entries: index.entries.length,

@@ -6,9 +6,9 @@
  *
  * One match job per field at a time (queued or running): requests made while one runs are served by
  * the next, so a burst of decisions costs one extra match, not one per decision. While rows wait for
- * their vectors, a field is matched at most every {@link MATCH_WAIT_SECONDS} (the job leaves the request
- * unserved when it ends with rows still waiting), so a new file is matched as its rows get vectors and
- * once more when the last one has, not batch by batch.
+ * their vectors, a field is matched at most every {@link MATCH_WAIT_SECONDS} (a job that ends with rows
+ * still waiting makes a new request), so a new file is matched as its rows get vectors and once more when
+ * the last one has, not batch by batch; those runs match only rows with no answer yet.
  */
 import { WORK_CHANNEL } from "../../contract/schemas.ts";
 import type { Queryable } from "../db/database.ts";
