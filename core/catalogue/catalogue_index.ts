@@ -68,7 +68,8 @@ export interface CatalogueIndexOptions {
   normalise?: boolean;
 }
 
-function unit(vector: ArrayLike<number>): Float32Array {
+/** `vector` scaled to unit length (a zero vector stays zero), as a new Float32Array. */
+export function unit(vector: ArrayLike<number>): Float32Array {
   const out = Float32Array.from(vector);
   let norm = 0;
   for (let d = 0; d < out.length; d++) norm += out[d] * out[d];

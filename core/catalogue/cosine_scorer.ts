@@ -9,7 +9,7 @@
  * The documents are held transposed (dimensions × documents) so that the product is the plain one, the
  * wasm backend's fast path (wasm_matmul.ts). Where TensorFlow.js cannot load, the index's own loop serves.
  */
-import type { CatalogueIndex } from "./catalogue_index.ts";
+import { type CatalogueIndex, unit } from "./catalogue_index.ts";
 import { loadTf, type Tf } from "../runtime/tf_backend.ts";
 
 /** Cosines of several rows at once; dispose() frees the documents' copy. */
@@ -19,15 +19,6 @@ export interface CosineScorer {
   /** "tfjs-<backend>" or "loop": what computes them, for logs and results. */
   readonly engine: string;
   dispose(): void;
-}
-
-function unit(vector: ArrayLike<number>): Float32Array {
-  const out = Float32Array.from(vector);
-  let norm = 0;
-  for (let d = 0; d < out.length; d++) norm += out[d] * out[d];
-  norm = Math.sqrt(norm);
-  if (norm > 0) { for (let d = 0; d < out.length; d++) out[d] /= norm; }
-  return out;
 }
 
 /** The index's own loop, one row at a time. */
