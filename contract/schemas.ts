@@ -1133,3 +1133,4 @@ export type EntryList = z.infer<typeof EntryList>;
 
 /** DELETE /fields/:field/entries/:id: the entry retired. */
 export const EntryRetired = z.object({ entry_id: z.number().int(), name: z.string() });
+export type EntryRetired = z.infer<typeof EntryRetired>;

@@ -10,7 +10,8 @@
  * and Ctrl+Z undo the last decision (the card comes back, the export shows no decision), and a card that
  * another reviewer decided meanwhile shows the conflict (it passes axe too): Replace with mine stores the
  * reviewer's entry. Then a second file whose seed column for `product` is chosen in the upload preview:
- * its rows arrive decided.
+ * its rows arrive decided. Last, the field's entries page: searched by a word, an entry added by mistake
+ * retired (one rows are decided to is refused, the reason shown); it passes axe.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -573,4 +574,89 @@ test("a seed column chosen in the upload preview: the file's rows with a value a
   assert.deepEqual(byTitle.get(SEEDED[1].title), ["Nintendo Switch OLED Console", "seed"]);
   assert.notEqual(byTitle.get(SEEDED[2].title)?.[1], "seed", "an empty cell is left to the matcher");
   assert.deepEqual(pageErrors, [], "the pages reported errors");
+});
+
+test("the entries page: search by a word, retire an entry added by mistake; one rows are decided to stays", {
+  timeout: 180_000,
+}, async () => {
+  const pageErrors = collectPageErrors(page);
+  const base = app.baseUrl;
+  const MISTAKEN = "Acme Mistaken Gadget";
+  await api("POST", `/fields/${FIELD}/entries`, { type: "text/csv", text: toCsv([{ name: MISTAKEN }]) });
+
+  // From the fields page, the field's Entries link.
+  await page.goto(`${base}/fields`);
+  await page.locator('[data-island="FieldsPanel"][data-hydrated="true"]').waitFor();
+  await page.locator(`[data-testid=field-${FIELD}] [data-testid=field-entries-link]`).click();
+  await page.waitForURL(`${base}/fields/${FIELD}/entries`);
+  const island = page.locator('[data-island="EntryList"][data-hydrated="true"]');
+  await island.waitFor();
+  const names = island.locator("[data-testid=entry-name]");
+  const shown = async () => (await names.allInnerTexts()).map((name) => name.trim());
+
+  // A word, typed in any case: the entries whose name holds it, with their attributes.
+  await page.getByLabel("Search the entries by name").fill("sony");
+  await names.filter({ hasText: NEW_ENTRY }).waitFor();
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll("[data-testid=entry-name]")].every((cell) =>
+      /sony/i.test(cell.textContent ?? "")
+    )
+  );
+  assert.deepEqual(
+    (await shown()).sort(),
+    [...CANONICAL.filter((name) => /sony/i.test(name)), NEW_ENTRY].sort(),
+  );
+  const canonicalRow = island.locator("[data-testid=entry-row]").filter({ hasText: CANONICAL[2] });
+  assert.equal(
+    (await canonicalRow.locator("[data-testid=entry-attributes]").innerText()).trim(),
+    "brand: Sony",
+  );
+
+  // Retiring an entry a row is decided to: refused, the API's reason shown, the entry stays.
+  const decided = island.locator("[data-testid=entry-row]").filter({ hasText: NEW_ENTRY });
+  assert.notEqual((await decided.locator("[data-testid=entry-decided]").innerText()).trim(), "0");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await decided.locator("[data-testid=entry-retire]").click();
+  await island.locator("[role=alert]").filter({ hasText: /rows? (is|are) decided to it/ }).waitFor();
+  assert.ok((await shown()).includes(NEW_ENTRY));
+
+  // The entry added by mistake: asked to confirm (dismissed: nothing happens), then retired; it is gone.
+  await page.getByLabel("Search the entries by name").fill("MISTAKEN");
+  const mistaken = island.locator("[data-testid=entry-row]").filter({ hasText: MISTAKEN });
+  await mistaken.waitFor();
+  assert.equal((await mistaken.locator("[data-testid=entry-decided]").innerText()).trim(), "0");
+  let asked = "";
+  page.once("dialog", (dialog) => {
+    asked = dialog.message();
+    void dialog.dismiss();
+  });
+  await mistaken.locator("[data-testid=entry-retire]").click();
+  await settle(page);
+  assert.match(asked, new RegExp(`Retire “${MISTAKEN}”`));
+  assert.equal(await mistaken.count(), 1, "dismissed: still listed");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await mistaken.locator("[data-testid=entry-retire]").click();
+  await island.locator("[data-testid=entry-status]").filter({ hasText: `Retired “${MISTAKEN}”` }).waitFor();
+  assert.equal(await mistaken.count(), 0);
+  const left = await api<{ entries: { name: string }[] }>("GET", `/fields/${FIELD}/entries?q=mistaken`);
+  assert.deepEqual(left.entries, [], "retired for the API too");
+
+  // The page passes axe in both themes, with a search's results on screen.
+  const checked = await axePage(browser, page.context());
+  try {
+    const violations = await auditThemes(checked, `${base}/fields/${FIELD}/entries`, async (entries) => {
+      await entries.locator('[data-island="EntryList"][data-hydrated="true"]').waitFor();
+      await entries.getByLabel("Search the entries by name").fill("sony");
+      await entries.locator("[data-testid=entry-name]").filter({ hasText: NEW_ENTRY }).waitFor();
+    });
+    assert.deepEqual(violations, [], violations.join("\n"));
+  } finally {
+    await checked.context().close();
+  }
+  // The refused retire's 409 is expected; nothing else may be reported.
+  assert.deepEqual(
+    pageErrors.filter((error) => !/status of 409/.test(error)),
+    [],
+    "the pages reported errors",
+  );
 });

@@ -1,8 +1,8 @@
 /**
  * The fields page's island: the fields with their counts (refreshed every five seconds from GET /fields,
- * so entries being embedded and rows being matched show without a reload), a link to each catalogue
- * field's review queue, and for ops a form to add a catalogue field and, per catalogue field, a form to
- * upload its reference list (POST /fields, POST /fields/:field/entries).
+ * so entries being embedded and rows being matched show without a reload), links to each catalogue
+ * field's review queue and entries page, and for ops a form to add a catalogue field and, per catalogue
+ * field, a form to upload its reference list (POST /fields, POST /fields/:field/entries).
  */
 import { useEffect, useState } from "preact/hooks";
 import type { EntriesUploaded, Field, FieldList } from "../../contract/schemas.ts";
@@ -98,6 +98,13 @@ export function FieldsPanel({ fields: initial, canEdit }: FieldsPanelProps) {
                           data-testid="field-review"
                         >
                           Review {field.name}
+                        </a>{" "}
+                        <a
+                          class="text-blue-700 underline block"
+                          href={`/fields/${encodeURIComponent(field.name)}/entries`}
+                          data-testid="field-entries-link"
+                        >
+                          Entries<span class="sr-only">{` of ${field.name}`}</span>
                         </a>
                         {canEdit && <EntriesForm field={field.name} onUploaded={refresh} />}
                       </td>

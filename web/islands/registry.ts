@@ -3,6 +3,7 @@ import { AutoAcceptPanel } from "./AutoAcceptPanel.tsx";
 import { AutoRetrainPanel } from "./AutoRetrainPanel.tsx";
 import { CatalogueReview } from "./CatalogueReview.tsx";
 import { DecisionList } from "./DecisionList.tsx";
+import { EntryList } from "./EntryList.tsx";
 import { ExportButton } from "./ExportButton.tsx";
 import { FieldsPanel } from "./FieldsPanel.tsx";
 import { ImportList } from "./ImportList.tsx";
@@ -18,6 +19,7 @@ export const ISLANDS = {
   AutoRetrainPanel,
   CatalogueReview,
   DecisionList,
+  EntryList,
   ExportButton,
   FieldsPanel,
   ImportList,

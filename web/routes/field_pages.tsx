@@ -1,7 +1,9 @@
 /**
  * The fields' pages: GET /fields for a browser (the fields with their counts, and for ops the forms that
- * add a catalogue field and upload its reference list) and GET /review/:field, a catalogue field's review
- * queue worked one card at a time from the keyboard. The JSON they call is web/routes/fields.ts'.
+ * add a catalogue field and upload its reference list), GET /fields/:field/entries for a browser (a
+ * catalogue field's entries, searched and paged; ops retire them) and GET /review/:field, a catalogue
+ * field's review queue worked one card at a time from the keyboard. The JSON they call is
+ * web/routes/fields.ts'.
  */
 import type { AppEnv } from "../http/app_env.ts";
 import type { OpenAPIHono } from "@hono/zod-openapi";
@@ -10,6 +12,7 @@ import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { ApiError, FieldParam } from "../../contract/schemas.ts";
 import { listFields } from "../../core/fields/fields.ts";
+import { listEntries } from "../../core/catalogue/entry_list.ts";
 import { sql } from "../../core/db/sql.ts";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
@@ -42,14 +45,26 @@ function page(node: VNode): string {
   return `<!DOCTYPE html>${renderToString(node)}`;
 }
 
-/** The page of a /review/<field> address that names no field: what happened and where to go. */
-function NoSuchField({ name }: { name: string }) {
+/** Entries per page of the entries page. */
+const ENTRY_PAGE_SIZE = 50;
+
+/**
+ * The page of a /review/<field> or /fields/<field>/entries address that names no field: what happened
+ * and where to go. `has`: what the field would have had ("nothing to review").
+ */
+function NoSuchField(
+  { name, has = "nothing to review", active = "review" }: {
+    name: string;
+    has?: string;
+    active?: "review" | "fields";
+  },
+) {
   return (
-    <Layout title="No such field" active="review">
+    <Layout title="No such field" active={active}>
       <h1 class="text-2xl font-semibold mb-2">No such field</h1>
       <p class="text-sm text-slate-700 mb-4 max-w-3xl" data-testid="no-such-field">
-        The field <code>{name}</code>{" "}
-        does not exist, so it has nothing to review. The fields that do are listed on the fields page.
+        The field <code>{name}</code> does not exist, so it has{" "}
+        {has}. The fields that do are listed on the fields page.
       </p>
       <p class="text-sm">
         <a class="text-blue-700 underline" href="/fields" data-testid="fields-link">All fields</a>
@@ -83,6 +98,52 @@ export function fieldPageRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
     ));
   });
 
+  // As GET /fields: a browser gets the page, anyone else falls through to the JSON of the entries.
+  pages.get("/fields/:field/entries", async (c, next) => {
+    c.header("Vary", "Accept");
+    if (!wantsHtml(c.req.header("accept"))) return await next();
+    const name = c.req.param("field");
+    const parsed = FieldParam.safeParse({ field: name });
+    const field = parsed.success
+      ? (await listFields(deps.db)).find((item) => item.name === parsed.data.field)
+      : undefined;
+    if (!field || field.kind !== "catalogue") {
+      const has = field ? "no list of entries (it is the label field)" : "no entries";
+      return htmlPage(c, <NoSuchField name={name} has={has} active="fields" />, 404);
+    }
+    const first = await listEntries(deps.db, field, { limit: ENTRY_PAGE_SIZE });
+    const canRetire = (currentUser()?.role ?? "ops") === "ops";
+    return c.html(page(
+      <Layout title={`Entries of ${field.name}`} active="fields">
+        <div class="flex flex-wrap items-baseline justify-between gap-2 mb-2">
+          <h1 class="text-2xl font-semibold">Entries of {field.name}</h1>
+          <p class="text-sm space-x-3">
+            <a class="text-blue-700 underline" href={`/review/${encodeURIComponent(field.name)}`}>
+              Review {field.name}
+            </a>
+            <a class="text-blue-700 underline" href="/fields">All fields</a>
+          </p>
+        </div>
+        <p class="text-sm text-slate-600 mb-4 max-w-3xl">
+          The canonical list the rows of <code>{field.name}</code>{" "}
+          are matched to: from its reference list, its seed column and the names reviewers add.
+          {canRetire &&
+            " Retire an entry added by mistake: it is no longer suggested. An entry rows are decided to cannot be retired until those decisions change."}
+        </p>
+        <Island
+          name="EntryList"
+          props={{
+            field: field.name,
+            entries: first.entries,
+            nextAfter: first.next_after,
+            pageSize: ENTRY_PAGE_SIZE,
+            canRetire,
+          }}
+        />
+      </Layout>,
+    ));
+  });
+
   pages.openapi(catalogueReviewPage, async (c) => {
     const parsed = FieldParam.safeParse(c.req.param());
     const field = parsed.success
@@ -106,7 +167,16 @@ export function fieldPageRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
       <Layout title={`Review ${field.name}`} active="review">
         <div class="flex flex-wrap items-baseline justify-between gap-2 mb-4">
           <h1 class="text-2xl font-semibold">Review {field.name}</h1>
-          <a class="text-sm text-blue-700 underline" href="/fields">All fields</a>
+          <p class="text-sm space-x-3">
+            <a
+              class="text-blue-700 underline"
+              href={`/fields/${encodeURIComponent(field.name)}/entries`}
+              data-testid="entries-link"
+            >
+              Entries of {field.name}
+            </a>
+            <a class="text-blue-700 underline" href="/fields">All fields</a>
+          </p>
         </div>
         <Island
           name="CatalogueReview"

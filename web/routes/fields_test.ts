@@ -13,6 +13,8 @@ import type {
   CatalogueDecisionWithdrawn,
   CatalogueReviewPage,
   EntriesUploaded,
+  EntryList,
+  EntryRetired,
   Field,
   FieldList,
   ImportCreated,
@@ -744,4 +746,88 @@ test("undoing a decision on a seeded row gives the row its seed value back", asy
     row.entry,
   ]);
   assert.deepEqual(await productMatch(row.id), { source: "seed", entry: row.entry });
+});
+
+test("GET /fields/{field}/entries searches and pages the entries; DELETE …/entries/{id} retires one", async () => {
+  type Listed = { field: string; entries: EntryList["entries"]; next_after: number | null };
+  const entries = (query = "", app = reviewer) =>
+    json<Listed>(app.request(`/fields/product/entries${query}`), 200);
+  const retire = (id: number | string, app = ops, field = "product") =>
+    app.request(`/fields/${field}/entries/${id}`, { method: "DELETE" });
+
+  const all = await entries("?limit=500");
+  assert.equal(all.field, "product");
+  assert.equal(all.next_after, null);
+  const stored = await db.query<{ id: number; name: string }>(sql`
+    SELECT e.id, e.name FROM catalogue_entries e JOIN fields f ON f.id = e.field_id
+    WHERE f.name = 'product' AND e.retired_at IS NULL ORDER BY e.id`);
+  assert.deepEqual(
+    all.entries.map((entry) => [entry.entry_id, entry.name]),
+    stored.map((e) => [e.id, e.name]),
+  );
+  assert.deepEqual(
+    all.entries.find((entry) => entry.name === "Logitech M185 Wireless Mouse, Grey")?.attributes,
+    { maker: "Logitech" },
+  );
+
+  // q: case-insensitive, in id order.
+  const sony = await entries(`?q=${encodeURIComponent("  sONY wh-1000XM4 ")}`);
+  assert.deepEqual(sony.entries.map((entry) => entry.name), [
+    "Sony WH-1000XM4 Headphones",
+    "Sony WH-1000XM4 Black",
+  ]);
+  assert.deepEqual((await entries("?q=%25")).entries, [], "LIKE's wildcards are literal");
+
+  // Paged two at a time: the pages, followed by next_after, are the whole list.
+  const paged: Listed["entries"] = [];
+  let after: number | null = null;
+  for (let step = 0; step === 0 || after !== null; step++) {
+    assert.ok(step <= all.entries.length, "the pages end");
+    const page: Listed = await entries(`?limit=2${after === null ? "" : `&after=${after}`}`);
+    assert.ok(page.entries.length <= 2);
+    paged.push(...page.entries);
+    after = page.next_after;
+    if (after !== null) assert.equal(after, page.entries[page.entries.length - 1].entry_id);
+  }
+  assert.deepEqual(paged, all.entries);
+
+  // An entry added by mistake, which no row is decided to, is retired: gone from the list, audited.
+  await json<EntriesUploaded>(uploadList("product", "name,maker\nMistaken Entry,Nobody\n"), 201);
+  const mistaken = (await entries("?q=mistaken")).entries[0];
+  assert.deepEqual([mistaken.name, mistaken.decided, mistaken.source], ["Mistaken Entry", 0, "upload"]);
+  await refused(retire(mistaken.entry_id, reviewer), 403, /ops/);
+  assert.equal((await entries("?q=mistaken")).entries.length, 1, "a refused retire changes nothing");
+  assert.deepEqual(await json<EntryRetired>(retire(mistaken.entry_id), 200), {
+    entry_id: mistaken.entry_id,
+    name: "Mistaken Entry",
+  });
+  assert.deepEqual((await entries("?q=mistaken")).entries, []);
+  assert.ok(!(await entries("?limit=500")).entries.some((entry) => entry.entry_id === mistaken.entry_id));
+  const audit = await db.query<{ actor: string; entry_id: number }>(sql`
+    SELECT actor, (details -> 'result' ->> 'entry_id')::int AS entry_id FROM audit_log
+    WHERE kind = 'field.entry.retire' ORDER BY id`);
+  assert.deepEqual(audit, [{ actor: ops.name, entry_id: mistaken.entry_id }]);
+  // Retired already, or never there: 404.
+  await refused(retire(mistaken.entry_id), 404, /the field "product" has no entry/);
+  await refused(retire(999_999), 404, /the field "product" has no entry 999999/);
+
+  // An entry rows are decided to: 409 naming how many, and it stays.
+  const black = all.entries.find((entry) => entry.name === "Sony WH-1000XM4 Black")!;
+  assert.ok(black.decided > 0, "rows are decided to it");
+  await refused(
+    retire(black.entry_id),
+    409,
+    new RegExp(`^Cannot retire "Sony WH-1000XM4 Black": ${black.decided} rows? (is|are) decided to it`),
+  );
+  assert.equal((await entries("?q=black")).entries.length, 1);
+
+  // The label field has no entries; an unknown field none either.
+  await refused(reviewer.request("/fields/category/entries"), 422, /label field/);
+  await refused(retire(black.entry_id, ops, "category"), 422, /label field/);
+  await refused(reviewer.request("/fields/nothing/entries"), 404, /Cannot find the field "nothing"/);
+  assert.equal(
+    (await db.query(sql`SELECT 1 FROM audit_log WHERE kind = 'field.entry.retire'`)).length,
+    1,
+    "only the one entry was retired",
+  );
 });
