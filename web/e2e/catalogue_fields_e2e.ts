@@ -427,6 +427,8 @@ test("U and Ctrl+Z undo the last decision; a card decided meanwhile is a conflic
       (await card.locator("[data-testid=choice-suggestion] [data-testid=choice-name]").innerText()).trim();
     await page.keyboard.press("1");
     await page.locator(`[data-testid=catalogue-card]:not([data-product-id="${id}"])`).waitFor();
+    // The card on screen when U is pressed: the undone card comes back before it, not instead of it.
+    const next = await page.locator("[data-testid=catalogue-card]").getAttribute("data-product-id");
     await allSaved();
     assert.equal(
       (await exportRows(page, offers.id)).find((line) => line.title === title)?.[`${FIELD}_source`],
@@ -446,6 +448,11 @@ test("U and Ctrl+Z undo the last decision; a card decided meanwhile is a conflic
     // Again with Ctrl+Z.
     await page.keyboard.press("1");
     await page.locator(`[data-testid=catalogue-card]:not([data-product-id="${id}"])`).waitFor();
+    assert.equal(
+      await page.locator("[data-testid=catalogue-card]").getAttribute("data-product-id"),
+      next,
+      "after the undone card is decided again, the card that was on screen follows",
+    );
     await allSaved();
     await page.keyboard.press("Control+z");
     await page.locator(`[data-testid=catalogue-card][data-product-id="${id}"]`).waitFor();

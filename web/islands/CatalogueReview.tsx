@@ -337,8 +337,12 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       generation.current++;
       setLoading(false);
       const { items: shown, index: at } = view.current;
+      // Before the card on screen, found by its row: the decided card may sit earlier in the list, and
+      // taking it out shifts the positions after it.
+      const onScreen = shown[at]?.product_id;
       const rest = shown.filter((card) => card.product_id !== target);
-      const place = Math.min(at, rest.length);
+      const found = rest.findIndex((card) => card.product_id === onScreen);
+      const place = found >= 0 ? found : rest.length;
       setItems([...rest.slice(0, place), done.card, ...rest.slice(place)]);
       setIndex(place);
       setError(null);
