@@ -554,13 +554,16 @@ test(
 
     // A reference list as spreadsheets save it: a byte order mark, a quoted comma, an attribute column.
     const list = path.join(workDir, "makers.csv");
-    fs.writeFileSync(list, '\uFEFFname,country\r\n"Canon, Inc.",JP\r\nLogitech,CH\r\nSamsung,KR\r\n');
+    fs.writeFileSync(list, '\uFEFFname,country\r\n"Canon, Inc.",JP\r\nLogitech,CH\r\nSamsung,KR\r\n,XX\r\n');
     const entries = await runCli(["fields", "entries", "maker", list]);
     assert.equal(entries.code, EXIT.ok, entries.stderr);
-    assert.match(entries.stdout, /^maker: 3 rows read, 3 entries added, 0 already there/);
+    assert.match(
+      entries.stdout,
+      /^maker: 4 rows read, 3 entries added, 0 already there, 1 with no name skipped/,
+    );
     const json = await runCli(["fields", "entries", "maker", list, "--json", "--quiet"]);
     assert.equal(json.code, EXIT.ok, json.stderr);
-    assert.deepEqual(JSON.parse(json.stdout), { field: "maker", rows: 3, added: 0, existing: 3 });
+    assert.deepEqual(JSON.parse(json.stdout), { field: "maker", rows: 4, added: 0, existing: 3, skipped: 1 });
     const onLabel = await runCli(["fields", "entries", "category", list]);
     assert.equal(onLabel.code, EXIT.refused, onLabel.stderr);
     assert.match(onLabel.stderr, /"category" is a label field/);

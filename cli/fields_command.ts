@@ -101,7 +101,9 @@ export async function fieldsCommand(context: CommandContext, action: FieldsActio
       printResult(
         context,
         `${uploaded.field}: ${uploaded.rows} rows read, ${uploaded.added} entries added, ` +
-          `${uploaded.existing} already there; the workers match the field's rows next`,
+          `${uploaded.existing} already there${
+            uploaded.skipped > 0 ? `, ${uploaded.skipped} with no name skipped` : ""
+          }; the workers match the field's rows next`,
         uploaded,
       );
       return;
