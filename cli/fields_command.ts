@@ -3,36 +3,16 @@
  * field (POST /fields); `fields entries NAME FILE.csv` streams a reference list as the body of
  * POST /fields/NAME/entries (text/csv) and prints what it added.
  */
-import fs from "node:fs";
 import { Readable, Transform } from "node:stream";
 import { EntriesUploaded, Field, type FieldInput, FieldList } from "../contract/schemas.ts";
 import { type CommandContext, printResult, progressFor } from "./context.ts";
-import { CliError, EXIT } from "./exit_codes.ts";
+import { openFile } from "./open_file.ts";
 
 /** What `fields` was asked to do, validated. */
 export type FieldsAction =
   | { action: "list" }
   | { action: "add"; input: FieldInput }
   | { action: "entries"; field: string; file: string };
-
-/** Opens `file` for reading, or explains why it cannot be (exit 2: nothing was sent). */
-function openFile(file: string): { size: number; stream: fs.ReadStream } {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
-    throw new CliError(EXIT.usage, `Cannot upload "${file}": ${reason}`);
-  }
-  if (!stat.isFile()) throw new CliError(EXIT.usage, `Cannot upload "${file}": not a file`);
-  try {
-    fs.accessSync(file, fs.constants.R_OK);
-  } catch {
-    throw new CliError(EXIT.usage, `Cannot upload "${file}": permission denied`);
-  }
-  return { size: stat.size, stream: fs.createReadStream(file, { highWaterMark: 256 * 1024 }) };
-}
 
 /** The fields as a table, for people. */
 export function formatFields(fields: Field[]): string {
@@ -73,7 +53,7 @@ export async function fieldsCommand(context: CommandContext, action: FieldsActio
       return;
     }
     case "entries": {
-      const { size, stream } = openFile(action.file);
+      const { size, stream } = openFile(action.file, "upload");
       const progress = progressFor(context, "upload", "bytes");
       let sent = 0;
       const counter = new Transform({

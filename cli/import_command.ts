@@ -3,13 +3,12 @@
  * the query string, as the upload page does), so a file of any size never sits in memory; prints the new
  * import's id, and with --wait follows its embedding.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { z } from "zod";
 import { ImportCreated } from "../contract/schemas.ts";
 import { type CommandContext, printResult, progressFor } from "./context.ts";
-import { CliError, EXIT } from "./exit_codes.ts";
+import { openFile } from "./open_file.ts";
 import { checkFailedRows, followImport, importSummary } from "./wait_command.ts";
 
 const SampleCreated = ImportCreated.extend({ sample: z.literal(true) });
@@ -33,28 +32,9 @@ export interface ImportOptions {
   wait: boolean;
 }
 
-/** Opens `file` for reading, or explains why it cannot be (exit 2: nothing was sent). */
-function openFile(file: string): { size: number; stream: fs.ReadStream } {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
-    throw new CliError(EXIT.usage, `Cannot import "${file}": ${reason}`);
-  }
-  if (!stat.isFile()) throw new CliError(EXIT.usage, `Cannot import "${file}": not a file`);
-  try {
-    fs.accessSync(file, fs.constants.R_OK);
-  } catch {
-    throw new CliError(EXIT.usage, `Cannot import "${file}": permission denied`);
-  }
-  return { size: stat.size, stream: fs.createReadStream(file, { highWaterMark: 256 * 1024 }) };
-}
-
 /** Runs `import`. */
 export async function importCommand(context: CommandContext, options: ImportOptions): Promise<void> {
-  const { size, stream } = openFile(options.file);
+  const { size, stream } = openFile(options.file, "import");
   const progress = progressFor(context, "upload", "bytes");
   let sent = 0;
   const counter = new Transform({

@@ -12,6 +12,8 @@ import { detectEncoding } from "./text_encoding.ts";
 /** A reference list holds at most this many entries: well past the 100,000 a catalogue field is built for. */
 export const MAX_REFERENCE_ENTRIES = 500_000;
 const GZIP = [0x1f, 0x8b];
+/** The first bytes of a zip archive: an .xlsx workbook sent as the reference list. */
+const ZIP = [0x50, 0x4b, 0x03, 0x04];
 
 /**
  * Reads a reference list: a CSV file (UTF-8, UTF-16 with a byte order mark, or Windows-1252; delimiter
@@ -19,7 +21,7 @@ const GZIP = [0x1f, 0x8b];
  * (any case), else the first column; the other non-empty cells become the entry's attributes. Rows with
  * an empty name are skipped and counted (`skipped`).
  *
- * Throws DomainError "unsupported" for a compressed or binary file (a NUL byte: no text CSV but UTF-16
+ * Throws DomainError "unsupported" for a compressed, zipped or binary file (a NUL byte: no text CSV but UTF-16
  * holds one), "invalid" without a header and a row, for a row wider or narrower than the header (with its
  * line, as an import says it) or a name longer than MAX_VALUE_LENGTH, "too_large" past
  * {@link MAX_REFERENCE_ENTRIES}.
@@ -31,6 +33,12 @@ export function parseReferenceList(
     throw new DomainError(
       "unsupported",
       "Cannot read the reference list: it is compressed (gzip); send the CSV itself",
+    );
+  }
+  if (ZIP.every((byte, at) => bytes[at] === byte)) {
+    throw new DomainError(
+      "unsupported",
+      "Cannot read the reference list: it is a zip archive (an Excel workbook?); save it as CSV",
     );
   }
   const { encoding, bom } = detectEncoding(bytes, true);

@@ -54,9 +54,6 @@ const REFERENCE_LIST_TYPES = new Set([
   "multipart/form-data",
 ]);
 
-/** The first bytes of a zip archive: an .xlsx workbook sent as the reference list. */
-const ZIP_SIGNATURE = [0x50, 0x4b, 0x03, 0x04];
-
 const listFieldsRoute = defineRoute({
   method: "get",
   path: "/fields",
@@ -236,14 +233,7 @@ async function receiveReferenceList(request: Request, limit: number): Promise<Ui
     throw error;
   }
   try {
-    const bytes = new Uint8Array(fs.readFileSync(upload.path));
-    if (ZIP_SIGNATURE.every((byte, at) => bytes[at] === byte)) {
-      throw new ApiProblem(
-        415,
-        "Cannot read the reference list: it is a zip archive (an Excel workbook?); save it as CSV",
-      );
-    }
-    return bytes;
+    return new Uint8Array(fs.readFileSync(upload.path));
   } finally {
     upload.dispose();
   }
