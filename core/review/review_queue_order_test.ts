@@ -1,5 +1,5 @@
 /**
- * The review queue's order (migration 0014): most informative first, uncertainty × density × novelty, on
+ * The review queue's order (migrations 0014, 0027): most informative first, uncertainty × density^1.5 × novelty, on
  * vectors whose cosines are known exactly — two clusters of different size and two outliers — with the
  * worker's density sweep (review_rank.ts), real scoring (score_products.ts) and the real page reader.
  */
@@ -9,8 +9,10 @@ import type { ReviewPage, ReviewQuery } from "../../contract/schemas.ts";
 import type { Database } from "../db/database.ts";
 import {
   fillMissingDensity,
+  informationValue,
   needsSpread,
   QUEUE_DENSITY_NEIGHBOURS,
+  QUEUE_DENSITY_POWER,
   spreadQueueTop,
 } from "../suggest/review_rank.ts";
 import { scoreProducts } from "../suggest/score_products.ts";
@@ -104,7 +106,8 @@ test("with no labels the queue starts with the densest rows and leaves outliers 
     assert.deepEqual(order, [...a, ...b, "x1", "x0"]);
 
     // Spread: after the first row of cluster A, the others of A are 0.8 similar to it (value × 0.2), so
-    // cluster B's first row comes second; the first page covers both clusters.
+    // cluster B's first row comes second (0.431^1.5 × 0.2 = 0.057 < 0.185^1.5 = 0.079); the first page
+    // covers both clusters.
     assert.equal(await needsSpread(db, MODEL), true);
     assert.equal(await spreadQueueTop(db, { modelId: MODEL }), WAITING.length);
     assert.equal(await needsSpread(db, MODEL), false);
@@ -115,7 +118,7 @@ test("with no labels the queue starts with the densest rows and leaves outliers 
   }
 });
 
-test("the queue ranks by uncertainty × density × (1 − similarity to the closest labelled row), page by page", async () => {
+test("the queue ranks by uncertainty × density^1.5 × (1 − similarity to the closest labelled row), page by page", async () => {
   // One label in cluster A: cluster A is covered, cluster B and the outliers are not.
   const { db, ids, all } = await setUp([{ value: "a", vector: unit({ 0: 1 }) }, {
     value: "x",
@@ -138,7 +141,8 @@ test("the queue ranks by uncertainty × density × (1 − similarity to the clos
         ...[...labelled, ...before].map((other) => cosine(row.vector, other.vector)),
       );
       // No suggestion (no labelled row with a positive similarity): fully uncertain.
-      return exactDensity(row.vector, all) * (1 - covered) * (1 - (confidence.get(ids.get(row.name)!) ?? 0));
+      return exactDensity(row.vector, all) ** QUEUE_DENSITY_POWER * (1 - covered) *
+        (1 - (confidence.get(ids.get(row.name)!) ?? 0));
     };
     // Ties (rows of a cluster) in file order, as the queue breaks them.
     const left = [...WAITING].reverse();
@@ -161,6 +165,32 @@ test("the queue ranks by uncertainty × density × (1 − similarity to the clos
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
     assert.deepEqual(paged, expected);
+  } finally {
+    await db.close();
+  }
+});
+
+test("the worker's spread and the database rank by the same value", async () => {
+  // The spread stores only redundancies; its picks keep their places only if review_queue_priority
+  // orders them as informationValue picked them.
+  const db = await openTestDatabase();
+  try {
+    for (const confidence of [-1, 0, 0.3, 0.9]) {
+      for (const density of [null, -0.1, 0.2, 0.6]) {
+        for (const coverage of [0, 0.5]) {
+          for (const redundancy of [null, 0.3, 0.8]) {
+            const [{ priority }] = await db.query<{ priority: number }>(sql`
+              SELECT review_queue_priority(${confidence}::real, ${density}::real, ${coverage}::real,
+                ${redundancy}::real) AS priority`);
+            const value = informationValue({ confidence, density, coverage }, redundancy ?? 0);
+            assert.ok(
+              Math.abs(-priority - value) < 1e-6,
+              `${confidence} ${density} ${coverage} ${redundancy}`,
+            );
+          }
+        }
+      }
+    }
   } finally {
     await db.close();
   }

@@ -13,6 +13,11 @@ import { yieldEvery } from "../runtime/yield_to_event_loop.ts";
 
 /** A row's density is its mean cosine similarity to this many nearest embedded rows (itself excluded). */
 export const QUEUE_DENSITY_NEIGHBOURS = 20;
+/**
+ * The priority counts density to this power (information density's beta, Settles & Craven 2008), as
+ * review_queue_priority does since migration 0027, which gives the measurements behind the choice.
+ */
+export const QUEUE_DENSITY_POWER = 1.5;
 
 /**
  * Computes the density of up to `limit` waiting rows of `modelId` that have none yet (HNSW search for the
@@ -123,19 +128,22 @@ export async function needsSpread(db: Queryable, modelId: string): Promise<boole
   return rows.length > 0;
 }
 
-/** What review_queue_priority computes, as a positive value (most informative = largest). */
-function informationValue(
+/**
+ * What review_queue_priority computes, as a positive value (most informative = largest): confidence −1
+ * when the row has no suggestion, density NULL while unmeasured, all in [−1, 1].
+ */
+export function informationValue(
   row: { confidence: number; density: number | null; coverage: number },
   redundancy: number,
 ) {
-  return Math.max(row.density ?? 0, 0) * (1 - Math.min(Math.max(row.coverage, redundancy, 0), 1)) *
-    (1 - Math.max(row.confidence, 0));
+  return Math.pow(Math.max(row.density ?? 0, 0), QUEUE_DENSITY_POWER) *
+    (1 - Math.min(Math.max(row.coverage, redundancy, 0), 1)) * (1 - Math.max(row.confidence, 0));
 }
 
 /**
  * Ranks the top of the queue so that its pages spread over the data: reads the first `candidates` rows
  * with their vectors and picks `picks` of them greedily, each time the one of highest value
- * (uncertainty × density × (1 − max(coverage, similarity to the rows picked before))); a picked row's
+ * (uncertainty × density^1.5 × (1 − max(coverage, similarity to the rows picked before))); a picked row's
  * redundancy is its similarity to the rows picked before it, an unpicked candidate's to all picked rows.
  * Picked values never grow, so the stored sort keys put the picks in pick order. Returns the candidates
  * updated. Costs reading the candidates' vectors and candidates × picks × dimensions multiply-adds (38M
