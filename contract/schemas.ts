@@ -1016,6 +1016,8 @@ export const CatalogueReviewQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(20),
   /** Rows after this (confidence, product id) position: `next_after` of the previous page. */
   after: z.string().max(100).regex(/^[0-9.]+:[0-9]+$/, "not a position of this API").optional(),
+  /** Only the rows suggested this entry: the group a bulk decision takes. */
+  entry_id: z.coerce.number().int().positive().max(2_147_483_647).optional(),
 });
 export type CatalogueReviewQuery = z.infer<typeof CatalogueReviewQuery>;
 
@@ -1032,7 +1034,10 @@ export type CatalogueCard = z.infer<typeof CatalogueCard>;
 /** GET /fields/:field/review: undecided rows, least confident suggestion first. */
 export const CatalogueReviewPage = z.object({
   field: z.string(),
-  /** Rows waiting for a decision, exact up to 10,000; past that, 10,000 and `waiting_capped`. */
+  /**
+   * Rows waiting for a decision (with `entry_id`: those suggested that entry), exact up to 10,000; past
+   * that, 10,000 and `waiting_capped`.
+   */
   waiting: z.number().int(),
   waiting_capped: z.boolean(),
   items: z.array(CatalogueCard),
@@ -1067,6 +1072,53 @@ export const CatalogueDecisionSaved = z.object({
   created_entry: z.boolean(),
 });
 export type CatalogueDecisionSaved = z.infer<typeof CatalogueDecisionSaved>;
+
+/** Body of POST /fields/:field/decisions/bulk: one entry for a group of rows suggested the same one. */
+export const CatalogueBulkDecisionInput = z.object({
+  product_ids: z.array(productId).min(1).max(MAX_BULK_PRODUCTS),
+  entry_id: z.number().int().positive().max(2_147_483_647).optional(),
+  /** "None of these": a canonical entry to create (or the existing entry of that name). */
+  new_entry: z.string().trim().min(1).max(MAX_VALUE_LENGTH).optional(),
+  /**
+   * The entry every row was suggested when the reviewer looked. A row suggested another one by then, or
+   * decided meanwhile, is skipped and reported, never decided blindly.
+   */
+  expected_entry_id: z.number().int().positive().max(2_147_483_647),
+  /** Only report what would happen. */
+  dry_run: z.boolean().default(false),
+}).refine(
+  (input) => (input.entry_id === undefined) !== (input.new_entry === undefined),
+  { message: "give exactly one of entry_id and new_entry", path: ["entry_id"] },
+);
+export type CatalogueBulkDecisionInput = z.infer<typeof CatalogueBulkDecisionInput>;
+
+/** A row of a catalogue bulk decision that was left alone, and why. */
+export const CatalogueBulkSkipped = z.object({
+  product_id: z.number().int(),
+  /**
+   * not_found: no such imported product; decided: the row has a decision or seed value by now;
+   * suggestion_changed: the row is suggested another entry (or none) by now.
+   */
+  reason: z.enum(["not_found", "decided", "suggestion_changed"]),
+});
+export type CatalogueBulkSkipped = z.infer<typeof CatalogueBulkSkipped>;
+
+/** What POST /fields/:field/decisions/bulk answers: the preview (dry_run) or what was stored. */
+export const CatalogueBulkDecisionResult = z.object({
+  dry_run: z.boolean(),
+  /** The entry decided; null for a preview of a name the field has no entry of yet. */
+  entry: z.object({ entry_id: z.number().int(), name: z.string() }).nullable(),
+  created_entry: z.boolean(),
+  /** Distinct ids asked for (duplicates count once). */
+  requested: z.number().int(),
+  /** Rows decided, or that would be. */
+  count: z.number().int(),
+  /** Those rows in product id order, with their decisions' ids (none for a preview). */
+  product_ids: z.array(z.number().int()),
+  decision_ids: z.array(z.number().int()),
+  skipped: z.array(CatalogueBulkSkipped),
+});
+export type CatalogueBulkDecisionResult = z.infer<typeof CatalogueBulkDecisionResult>;
 
 /** Path of POST /fields/:field/decisions/:id/undo: the field and the decision's id. */
 export const FieldDecisionParam = z.object({

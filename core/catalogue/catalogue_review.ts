@@ -2,7 +2,8 @@
  * A catalogue field's review queue: rows whose entry is only suggested, least confident first (the rows
  * the matcher is least sure of are where a reviewer's decision is worth most), with the suggested entry
  * and its runners-up named, each with its attributes (the reference list's other columns). Keyset-paged
- * by (confidence, product id), the order of the queue's index.
+ * by (confidence, product id), the order of the queue's index. With `entry_id`, only the rows suggested
+ * that entry (a group for a bulk decision, migration 0028's index).
  */
 import type {
   CatalogueCard,
@@ -43,10 +44,11 @@ export async function readCatalogueReviewPage(
   query: CatalogueReviewQuery,
 ): Promise<CatalogueReviewPage> {
   const [confidence, productId] = query.after ? query.after.split(":").map(Number) : [-1, 0];
+  const group = query.entry_id === undefined ? sql`` : sql`AND m.entry_id = ${query.entry_id}`;
   const rows = await db.query<QueueRow>(sql`
     SELECT m.product_id, p.text, p.data, m.entry_id, m.confidence, m.alternatives
     FROM catalogue_matches m JOIN products p ON p.id = m.product_id
-    WHERE m.field_id = ${field.id} AND m.source = 'suggested'
+    WHERE m.field_id = ${field.id} AND m.source = 'suggested' ${group}
       AND (m.confidence, m.product_id) > (${confidence}::real, ${productId}::int)
     ORDER BY m.confidence, m.product_id
     LIMIT ${query.limit + 1}`);
@@ -85,8 +87,8 @@ export async function readCatalogueReviewPage(
   // cost more than the page itself.
   const [{ waiting }] = await db.query<{ waiting: number }>(sql`
     SELECT count(*)::int AS waiting FROM (
-      SELECT 1 FROM catalogue_matches
-      WHERE field_id = ${field.id} AND source = 'suggested'
+      SELECT 1 FROM catalogue_matches m
+      WHERE m.field_id = ${field.id} AND m.source = 'suggested' ${group}
       LIMIT ${WAITING_CAP + 1}) AS capped`);
   const last = page[page.length - 1];
   return {

@@ -5,7 +5,9 @@
  * canonical entry, refused while the box is empty; Esc closes it and forgets the text, as do a decision, a
  * skip and another card), S or J skips the card, U or Ctrl+Z undoes the newest decision of this
  * visit (POST /fields/:field/decisions/:id/undo, once its save has landed) and shows that card again.
- * Each choice's key is printed on its button.
+ * G opens the card's group (CatalogueGroup.tsx): the other waiting rows suggested the same entry, all
+ * ticked; Enter takes the suggestion for the card and the ticked rows in one decision (POST
+ * /fields/:field/decisions/bulk), Esc closes it. Each choice's key is printed on its button.
  *
  * A decision shows the next card at once and is saved in the background (POST /fields/:field/decisions);
  * a save that fails is listed above the card with its reason and a Retry, never dropped silently. A card
@@ -18,6 +20,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type {
   ApiError,
+  CatalogueBulkDecisionResult,
   CatalogueCard,
   CatalogueDecisionSaved,
   CatalogueDecisionWithdrawn,
@@ -26,6 +29,7 @@ import type {
   Field,
 } from "../../contract/schemas.ts";
 import { fetchJson, postJsonForStatus } from "./api_client.ts";
+import { GroupPanel, useSuggestionGroup } from "./CatalogueGroup.tsx";
 
 /** Props of {@link CatalogueReview}. */
 export interface CatalogueReviewProps {
@@ -102,6 +106,11 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
   );
   const [hint, setHint] = useState<Hint | null>(null);
   const [skippedCount, setSkippedCount] = useState(0);
+  // The card's group (G): open, the rows ticked, a decision of it on its way, why it was not saved.
+  const [groupOpen, setGroupOpen] = useState(false);
+  const [groupSelected, setGroupSelected] = useState<Set<number>>(new Set());
+  const [groupBusy, setGroupBusy] = useState(false);
+  const [groupMessage, setGroupMessage] = useState<string | null>(null);
   // Cards decided or skipped here: never shown twice on this visit (Start over forgets the skipped ones).
   const decidedIds = useRef(new Set<number>());
   const skippedIds = useRef(new Set<number>());
@@ -172,6 +181,12 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
 
   const current = items[index] as CatalogueCard | undefined;
   const alternatives = current ? current.alternatives.slice(0, MAX_ALTERNATIVES) : [];
+  const group = useSuggestionGroup(
+    field.name,
+    current,
+    () => new Set([...decidedIds.current, ...skippedIds.current]),
+  );
+  const groupRows = group?.rows.filter((row) => !decidedIds.current.has(row.product_id)) ?? [];
 
   // An empty queue fills as the worker matches: read it again every few seconds until cards come.
   const empty = !loading && !current;
@@ -191,6 +206,18 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     setError(null);
   };
   useEffect(() => closeNone(), [current?.product_id]);
+  const closeGroup = () => {
+    setGroupOpen(false);
+    setGroupMessage(null);
+  };
+  useEffect(() => closeGroup(), [current?.product_id]);
+  const openGroup = () => {
+    if (groupRows.length === 0) return;
+    closeNone();
+    setGroupSelected(new Set(groupRows.map((row) => row.product_id)));
+    setGroupMessage(null);
+    setGroupOpen(true);
+  };
   useEffect(() => {
     if (noneOpen) noneInput.current?.focus();
   }, [noneOpen]);
@@ -397,6 +424,69 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     advance();
   };
 
+  /**
+   * The card's suggestion for the card and the group's ticked rows, in one decision; rows decided or
+   * re-matched meanwhile are left alone by the server and counted in the hint. The decisions join this
+   * visit's: U undoes them one row at a time, newest first.
+   */
+  const decideGroup = async () => {
+    const card = current;
+    if (!card || !group || groupBusy) return;
+    const rows = groupRows.filter((row) => groupSelected.has(row.product_id));
+    setGroupBusy(true);
+    setGroupMessage(null);
+    const { status, body } = await postJsonForStatus(
+      `/fields/${encodeURIComponent(field.name)}/decisions/bulk`,
+      {
+        product_ids: [card.product_id, ...rows.map((row) => row.product_id)],
+        entry_id: card.suggestion.entry_id,
+        expected_entry_id: card.suggestion.entry_id,
+      },
+    ).catch((e) => ({ status: 0, body: { error: { message: (e as Error).message } } }));
+    setGroupBusy(false);
+    if (status !== 201) {
+      const message = (body as Partial<ApiError> | undefined)?.error?.message ??
+        `the server answered ${status}`;
+      setGroupMessage(`Not saved: ${message}`);
+      return;
+    }
+    const result = body as CatalogueBulkDecisionResult;
+    const name = result.entry?.name ?? card.suggestion.name;
+    const cards = new Map([card, ...rows].map((row) => [row.product_id, row]));
+    result.product_ids.forEach((id, k) => {
+      decidedIds.current.add(id);
+      decidedOrder.current = [...decidedOrder.current.filter((other) => other !== id), id];
+      stored.current.set(id, { decisionId: result.decision_ids[k], card: cards.get(id)!, name });
+    });
+    setDecidedCount(decidedIds.current.size);
+    setSaved((now) =>
+      [
+        ...result.product_ids.map((id) => ({
+          productId: id,
+          text: cards.get(id)!.text,
+          name,
+          created: false,
+        }))
+          .reverse(),
+        ...now,
+      ].slice(0, 5)
+    );
+    setGroupOpen(false);
+    const left = result.skipped.length;
+    setHint({
+      text: `Decided ${result.count} row${result.count === 1 ? "" : "s"} as “${name}”${
+        left > 0 ? `; ${left} left alone (decided or matched again meanwhile)` : ""
+      }`,
+      error: false,
+    });
+    // On to the first card after this one that the group did not take.
+    const { items: shown, index: at } = view.current;
+    const rest = shown.filter((other, k) => k > at && !decidedIds.current.has(other.product_id));
+    setItems(rest);
+    setIndex(0);
+    if (rest.length === 0) void read(nextAfter);
+  };
+
   const skip = () => {
     if (!current) return;
     skippedIds.current.add(current.product_id);
@@ -424,6 +514,18 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // While the group is open its keys come first (its checkboxes are inputs): Enter decides it, Esc
+    // closes it; a focused button keeps its own Enter.
+    if (groupOpen) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        closeGroup();
+      } else if (event.key === "Enter" && target.tagName !== "BUTTON") {
+        event.preventDefault();
+        if (!event.repeat) void decideGroup();
+      }
+      return;
+    }
     if (typing) {
       if (event.key === "Escape" && target === noneInput.current) {
         event.preventDefault();
@@ -460,6 +562,9 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       event.preventDefault();
       setNoneOpen(true);
       noneInput.current?.focus();
+    } else if (key === "g") {
+      event.preventDefault();
+      openGroup();
     } else if (key === "s" || key === "j") {
       event.preventDefault();
       if (!event.repeat) skip();
@@ -703,6 +808,36 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
             </ul>
           </div>
         )}
+        {groupOpen && group
+          ? (
+            <GroupPanel
+              card={current}
+              group={{ ...group, rows: groupRows }}
+              selected={groupSelected}
+              onToggle={(id) =>
+                setGroupSelected((now) => {
+                  const next = new Set(now);
+                  if (!next.delete(id)) next.add(id);
+                  return next;
+                })}
+              onApply={() => void decideGroup()}
+              onClose={closeGroup}
+              busy={groupBusy}
+              message={groupMessage}
+            />
+          )
+          : groupRows.length > 0 && (
+            <button
+              type="button"
+              class="w-full text-left border border-emerald-700 text-emerald-800 rounded px-3 py-2 text-sm"
+              onClick={openGroup}
+              data-testid="group-offer"
+              data-count={groupRows.length}
+            >
+              {groupRows.length} more row{groupRows.length === 1 ? " is" : "s are"}{" "}
+              suggested this entry: decide them with this card <kbd class="ml-1 text-xs opacity-75">G</kbd>
+            </button>
+          )}
         {noneOpen
           ? (
             <form
@@ -779,7 +914,9 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
         Keys: <kbd>1</kbd>/<kbd>A</kbd>/<kbd>Enter</kbd> take the suggestion · <kbd>2</kbd>–<kbd>5</kbd>{" "}
         take an alternative · <kbd>N</kbd> none of these (<kbd>Enter</kbd> creates the entry, <kbd>Esc</kbd>
         {" "}
-        closes) · <kbd>S</kbd>/<kbd>J</kbd> skip · <kbd>U</kbd>/<kbd>Ctrl+Z</kbd> undo the last decision
+        closes) · <kbd>G</kbd> the rows suggested the same entry (<kbd>Enter</kbd>{" "}
+        decides them with the card) · <kbd>S</kbd>/<kbd>J</kbd> skip · <kbd>U</kbd>/<kbd>Ctrl+Z</kbd>{" "}
+        undo the last decision
       </p>
       {recent}
     </div>

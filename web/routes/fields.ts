@@ -8,6 +8,8 @@ import type { AppEnv } from "../http/app_env.ts";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import {
+  CatalogueBulkDecisionInput,
+  CatalogueBulkDecisionResult,
   CatalogueDecisionInput,
   CatalogueDecisionSaved,
   CatalogueDecisionWithdrawn,
@@ -29,6 +31,7 @@ import { addEntries } from "../../core/catalogue/catalogue_entries.ts";
 import { parseReferenceList } from "../../core/imports/reference_list.ts";
 import { readCatalogueReviewPage } from "../../core/catalogue/catalogue_review.ts";
 import { saveCatalogueDecision } from "../../core/catalogue/catalogue_decision.ts";
+import { saveCatalogueBulkDecision } from "../../core/catalogue/catalogue_bulk_decision.ts";
 import { withdrawCatalogueDecision } from "../../core/catalogue/catalogue_withdraw.ts";
 import { listEntries, retireEntry } from "../../core/catalogue/entry_list.ts";
 import { type SpooledUpload, spoolUpload } from "../../core/imports/upload_spool.ts";
@@ -120,7 +123,8 @@ const reviewQueue = defineRoute({
   summary: "A catalogue field's review queue: rows with a suggested entry, least confident first",
   description: "Each card has the row's text and cells, the suggested entry with the matcher's " +
     "confidence and the runners-up. Rows decided (by a reviewer or the seed column) are not in it; a row " +
-    "waits here once a worker has matched the field. `waiting` counts the whole queue. Follow " +
+    "waits here once a worker has matched the field. `waiting` counts the whole queue; with `entry_id`, " +
+    "only the rows suggested that entry (a group for POST /fields/{field}/decisions/bulk). Follow " +
     "`next_after` (as `after`) for the next page. 422 for a label field (its queue is GET " +
     "/products-for-review).",
   request: { params: FieldParam, query: CatalogueReviewQuery },
@@ -150,6 +154,34 @@ const decide = defineRoute({
   request: { params: FieldParam, body: jsonBody(CatalogueDecisionInput) },
   names: { param: "field", json: "catalogue decision" },
   responses: { 201: { description: "Stored", content: { "application/json": CatalogueDecisionSaved } } },
+  errors: [400, 404, 409, 413, 415, 422],
+});
+
+const decideGroup = defineRoute({
+  method: "post",
+  path: "/fields/{field}/decisions/bulk",
+  access: "reviewer",
+  audit: "field.decision.bulk",
+  tag: "API",
+  summary: "Decide one entry for a group of rows",
+  description: "For rows the matcher suggested the same entry (`GET /fields/{field}/review?entry_id=` " +
+    'lists them): `product_ids` (1–500, duplicates count once) all become `entry_id` or, for "none of ' +
+    'these", `new_entry` (as for one decision). `expected_entry_id` is the entry the reviewer saw ' +
+    "suggested: a row suggested another entry by then (`suggestion_changed`), decided meanwhile " +
+    "(`decided`) or unknown (`not_found`) is skipped and listed in `skipped`, never decided blindly. " +
+    "Every row gets its own decision (`decision_ids`, in the order of `product_ids`; each can be undone " +
+    "alone), all in one transaction: an error on any row stores none. `dry_run: true` previews the same " +
+    "checks without storing. 409 when no row is left to decide, 404 for an unknown field or `entry_id`, " +
+    "422 for a label field or an `expected_entry_id` of another field.",
+  request: { params: FieldParam, body: jsonBody(CatalogueBulkDecisionInput) },
+  names: { param: "field", json: "catalogue bulk decision" },
+  responses: {
+    200: {
+      description: "The preview (dry_run)",
+      content: { "application/json": CatalogueBulkDecisionResult },
+    },
+    201: { description: "Stored", content: { "application/json": CatalogueBulkDecisionResult } },
+  },
   errors: [400, 404, 409, 413, 415, 422],
 });
 
@@ -284,6 +316,15 @@ export function fieldRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
     const reviewer = requireUser().name;
     const field = await readCatalogueField(deps.db, name);
     return c.json(await saveCatalogueDecision(deps.db, field, body, reviewer), 201);
+  });
+
+  routes.openapi(decideGroup, async (c) => {
+    const { field: name } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const reviewer = requireUser().name;
+    const field = await readCatalogueField(deps.db, name);
+    const result = await saveCatalogueBulkDecision(deps.db, field, body, reviewer);
+    return c.json(result, result.dry_run ? 200 : 201);
   });
 
   routes.openapi(entryList, async (c) => {
