@@ -1018,6 +1018,8 @@ export const CatalogueReviewQuery = z.object({
   after: z.string().max(100).regex(/^[0-9.]+:[0-9]+$/, "not a position of this API").optional(),
   /** Only the rows suggested this entry: the group a bulk decision takes. */
   entry_id: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  /** Only the rows of this import (file). */
+  import_id: z.coerce.number().int().positive().max(2_147_483_647).optional(),
 });
 export type CatalogueReviewQuery = z.infer<typeof CatalogueReviewQuery>;
 

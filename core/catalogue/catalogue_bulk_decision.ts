@@ -115,9 +115,18 @@ export async function saveCatalogueBulkDecision(
     };
     if (input.dry_run) return { ...result, decision_ids: [] };
     if (ready.length === 0) {
+      const reasons = {
+        decided: "decided meanwhile",
+        suggestion_changed: "suggested another entry by now",
+        not_found: "unknown",
+      };
+      const tally = new Map<string, number>();
+      for (const row of skipped) tally.set(reasons[row.reason], (tally.get(reasons[row.reason]) ?? 0) + 1);
       throw new DomainError(
         "conflict",
-        `Not saved: none of the ${ids.length} rows is still suggested the entry the reviewer saw`,
+        `Not saved: none of the ${ids.length} rows is left to decide (${
+          [...tally].map(([reason, count]) => `${count} ${reason}`).join(", ")
+        })`,
       );
     }
     const decided = ready.map((row) => row.id);

@@ -3,7 +3,7 @@
  * the matcher is least sure of are where a reviewer's decision is worth most), with the suggested entry
  * and its runners-up named, each with its attributes (the reference list's other columns). Keyset-paged
  * by (confidence, product id), the order of the queue's index. With `entry_id`, only the rows suggested
- * that entry (a group for a bulk decision, migration 0028's index).
+ * that entry (a group for a bulk decision, migration 0028's index); with `import_id`, only that file's rows.
  */
 import type {
   CatalogueCard,
@@ -45,10 +45,11 @@ export async function readCatalogueReviewPage(
 ): Promise<CatalogueReviewPage> {
   const [confidence, productId] = query.after ? query.after.split(":").map(Number) : [-1, 0];
   const group = query.entry_id === undefined ? sql`` : sql`AND m.entry_id = ${query.entry_id}`;
+  const file = query.import_id === undefined ? sql`` : sql`AND p.import_id = ${query.import_id}`;
   const rows = await db.query<QueueRow>(sql`
     SELECT m.product_id, p.text, p.data, m.entry_id, m.confidence, m.alternatives
     FROM catalogue_matches m JOIN products p ON p.id = m.product_id
-    WHERE m.field_id = ${field.id} AND m.source = 'suggested' ${group}
+    WHERE m.field_id = ${field.id} AND m.source = 'suggested' ${group} ${file}
       AND (m.confidence, m.product_id) > (${confidence}::real, ${productId}::int)
     ORDER BY m.confidence, m.product_id
     LIMIT ${query.limit + 1}`);
@@ -87,8 +88,8 @@ export async function readCatalogueReviewPage(
   // cost more than the page itself.
   const [{ waiting }] = await db.query<{ waiting: number }>(sql`
     SELECT count(*)::int AS waiting FROM (
-      SELECT 1 FROM catalogue_matches m
-      WHERE m.field_id = ${field.id} AND m.source = 'suggested' ${group}
+      SELECT 1 FROM catalogue_matches m JOIN products p ON p.id = m.product_id
+      WHERE m.field_id = ${field.id} AND m.source = 'suggested' ${group} ${file}
       LIMIT ${WAITING_CAP + 1}) AS capped`);
   const last = page[page.length - 1];
   return {

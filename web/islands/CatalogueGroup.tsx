@@ -5,7 +5,7 @@
  * case in a supplier file. Part of the CatalogueReview island, which owns the keys (G opens, Space
  * toggles the focused row, Enter decides, Esc closes) and the decision itself.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { CatalogueCard, CatalogueReviewPage } from "../../contract/schemas.ts";
 import { fetchJson } from "./api_client.ts";
 
@@ -23,12 +23,14 @@ export interface SuggestionGroup {
 }
 
 /**
- * Reads `card`'s group whenever another card comes on screen; rows in `hidden` (decided or skipped on
+ * Reads `card`'s group (in import `importId` alone when not null) whenever another card comes on screen;
+ * rows in `hidden` (decided or skipped on
  * this visit) are left out. Null while it loads, for no card, or when the read failed (the card is still
  * decided one at a time, so a failed read only hides the offer).
  */
 export function useSuggestionGroup(
   fieldName: string,
+  importId: number | null,
   card: CatalogueCard | undefined,
   hidden: () => Set<number>,
 ): SuggestionGroup | null {
@@ -40,6 +42,7 @@ export function useSuggestionGroup(
       entry_id: String(card.suggestion.entry_id),
       limit: String(GROUP_READ),
     });
+    if (importId !== null) params.set("import_id", String(importId));
     fetchJson<CatalogueReviewPage>(`/fields/${encodeURIComponent(fieldName)}/review?${params}`)
       .then((page) => {
         if (!live) return;
@@ -56,7 +59,7 @@ export function useSuggestionGroup(
     return () => {
       live = false;
     };
-  }, [fieldName, card?.product_id, card?.suggestion.entry_id]);
+  }, [fieldName, importId, card?.product_id, card?.suggestion.entry_id]);
   return group && card && group.productId === card.product_id && group.entryId === card.suggestion.entry_id
     ? group
     : null;
@@ -79,6 +82,11 @@ export function GroupPanel(
   { card, group, selected, onToggle, onApply, onClose, busy, message }: GroupPanelProps,
 ) {
   const count = selected.size + 1;
+  // The keys act on the focused row (Space unticks it, Tab moves on): the first row has focus on opening.
+  const list = useRef<HTMLUListElement>(null);
+  useEffect(() => {
+    list.current?.querySelector<HTMLInputElement>("input[type=checkbox]")?.focus();
+  }, []);
   return (
     <section
       class="border border-emerald-700 rounded-lg p-3 space-y-2"
@@ -88,7 +96,7 @@ export function GroupPanel(
       <h3 id="catalogue-group-title" class="text-sm font-medium">
         Rows also suggested “{card.suggestion.name}”
       </h3>
-      <ul class="max-h-64 overflow-y-auto space-y-1 text-sm">
+      <ul class="max-h-64 overflow-y-auto space-y-1 text-sm" ref={list}>
         {group.rows.map((row) => (
           <li key={row.product_id}>
             <label class="flex items-start gap-2">

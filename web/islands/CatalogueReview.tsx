@@ -38,6 +38,8 @@ export interface CatalogueReviewProps {
   /** Whether the field waits for a worker to match it (new rows, entries or decisions since its last match). */
   matching: boolean;
   pageSize: number;
+  /** Only the rows of this import (the page's `?import_id=`); null: every row. */
+  importId?: number | null;
 }
 
 /** An empty queue is read again this often, in ms. */
@@ -86,7 +88,7 @@ function percent(confidence: number): string {
 }
 
 /** The catalogue review island. */
-export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewProps) {
+export function CatalogueReview({ field, matching, pageSize, importId = null }: CatalogueReviewProps) {
   const [items, setItems] = useState<CatalogueCard[]>([]);
   const [index, setIndex] = useState(0);
   const [nextAfter, setNextAfter] = useState<string | null>(null);
@@ -143,6 +145,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
       while (true) {
         const params = new URLSearchParams({ limit: String(pageSize) });
         if (cursor) params.set("after", cursor);
+        if (importId !== null) params.set("import_id", String(importId));
         const page = await fetchJson<CatalogueReviewPage>(
           `/fields/${encodeURIComponent(field.name)}/review?${params}`,
         );
@@ -173,7 +176,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     } finally {
       if (mine === generation.current) setLoading(false);
     }
-  }, [field.name, pageSize]);
+  }, [field.name, pageSize, importId]);
 
   useEffect(() => {
     read(null);
@@ -183,6 +186,7 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
   const alternatives = current ? current.alternatives.slice(0, MAX_ALTERNATIVES) : [];
   const group = useSuggestionGroup(
     field.name,
+    importId,
     current,
     () => new Set([...decidedIds.current, ...skippedIds.current]),
   );
@@ -649,6 +653,8 @@ export function CatalogueReview({ field, matching, pageSize }: CatalogueReviewPr
     >
       {saving > 0
         ? `Saving ${saving} decision${saving === 1 ? "" : "s"}…`
+        : failed > 0
+        ? `${failed} not saved (see above)`
         : saved.length > 0
         ? "All saved"
         : ""}

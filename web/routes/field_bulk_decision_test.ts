@@ -217,7 +217,7 @@ test("a group with no row left to decide is 409 and stores nothing", async () =>
     }),
     409,
   );
-  assert.match(body.error.message, /none of the 2 rows/);
+  assert.match(body.error.message, /none of the 2 rows is left to decide \(2 decided meanwhile\)/);
   assert.equal(await decisionCount(), before);
 });
 
@@ -273,4 +273,25 @@ test("a bulk decision is refused for a bad body, an entry of another field or a 
     /category/,
   );
   assert.equal((await group(small.id)).waiting, 1);
+});
+
+test("GET /fields/{field}/review?import_id= keeps to one file's rows, with or without entry_id", async () => {
+  const [{ id: laterImport }] = await db.query<{ id: number }>(sql`
+    INSERT INTO imports (file_name, status) VALUES ('later.csv', 'imported') RETURNING id`);
+  const [{ id: later }] = await db.query<{ id: number }>(sql`
+    INSERT INTO products (import_id, row_number, data, text)
+    VALUES (${laterImport}, 1, '{"title": "iphone 8 plus 64gb gold"}', 'iphone 8 plus 64gb gold') RETURNING id`);
+  await db.query(sql`
+    INSERT INTO catalogue_matches (field_id, product_id, entry_id, confidence, alternatives, source)
+    VALUES (${field.id}, ${later}, ${small.id}, 0.5, '[]', 'suggested')`);
+  const read = async (query: string) =>
+    await json<CatalogueReviewPage>(reviewer.request(`/fields/product/review?${query}`), 200);
+  const onlyLater = await read(`import_id=${laterImport}`);
+  assert.deepEqual(onlyLater.items.map((item) => item.product_id), [later]);
+  assert.equal(onlyLater.waiting, 1);
+  const first = await read(`import_id=${importId}&entry_id=${small.id}`);
+  assert.ok(first.items.length > 0 && !first.items.some((item) => item.product_id === later));
+  assert.equal(first.waiting, first.items.length);
+  const group = await read(`entry_id=${small.id}`);
+  assert.equal(group.waiting, first.waiting + 1);
 });

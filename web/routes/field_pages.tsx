@@ -10,7 +10,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
-import { ApiError, FieldParam } from "../../contract/schemas.ts";
+import { ApiError, CatalogueReviewQuery, FieldParam } from "../../contract/schemas.ts";
 import { listFields } from "../../core/fields/fields.ts";
 import { listEntries } from "../../core/catalogue/entry_list.ts";
 import { sql } from "../../core/db/sql.ts";
@@ -158,6 +158,8 @@ export function fieldPageRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
       if (field) return c.redirect("/review", 302);
       return htmlPage(c, <NoSuchField name={c.req.param("field")} />, 404);
     }
+    // A filter the page keeps (a link from an import): an id that is not one shows the whole queue.
+    const importId = CatalogueReviewQuery.shape.import_id.safeParse(c.req.query("import_id")).data;
     // Whether the workers still owe the field a match (rows, entries or decisions since the last one).
     const [state] = await deps.db.query<{ matching: boolean }>(sql`
       SELECT match_requested_at IS NOT NULL AND (matched_at IS NULL OR matched_at < match_requested_at)
@@ -175,12 +177,20 @@ export function fieldPageRoutes(deps: ApiDependencies): OpenAPIHono<AppEnv> {
             >
               Entries of {field.name}
             </a>
+            {importId !== undefined && (
+              <span data-testid="import-filter">
+                Rows of import {importId} only ·{" "}
+                <a class="text-blue-700 underline" href={`/review/${encodeURIComponent(field.name)}`}>
+                  all rows
+                </a>
+              </span>
+            )}
             <a class="text-blue-700 underline" href="/fields">All fields</a>
           </p>
         </div>
         <Island
           name="CatalogueReview"
-          props={{ field, matching: state?.matching ?? false, pageSize: 20 }}
+          props={{ field, matching: state?.matching ?? false, pageSize: 20, importId: importId ?? null }}
         />
       </Layout>,
     ));
