@@ -5,7 +5,7 @@
  * case in a supplier file. Part of the CatalogueReview island, which owns the keys (G opens, Space
  * toggles the focused row, Enter decides, Esc closes) and the decision itself.
  */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { CatalogueCard, CatalogueReviewPage } from "../../contract/schemas.ts";
 import { fetchJson } from "./api_client.ts";
 
@@ -84,7 +84,7 @@ export function GroupPanel(
   const count = selected.size + 1;
   // The keys act on the focused row (Space unticks it, Tab moves on): the first row has focus on opening.
   const list = useRef<HTMLUListElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     list.current?.querySelector<HTMLInputElement>("input[type=checkbox]")?.focus();
   }, []);
   return (

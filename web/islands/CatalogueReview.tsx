@@ -7,7 +7,8 @@
  * visit (POST /fields/:field/decisions/:id/undo, once its save has landed) and shows that card again.
  * G opens the card's group (CatalogueGroup.tsx): the other waiting rows suggested the same entry, all
  * ticked; Enter takes the suggestion for the card and the ticked rows in one decision (POST
- * /fields/:field/decisions/bulk), Esc closes it. Each choice's key is printed on its button.
+ * /fields/:field/decisions/bulk), Esc closes it; U withdraws such a group as a whole. Each choice's key is
+ * printed on its button.
  *
  * A decision shows the next card at once and is saved in the background (POST /fields/:field/decisions);
  * a save that fails is listed above the card with its reason and a Retry, never dropped silently. A card
@@ -17,7 +18,7 @@
  * again (a decision re-matches the field, which can move rows behind the cursor), leaving out the cards
  * decided or skipped here. An empty queue says why, and is read again every few seconds until cards come.
  */
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type {
   ApiError,
   CatalogueBulkDecisionResult,
@@ -120,6 +121,9 @@ export function CatalogueReview({ field, matching, pageSize, importId = null }: 
   // decisions among them the server stored.
   const decidedOrder = useRef<number[]>([]);
   const stored = useRef(new Map<number, Stored>());
+  // The rows of a group decided at once (G), by each of its rows, the group's card first: U withdraws
+  // them together.
+  const groups = useRef(new Map<number, number[]>());
   // An undo waiting for its answer: a second U does not send it again.
   const undoing = useRef(false);
   // Which read may still change the cards: an answer to an older one is dropped.
@@ -222,7 +226,9 @@ export function CatalogueReview({ field, matching, pageSize, importId = null }: 
     setGroupMessage(null);
     setGroupOpen(true);
   };
-  useEffect(() => {
+  // Before the browser paints the box: a reviewer who types right after N must not send the first
+  // letters to the page's keys (A would take the suggestion).
+  useLayoutEffect(() => {
     if (noneOpen) noneInput.current?.focus();
   }, [noneOpen]);
 
@@ -314,8 +320,9 @@ export function CatalogueReview({ field, matching, pageSize, importId = null }: 
 
   /**
    * Withdraws the newest decision of this visit and shows its card again (undecided), or says what the
-   * row holds again (a decision before it, its file's value). A decision still being saved, or not saved,
-   * is not undone: the reviewer is told why.
+   * row holds again (a decision before it, its file's value). A group decided at once (G) is one action:
+   * every row of it is withdrawn, and the cards come back with the group's own card first. A decision
+   * still being saved, or not saved, is not undone: the reviewer is told why.
    */
   const undo = async () => {
     if (undoing.current) return;
@@ -335,52 +342,72 @@ export function CatalogueReview({ field, matching, pageSize, importId = null }: 
       });
       return;
     }
+    const members = (groups.current.get(target) ?? [target]).filter((id) => stored.current.has(id));
     undoing.current = true;
-    setHint({ text: `Undoing “${done.name}”…`, error: false });
+    setHint({
+      text: members.length > 1 ? `Undoing ${members.length} decisions…` : `Undoing “${done.name}”…`,
+      error: false,
+    });
     try {
-      const { status, body } = await postJsonForStatus(
-        `/fields/${encodeURIComponent(field.name)}/decisions/${done.decisionId}/undo`,
-        {},
-      ).catch((e) => ({ status: 0, body: { error: { message: (e as Error).message } } }));
-      if (status !== 200) {
-        const message = (body as Partial<ApiError> | undefined)?.error?.message ??
-          `the server answered ${status}`;
-        setHint({ text: `Not undone: ${message}`, error: true });
-        return;
-      }
-      const withdrawn = body as CatalogueDecisionWithdrawn;
-      forget(target);
-      setSaved((now) => now.filter((entry) => entry.productId !== target));
-      if (withdrawn.restored) {
-        // Decided before (or by its file): the row is that again, and is no card of the queue.
-        setHint({
-          text: `Undone: “${done.name}” is withdrawn; the row is “${withdrawn.restored.name}” again (${
+      const back: CatalogueCard[] = [];
+      let restoredText = "";
+      for (const id of members) {
+        const decision = stored.current.get(id)!;
+        const { status, body } = await postJsonForStatus(
+          `/fields/${encodeURIComponent(field.name)}/decisions/${decision.decisionId}/undo`,
+          {},
+        ).catch((e) => ({ status: 0, body: { error: { message: (e as Error).message } } }));
+        if (status !== 200) {
+          const message = (body as Partial<ApiError> | undefined)?.error?.message ??
+            `the server answered ${status}`;
+          setHint({
+            text: `Not undone: ${message}${
+              back.length > 0 ? ` (${back.length} of the group's rows were)` : ""
+            }`,
+            error: true,
+          });
+          break;
+        }
+        const withdrawn = body as CatalogueDecisionWithdrawn;
+        forget(id);
+        groups.current.delete(id);
+        setSaved((now) => now.filter((entry) => entry.productId !== id));
+        if (withdrawn.restored) {
+          // Decided before (or by its file): the row is that again, and is no card of the queue.
+          restoredText = `“${decision.name}” is withdrawn; the row is “${withdrawn.restored.name}” again (${
             withdrawn.restored.source === "seed" ? "its file's value" : "the decision before"
-          })`,
-          error: false,
-        });
+          })`;
+          continue;
+        }
+        decidedIds.current.delete(id);
+        back.push(decision.card);
+      }
+      setDecidedCount(decidedIds.current.size);
+      if (back.length === 0) {
+        if (restoredText) setHint({ text: `Undone: ${restoredText}`, error: false });
         return;
       }
-      decidedIds.current.delete(target);
-      setDecidedCount(decidedIds.current.size);
-      // The card comes back on screen before the one shown; a read still on its way is dropped (the
-      // cursor it followed is read again once the card is decided).
+      // The cards come back on screen before the one shown; a read still on its way is dropped (the
+      // cursor it followed is read again once the cards are decided).
       generation.current++;
       setLoading(false);
       const { items: shown, index: at } = view.current;
-      // Before the card on screen, found by its row: the decided card may sit earlier in the list, and
+      const returning = new Set(back.map((card) => card.product_id));
+      // Before the card on screen, found by its row: a decided card may sit earlier in the list, and
       // taking it out shifts the positions after it.
       const onScreen = shown[at]?.product_id;
-      const rest = shown.filter((card) => card.product_id !== target);
+      const rest = shown.filter((card) => !returning.has(card.product_id));
       const found = rest.findIndex((card) => card.product_id === onScreen);
       const place = found >= 0 ? found : rest.length;
-      setItems([...rest.slice(0, place), done.card, ...rest.slice(place)]);
+      setItems([...rest.slice(0, place), ...back, ...rest.slice(place)]);
       setIndex(place);
       setError(null);
       setHint({
-        text: `Undone: “${
-          done.card.text.slice(0, 200)
-        }” → “${done.name}”; the card waits for a decision again`,
+        text: back.length > 1
+          ? `Undone: ${back.length} decisions of the group; their cards wait for a decision again`
+          : `Undone: “${back[0].text.slice(0, 200)}” → “${
+            stored.current.get(back[0].product_id)?.name ?? done.name
+          }”; the card waits for a decision again`,
         error: false,
       });
     } finally {
@@ -430,8 +457,8 @@ export function CatalogueReview({ field, matching, pageSize, importId = null }: 
 
   /**
    * The card's suggestion for the card and the group's ticked rows, in one decision; rows decided or
-   * re-matched meanwhile are left alone by the server and counted in the hint. The decisions join this
-   * visit's: U undoes them one row at a time, newest first.
+   * re-matched meanwhile are left alone by the server and counted in the hint. The group is the visit's
+   * newest action: U withdraws all of its decisions together.
    */
   const decideGroup = async () => {
     const card = current;
@@ -457,11 +484,17 @@ export function CatalogueReview({ field, matching, pageSize, importId = null }: 
     const result = body as CatalogueBulkDecisionResult;
     const name = result.entry?.name ?? card.suggestion.name;
     const cards = new Map([card, ...rows].map((row) => [row.product_id, row]));
+    // The card first, so that an undo shows it first; the action is newest as a whole.
+    const members = [
+      ...result.product_ids.filter((id) => id === card.product_id),
+      ...result.product_ids.filter((id) => id !== card.product_id),
+    ];
     result.product_ids.forEach((id, k) => {
       decidedIds.current.add(id);
-      decidedOrder.current = [...decidedOrder.current.filter((other) => other !== id), id];
       stored.current.set(id, { decisionId: result.decision_ids[k], card: cards.get(id)!, name });
+      groups.current.set(id, members);
     });
+    decidedOrder.current = [...decidedOrder.current.filter((other) => !members.includes(other)), ...members];
     setDecidedCount(decidedIds.current.size);
     setSaved((now) =>
       [
