@@ -14,6 +14,7 @@ import type {
   ReviewPage,
 } from "../../contract/schemas.ts";
 import { sql } from "../../core/db/sql.ts";
+import { QUEUE_DENSITY_POWER } from "../../core/suggest/review_rank.ts";
 import {
   datasetRows,
   openTestDatabase,
@@ -86,8 +87,9 @@ async function expectedQueue(importId: number | null = null): Promise<number[]> 
              products.id`);
   for (const row of rows) {
     assert.notEqual(row.priority, null, `product ${row.id} waits in review_queue`);
-    const value = Math.max(row.density ?? 0, 0) * (1 - Math.max(row.coverage!, row.redundancy ?? 0)) *
-      (1 - Math.max(row.confidence ?? 0, 0));
+    // Uncertainty × density^QUEUE_DENSITY_POWER × novelty, written out here rather than imported.
+    const value = Math.max(row.density ?? 0, 0) ** QUEUE_DENSITY_POWER *
+      (1 - Math.max(row.coverage!, row.redundancy ?? 0)) * (1 - Math.max(row.confidence ?? 0, 0));
     assert.ok(Math.abs(row.priority! + value) < 1e-5, `product ${row.id}: ${row.priority} vs ${-value}`);
   }
   return rows.map((row) => row.id);
