@@ -13,6 +13,7 @@ import type {
 } from "../../contract/schemas.ts";
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
+import { DomainError } from "../domain_error.ts";
 
 /** An entry's attributes as text, the empty ones left out (a reference list's cells are text already). */
 function textAttributes(attributes: Record<string, unknown> | null): Record<string, string> {
@@ -37,13 +38,24 @@ interface QueueRow {
   alternatives: { entry_id: number; confidence: number }[];
 }
 
-/** One page of field `field`'s queue. `after` is `next_after` of the previous page ("confidence:id"). */
+/**
+ * One page of field `field`'s queue. `after` is `next_after` of the previous page ("confidence:id").
+ * Throws DomainError "not_found" for an `entry_id` that is not an entry of the field.
+ */
 export async function readCatalogueReviewPage(
   db: Queryable,
   field: { id: number; name: string },
   query: CatalogueReviewQuery,
 ): Promise<CatalogueReviewPage> {
   const [confidence, productId] = query.after ? query.after.split(":").map(Number) : [-1, 0];
+  if (query.entry_id !== undefined) {
+    const [entry] = await db.query(sql`
+      SELECT 1 FROM catalogue_entries WHERE id = ${query.entry_id} AND field_id = ${field.id}`);
+    // An empty group would read as "no row is suggested it" when the id names nothing of this field.
+    if (!entry) {
+      throw new DomainError("not_found", `The field "${field.name}" has no entry ${query.entry_id}`);
+    }
+  }
   const group = query.entry_id === undefined ? sql`` : sql`AND m.entry_id = ${query.entry_id}`;
   const file = query.import_id === undefined ? sql`` : sql`AND p.import_id = ${query.import_id}`;
   const rows = await db.query<QueueRow>(sql`

@@ -89,6 +89,9 @@ test("GET /fields/{field}/review?entry_id= lists the rows suggested that entry, 
   assert.deepEqual((await group(large.id)).items.map((item) => item.product_id), [ids[4]]);
   const whole = await json<CatalogueReviewPage>(reviewer.request("/fields/product/review"), 200);
   assert.equal(whole.waiting, 5);
+  // An id that is no entry of the field is not an empty group.
+  const unknown = await json<ApiError>(reviewer.request("/fields/product/review?entry_id=999999"), 404);
+  assert.match(unknown.error.message, /has no entry 999999/);
 });
 
 test("a preview reports what a bulk decision would store and stores nothing", async () => {

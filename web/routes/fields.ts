@@ -124,9 +124,9 @@ const reviewQueue = defineRoute({
   description: "Each card has the row's text and cells, the suggested entry with the matcher's " +
     "confidence and the runners-up. Rows decided (by a reviewer or the seed column) are not in it; a row " +
     "waits here once a worker has matched the field. `waiting` counts the whole queue; with `entry_id`, " +
-    "only the rows suggested that entry (a group for POST /fields/{field}/decisions/bulk). Follow " +
-    "`next_after` (as `after`) for the next page. 422 for a label field (its queue is GET " +
-    "/products-for-review).",
+    "only the rows suggested that entry (a group for POST /fields/{field}/decisions/bulk; 404 when it is " +
+    "no entry of the field); with `import_id`, only that file's rows. Follow `next_after` (as `after`) " +
+    "for the next page. 422 for a label field (its queue is GET /products-for-review).",
   request: { params: FieldParam, query: CatalogueReviewQuery },
   names: { param: "field", query: "review query" },
   responses: { 200: { description: "One page", content: { "application/json": CatalogueReviewPage } } },
