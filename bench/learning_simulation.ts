@@ -103,35 +103,10 @@ function coverage(context: OrderContext, open: number[]): Float64Array {
 
 /**
  * Representatives: density × (1 − similarity to the closest labelled row), picked greedily so a page
- * does not repeat itself (each pick lowers its neighbours' score).
+ * does not repeat itself (each pick lowers its neighbours' score): the spread without uncertainty.
  */
 function representatives(context: OrderContext, count: number): number[] {
-  const open = [...context.open];
-  const dense = density(context);
-  const covered = coverage(context, open);
-  const picked: number[] = [];
-  for (let n = 0; n < count && n < open.length; n++) {
-    let best = -1;
-    let bestScore = -Infinity;
-    open.forEach((at, k) => {
-      if (picked.includes(at)) return;
-      const score = dense[at] * (1 - covered[k]);
-      if (score > bestScore) {
-        bestScore = score;
-        best = k;
-      }
-    });
-    const chosen = open[best];
-    picked.push(chosen);
-    const v = context.data.pool[chosen].vector;
-    open.forEach((at, k) => {
-      const u = context.data.pool[at].vector;
-      let dot = 0;
-      for (let d = 0; d < v.length; d++) dot += u[d] * v[d];
-      if (dot > covered[k]) covered[k] = dot;
-    });
-  }
-  return picked;
+  return spread({ ...context, size: count }, { uncertainty: "none", balance: 0, densityPower: 1 });
 }
 
 /** Information density (Settles & Craven 2008): (1 − confidence) × density^beta, most first. */
@@ -146,7 +121,8 @@ function byInformationDensity(context: OrderContext, beta: number): number[] {
 
 /** How a prototype of the product's spread order measures a row's uncertainty and weighs it. */
 interface SpreadVariant {
-  uncertainty: "confidence" | "margin";
+  /** none: every row counts as fully uncertain (representatives). */
+  uncertainty: "confidence" | "margin" | "none";
   /** Divide a row's value by (1 + labels of its suggested value)^balance: rare classes first. */
   balance: number;
   /** Density counts with this power (QUEUE_DENSITY_POWER in the product). */
@@ -173,7 +149,7 @@ function spread(context: OrderContext, variant: SpreadVariant): number[] {
   }
   const base = open.map((at) => {
     const scored = context.scores[at];
-    const uncertainty = !scored
+    const uncertainty = !scored || variant.uncertainty === "none"
       ? 1
       : variant.uncertainty === "margin"
       ? 1 - Math.min(Math.max(scored.margin, 0), 1)

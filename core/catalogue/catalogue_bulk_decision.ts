@@ -17,7 +17,7 @@ import { sql } from "../db/sql.ts";
 import { DomainError } from "../domain_error.ts";
 import { parseInput } from "../parse_input.ts";
 import { textKey } from "../text_key.ts";
-import { entryNamed } from "./catalogue_entries.ts";
+import { entryNamed, isEntryOf, standingEntry } from "./catalogue_entries.ts";
 
 interface RowState {
   id: number;
@@ -74,9 +74,7 @@ export async function saveCatalogueBulkDecision(
   const input = parseInput(CatalogueBulkDecisionInput, body, "catalogue bulk decision");
   const ids = [...new Set(input.product_ids)].sort((a, b) => a - b);
   const work = async (tx: Queryable): Promise<CatalogueBulkDecisionResult> => {
-    const [expected] = await tx.query(sql`
-      SELECT 1 FROM catalogue_entries WHERE id = ${input.expected_entry_id} AND field_id = ${field.id}`);
-    if (!expected) {
+    if (!await isEntryOf(tx, field.id, input.expected_entry_id)) {
       throw new DomainError(
         "invalid",
         `Cannot decide: expected_entry_id ${input.expected_entry_id} is not an entry of the field "${field.name}"`,
@@ -85,16 +83,7 @@ export async function saveCatalogueBulkDecision(
     const { ready, skipped } = await plan(tx, field.id, ids, input.expected_entry_id, input.dry_run);
     let entry: { id: number; name: string; created: boolean } | null;
     if (input.entry_id !== undefined) {
-      const [standing] = await tx.query<{ id: number; name: string }>(sql`
-        SELECT id, name FROM catalogue_entries
-        WHERE id = ${input.entry_id} AND field_id = ${field.id} AND retired_at IS NULL`);
-      if (!standing) {
-        throw new DomainError(
-          "not_found",
-          `Cannot decide: the field "${field.name}" has no entry ${input.entry_id}`,
-        );
-      }
-      entry = { ...standing, created: false };
+      entry = { ...await standingEntry(tx, field, input.entry_id), created: false };
     } else if (input.dry_run) {
       const [existing] = await tx.query<{ id: number; name: string }>(sql`
         SELECT id, name FROM catalogue_entries WHERE field_id = ${field.id} AND name_key = ${

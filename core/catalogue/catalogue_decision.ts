@@ -10,7 +10,7 @@ import type { Database } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
 import { DomainError } from "../domain_error.ts";
 import { parseInput } from "../parse_input.ts";
-import { entryNamed } from "./catalogue_entries.ts";
+import { entryNamed, isEntryOf, standingEntry } from "./catalogue_entries.ts";
 
 /**
  * Stores a decision by `reviewer` on field `field`. Throws DomainError "invalid" for a bad body,
@@ -52,29 +52,16 @@ export async function saveCatalogueDecision(
       SELECT source, entry_id FROM catalogue_matches WHERE field_id = ${field.id} AND product_id = ${product.id}`);
     let entry: { id: number; name: string; created: boolean };
     if (input.entry_id !== undefined) {
-      const [found] = await tx.query<{ id: number; name: string }>(sql`
-        SELECT id, name FROM catalogue_entries
-        WHERE id = ${input.entry_id} AND field_id = ${field.id} AND retired_at IS NULL`);
-      if (!found) {
-        throw new DomainError(
-          "not_found",
-          `Cannot decide: the field "${field.name}" has no entry ${input.entry_id}`,
-        );
-      }
-      entry = { ...found, created: false };
+      entry = { ...await standingEntry(tx, field, input.entry_id), created: false };
     } else {
       entry = await entryNamed(tx, field.id, input.new_entry!, "review");
     }
-    if (input.suggested_entry_id != null) {
-      const [suggested] = await tx.query(sql`
-        SELECT 1 FROM catalogue_entries WHERE id = ${input.suggested_entry_id} AND field_id = ${field.id}`);
-      // Approvals and corrections are counted by it: an entry of another field would count wrongly.
-      if (!suggested) {
-        throw new DomainError(
-          "invalid",
-          `Cannot decide: suggested_entry_id ${input.suggested_entry_id} is not an entry of the field "${field.name}"`,
-        );
-      }
+    // Approvals and corrections are counted by it: an entry of another field would count wrongly.
+    if (input.suggested_entry_id != null && !await isEntryOf(tx, field.id, input.suggested_entry_id)) {
+      throw new DomainError(
+        "invalid",
+        `Cannot decide: suggested_entry_id ${input.suggested_entry_id} is not an entry of the field "${field.name}"`,
+      );
     }
     const [decision] = await tx.query<{ id: number }>(sql`
       INSERT INTO catalogue_decisions (field_id, product_id, entry_id, suggested_entry_id, created_entry, reviewer,

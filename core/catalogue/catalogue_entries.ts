@@ -81,3 +81,28 @@ export async function entryNamed(
     RETURNING id, name`);
   return { ...existing, created: false };
 }
+
+/** Whether `entryId` is an entry of field `fieldId`, retired or not. */
+export async function isEntryOf(q: Queryable, fieldId: number, entryId: number): Promise<boolean> {
+  const rows = await q.query(
+    sql`SELECT 1 FROM catalogue_entries WHERE id = ${entryId} AND field_id = ${fieldId}`,
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Field `field`'s entry `entryId` when it stands (not retired): what a decision may name. Throws
+ * DomainError "not_found" otherwise.
+ */
+export async function standingEntry(
+  q: Queryable,
+  field: { id: number; name: string },
+  entryId: number,
+): Promise<{ id: number; name: string }> {
+  const [entry] = await q.query<{ id: number; name: string }>(sql`
+    SELECT id, name FROM catalogue_entries WHERE id = ${entryId} AND field_id = ${field.id} AND retired_at IS NULL`);
+  if (!entry) {
+    throw new DomainError("not_found", `Cannot decide: the field "${field.name}" has no entry ${entryId}`);
+  }
+  return entry;
+}

@@ -14,6 +14,7 @@ import type {
 import type { Queryable } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
 import { DomainError } from "../domain_error.ts";
+import { isEntryOf } from "./catalogue_entries.ts";
 
 /** An entry's attributes as text, the empty ones left out (a reference list's cells are text already). */
 function textAttributes(attributes: Record<string, unknown> | null): Record<string, string> {
@@ -49,10 +50,8 @@ export async function readCatalogueReviewPage(
 ): Promise<CatalogueReviewPage> {
   const [confidence, productId] = query.after ? query.after.split(":").map(Number) : [-1, 0];
   if (query.entry_id !== undefined) {
-    const [entry] = await db.query(sql`
-      SELECT 1 FROM catalogue_entries WHERE id = ${query.entry_id} AND field_id = ${field.id}`);
     // An empty group would read as "no row is suggested it" when the id names nothing of this field.
-    if (!entry) {
+    if (!await isEntryOf(db, field.id, query.entry_id)) {
       throw new DomainError("not_found", `The field "${field.name}" has no entry ${query.entry_id}`);
     }
   }

@@ -13,6 +13,7 @@ import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { CatalogueReviewPage, ImportProgress } from "../../contract/schemas.ts";
 import { toCsv } from "../../testing/testing.ts";
+import { pageApi } from "./page_api.ts";
 import { type AppProcess, CHROMIUM_ARGS, collectPageErrors, settle, startApp } from "./app_process.ts";
 import { auditThemes, axePage } from "./axe.ts";
 import { createOpsAndLogin } from "./login.ts";
@@ -42,23 +43,9 @@ let app: AppProcess;
 let browser: Browser;
 let page: Page;
 
-/** Calls the API from the page, as the islands do (session cookie + CSRF token). */
+/** Calls the API as the signed-in page (pageApi). */
 function api<T>(method: string, url: string, body?: { type: string; text: string }): Promise<T> {
-  return page.evaluate(async ({ method, url, body }) => {
-    const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
-    const response = await fetch(url, {
-      method,
-      headers: {
-        "x-csrf-token": csrf,
-        accept: "application/json",
-        ...(body ? { "content-type": body.type } : {}),
-      },
-      body: body?.text,
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-    return JSON.parse(text);
-  }, { method, url, body }) as Promise<T>;
+  return pageApi<T>(page, method, url, body);
 }
 
 before(async () => {

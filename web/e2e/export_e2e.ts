@@ -13,6 +13,7 @@ import Papa from "papaparse";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { ImportCreated, ImportProgress } from "../../contract/schemas.ts";
 import { datasetRows, REPO_ROOT, toCsv } from "../../testing/testing.ts";
+import { pageApi } from "./page_api.ts";
 import { type AppProcess, CHROMIUM_ARGS, startApp } from "./app_process.ts";
 import { createOpsAndLogin } from "./login.ts";
 
@@ -26,19 +27,9 @@ let page: Page;
 let rows: Record<string, string>[];
 let importId: number;
 
-/** Calls the API from the page, as the islands do (session cookie + CSRF token). */
+/** Calls the API as the signed-in page (pageApi). */
 function api<T>(method: string, url: string, body?: { type: string; text: string }): Promise<T> {
-  return page.evaluate(async ({ method, url, body }) => {
-    const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
-    const response = await fetch(url, {
-      method,
-      headers: { "x-csrf-token": csrf, ...(body ? { "content-type": body.type } : {}) },
-      body: body?.text,
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-    return JSON.parse(text);
-  }, { method, url, body }) as Promise<T>;
+  return pageApi<T>(page, method, url, body);
 }
 
 /** Lets Preact run its effects (deferred to the next frame), as any human pause would. */

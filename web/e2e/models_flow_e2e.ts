@@ -23,6 +23,7 @@ import {
   startApp,
 } from "./app_process.ts";
 import { auditThemes, axePage } from "./axe.ts";
+import { pageApi } from "./page_api.ts";
 
 const ROW_COUNT = 400;
 const SCREENSHOT = path.join(REPO_ROOT, "test-results/models.png");
@@ -32,23 +33,9 @@ let baseUrl: string;
 let browser: Browser | undefined;
 let token: string;
 
-/** Calls the API from the page, as the islands do (the browser adds the token). */
+/** Calls the API as the signed-in `page` (pageApi). */
 function api<T>(page: Page, method: string, url: string, body?: { type: string; text: string }): Promise<T> {
-  return page.evaluate(async ({ method, url, body }) => {
-    const token = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
-    const response = await fetch(url, {
-      method,
-      headers: {
-        accept: "application/json",
-        "x-csrf-token": token,
-        ...(body ? { "content-type": body.type } : {}),
-      },
-      body: body?.text,
-    });
-    const json = await response.json();
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(json)}`);
-    return json;
-  }, { method, url, body });
+  return pageApi<T>(page, method, url, body);
 }
 
 /** Real products of the 16 most common categories; every fourth row's category left for the model. */
